@@ -1,0 +1,28 @@
+//! Gen3D's domain: identifiers parsed at the edge, the S3 key layout, the session and
+//! object state machines, prompts and mesh options, and the messages that cross queues.
+//!
+//! **Invariant:** this crate does no I/O. Every type that arrives from outside is parsed
+//! once (`parse`/`TryFrom`) and carried as a newtype afterwards.
+
+mod email;
+mod error;
+mod ids;
+mod keys;
+mod messages;
+mod options;
+mod prompt;
+mod state;
+
+pub use email::EmailAddress;
+pub use error::DomainError;
+pub use ids::{JobId, ObjectId, SessionId, UserId};
+pub use keys::{KeyOwner, KeyPrefix, ObjectFile, ObjectKey, SessionFile};
+pub use messages::{
+    EmbedRequested, InferenceNotification, InferenceStatus, MeshRequested, NotifyRequested,
+    QueueMessage, ReconstructRequested, MESSAGE_VERSION, inference_notification_body,
+};
+pub use options::{MeshFormat, MeshMethod, MeshOptions};
+pub use prompt::{Point, PointLabel, Prompt, PromptBox};
+pub use state::{
+    Failure, ImageInfo, MeshStats, ObjectRecord, ObjectState, SessionRecord, SessionState, Stage,
+};

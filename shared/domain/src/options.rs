@@ -1,0 +1,96 @@
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+use crate::DomainError;
+
+/// Mesh file formats Gen3D writes. GLB is the default: one file, y-up, linear vertex
+/// colours, loadable by three.js, Blender and game engines.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MeshFormat {
+    Glb,
+}
+
+impl MeshFormat {
+    pub const ALL: [MeshFormat; 1] = [MeshFormat::Glb];
+
+    pub fn file_name(self) -> &'static str {
+        match self {
+            MeshFormat::Glb => "mesh.glb",
+        }
+    }
+
+    pub fn content_type(self) -> &'static str {
+        match self {
+            MeshFormat::Glb => "model/gltf-binary",
+        }
+    }
+}
+
+impl FromStr for MeshFormat {
+    type Err = DomainError;
+    fn from_str(s: &str) -> Result<Self, DomainError> {
+        match s.to_ascii_lowercase().as_str() {
+            "glb" => Ok(MeshFormat::Glb),
+            other => Err(DomainError::invalid("mesh format", format!("{other:?} (supported: glb)"))),
+        }
+    }
+}
+
+/// Surface reconstruction method.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MeshMethod {
+    /// Screened Poisson reconstruction with low-density trimming.
+    Poisson,
+}
+
+impl FromStr for MeshMethod {
+    type Err = DomainError;
+    fn from_str(s: &str) -> Result<Self, DomainError> {
+        match s.to_ascii_lowercase().as_str() {
+            "poisson" => Ok(MeshMethod::Poisson),
+            other => Err(DomainError::invalid("mesh method", format!("{other:?} (supported: poisson)"))),
+        }
+    }
+}
+
+impl fmt::Display for MeshMethod {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            MeshMethod::Poisson => "poisson",
+        })
+    }
+}
+
+/// How an object's splat becomes a mesh. Carried on the object record so a replayed or
+/// redelivered step meshes exactly as first asked.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MeshOptions {
+    pub method: MeshMethod,
+    /// Upper bound on triangles after decimation.
+    pub target_triangles: u32,
+    pub format: MeshFormat,
+}
+
+impl MeshOptions {
+    pub const MIN_TRIANGLES: u32 = 1_000;
+    pub const MAX_TRIANGLES: u32 = 2_000_000;
+    pub const DEFAULT_TRIANGLES: u32 = 50_000;
+
+    pub fn new(method: MeshMethod, target_triangles: u32, format: MeshFormat) -> Result<Self, DomainError> {
+        if !(Self::MIN_TRIANGLES..=Self::MAX_TRIANGLES).contains(&target_triangles) {
+            return Err(DomainError::invalid(
+                "target triangles",
+                format!("{target_triangles} is outside {}..={}", Self::MIN_TRIANGLES, Self::MAX_TRIANGLES),
+            ));
+        }
+        Ok(Self { method, target_triangles, format })
+    }
+
+    pub fn standard() -> Self {
+        Self { method: MeshMethod::Poisson, target_triangles: Self::DEFAULT_TRIANGLES, format: MeshFormat::Glb }
+    }
+}
