@@ -1,0 +1,4 @@
+//! Writing ONNX models from Rust.
+
+pub mod graph;
+mod proto;

@@ -1,0 +1,14 @@
+//! File formats: decoding untrusted photos and masks with limits, the 3DGS splat PLY,
+//! and the embeddings file the browser downloads. Pure functions over bytes.
+
+mod embeddings;
+mod error;
+mod mask;
+mod photo;
+mod splat;
+
+pub use embeddings::{Embeddings, EMBED_SHAPE, HIGH_RES_0_SHAPE, HIGH_RES_1_SHAPE};
+pub use error::MediaError;
+pub use mask::Mask;
+pub use photo::{decode_photo, Photo, MAX_PHOTO_BYTES, MAX_PHOTO_PIXELS, MAX_PHOTO_SIDE};
+pub use splat::{Splat, SplatCloud, SH_C0};
