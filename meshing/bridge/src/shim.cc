@@ -1,0 +1,122 @@
+#include "gen3d-open3d/include/shim.h"
+#include "gen3d-open3d/src/lib.rs.h"
+
+#include <open3d/Open3DConfig.h>
+#include <open3d/geometry/KDTreeFlann.h>
+#include <open3d/geometry/PointCloud.h>
+#include <open3d/geometry/TriangleMesh.h>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <stdexcept>
+#include <vector>
+
+namespace gen3d {
+
+using open3d::geometry::KDTreeFlann;
+using open3d::geometry::PointCloud;
+using open3d::geometry::TriangleMesh;
+
+namespace {
+
+// Gives each vertex the colour of the nearest input point (decimation drops colours).
+void recolour_from(const PointCloud &pcd, TriangleMesh &mesh) {
+    KDTreeFlann tree(pcd);
+    std::vector<int> index(1);
+    std::vector<double> dist2(1);
+    mesh.vertex_colors_.resize(mesh.vertices_.size());
+    for (size_t i = 0; i < mesh.vertices_.size(); ++i) {
+        if (tree.SearchKNN(mesh.vertices_[i], 1, index, dist2) > 0) {
+            mesh.vertex_colors_[i] = pcd.colors_[index[0]];
+        }
+    }
+}
+
+}  // namespace
+
+MeshBuffers poisson_mesh(rust::Slice<const float> positions, rust::Slice<const float> normals,
+                         rust::Slice<const float> colors, const PoissonParams &params) {
+    if (positions.size() % 3 != 0 || normals.size() != positions.size() || colors.size() != positions.size()) {
+        throw std::invalid_argument("positions, normals and colors must be equal-length xyz triples");
+    }
+    const size_t n = positions.size() / 3;
+    if (n < 16) {
+        throw std::invalid_argument("too few points for a surface (need at least 16)");
+    }
+    if (params.depth < 4 || params.depth > 12) {
+        throw std::invalid_argument("poisson depth must be within 4..=12");
+    }
+    PointCloud pcd;
+    pcd.points_.resize(n);
+    pcd.normals_.resize(n);
+    pcd.colors_.resize(n);
+    for (size_t i = 0; i < n; ++i) {
+        pcd.points_[i] = Eigen::Vector3d(positions[3 * i], positions[3 * i + 1], positions[3 * i + 2]);
+        pcd.normals_[i] = Eigen::Vector3d(normals[3 * i], normals[3 * i + 1], normals[3 * i + 2]);
+        pcd.colors_[i] = Eigen::Vector3d(colors[3 * i], colors[3 * i + 1], colors[3 * i + 2]);
+    }
+
+    std::shared_ptr<TriangleMesh> mesh;
+    std::vector<double> density;
+    std::tie(mesh, density) =
+        TriangleMesh::CreateFromPointCloudPoisson(pcd, params.depth, 0.0f, 1.1f, false, params.threads);
+    if (!mesh || mesh->triangles_.empty()) {
+        throw std::runtime_error("poisson reconstruction produced no triangles");
+    }
+
+    // Trim the "balloon" Poisson stretches over unsampled space: vertices farther than
+    // `trim_voxels` octree cells from every input point. A closed, well-sampled surface
+    // loses nothing, so it stays watertight.
+    if (params.trim_voxels > 0.0f) {
+        const double extent = pcd.GetMaxBound().cwiseMax(-pcd.GetMinBound()).maxCoeff() * 2.0;
+        const double voxel = extent * 1.1 / static_cast<double>(1u << params.depth);
+        const double limit2 = std::pow(params.trim_voxels * voxel, 2.0);
+        KDTreeFlann tree(pcd);
+        std::vector<int> index(1);
+        std::vector<double> dist2(1);
+        std::vector<bool> remove(mesh->vertices_.size(), false);
+        for (size_t i = 0; i < mesh->vertices_.size(); ++i) {
+            if (tree.SearchKNN(mesh->vertices_[i], 1, index, dist2) > 0) remove[i] = dist2[0] > limit2;
+        }
+        mesh->RemoveVerticesByMask(remove);
+    }
+    (void)density;
+    mesh->RemoveDegenerateTriangles();
+    mesh->RemoveUnreferencedVertices();
+
+    if (params.target_triangles > 0 && mesh->triangles_.size() > params.target_triangles) {
+        mesh = mesh->SimplifyQuadricDecimation(static_cast<int>(params.target_triangles),
+                                               std::numeric_limits<double>::infinity(), 1.0);
+        mesh->RemoveDegenerateTriangles();
+        mesh->RemoveUnreferencedVertices();
+    }
+    if (mesh->triangles_.empty()) {
+        throw std::runtime_error("mesh has no triangles left after trimming and decimation");
+    }
+    if (mesh->vertex_colors_.size() != mesh->vertices_.size()) {
+        recolour_from(pcd, *mesh);
+    }
+    mesh->ComputeVertexNormals();
+
+    MeshBuffers out;
+    out.positions.reserve(mesh->vertices_.size() * 3);
+    out.normals.reserve(mesh->vertices_.size() * 3);
+    out.colors.reserve(mesh->vertices_.size() * 3);
+    for (size_t i = 0; i < mesh->vertices_.size(); ++i) {
+        for (int k = 0; k < 3; ++k) {
+            out.positions.push_back(static_cast<float>(mesh->vertices_[i][k]));
+            out.normals.push_back(static_cast<float>(mesh->vertex_normals_[i][k]));
+            out.colors.push_back(static_cast<float>(std::clamp(mesh->vertex_colors_[i][k], 0.0, 1.0)));
+        }
+    }
+    out.indices.reserve(mesh->triangles_.size() * 3);
+    for (const auto &t : mesh->triangles_) {
+        for (int k = 0; k < 3; ++k) out.indices.push_back(static_cast<uint32_t>(t[k]));
+    }
+    return out;
+}
+
+rust::String open3d_version() { return rust::String(OPEN3D_VERSION); }
+
+}  // namespace gen3d

@@ -1,0 +1,134 @@
+//! Splat (or point cloud) -> coloured triangle mesh -> GLB.
+//!
+//! The safe face of the Open3D bridge: owned Rust data in and out, one error enum.
+//! Splat-aware preparation takes normals from each splat's orientation (its thinnest
+//! axis) instead of a neighbourhood search, drops near-transparent splats and converts
+//! SAM 3D Objects' z-up frame to glTF's y-up.
+
+mod glb;
+mod prepare;
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use gen3d_domain::{MeshMethod, MeshOptions, MeshStats};
+use gen3d_media::SplatCloud;
+use gen3d_open3d::{poisson_mesh, PoissonParams};
+use thiserror::Error;
+
+pub use glb::write_glb;
+pub use prepare::{prepare, PreparedCloud, MIN_ALPHA};
+
+#[derive(Debug, Error, Clone, PartialEq)]
+pub enum MeshError {
+    #[error("no splat is opaque enough to mesh ({total} splats, all below alpha {min_alpha})")]
+    NothingOpaque { total: usize, min_alpha: f32 },
+    #[error("surface reconstruction failed: {0}")]
+    Reconstruction(String),
+}
+
+/// An owned triangle mesh in glTF conventions: y-up, colours in *linear* RGB.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Mesh {
+    pub positions: Vec<[f32; 3]>,
+    pub normals: Vec<[f32; 3]>,
+    pub colors: Vec<[f32; 3]>,
+    pub indices: Vec<u32>,
+    pub watertight: bool,
+}
+
+impl Mesh {
+    pub fn triangle_count(&self) -> usize {
+        self.indices.len() / 3
+    }
+
+    pub fn bounds(&self) -> ([f32; 3], [f32; 3]) {
+        let mut lo = [f32::MAX; 3];
+        let mut hi = [f32::MIN; 3];
+        for p in &self.positions {
+            for k in 0..3 {
+                lo[k] = lo[k].min(p[k]);
+                hi[k] = hi[k].max(p[k]);
+            }
+        }
+        (lo, hi)
+    }
+}
+
+/// sRGB (display) -> linear, per channel.
+pub fn srgb_to_linear(c: f32) -> f32 {
+    if c <= 0.04045 { c / 12.92 } else { ((c + 0.055) / 1.055).powf(2.4) }
+}
+
+/// Poisson octree depth: 7 resolves 1/128 of the object's size, which already yields
+/// about 30k triangles for a compact object; depth 8 only when more are asked for
+/// (it costs ~4x the time and then needs decimating).
+fn poisson_depth(target_triangles: u32) -> u32 {
+    if target_triangles <= 60_000 { 7 } else { 8 }
+}
+
+/// Watertight in the sense slicers and game engines need: every edge is shared by
+/// exactly two triangles (closed, edge-manifold), and there is at least one triangle.
+pub fn is_closed_manifold(indices: &[u32]) -> bool {
+    let mut edges: HashMap<(u32, u32), u8> = HashMap::with_capacity(indices.len());
+    for t in indices.chunks_exact(3) {
+        for (a, b) in [(t[0], t[1]), (t[1], t[2]), (t[2], t[0])] {
+            let count = edges.entry((a.min(b), a.max(b))).or_insert(0);
+            *count = count.saturating_add(1);
+        }
+    }
+    !edges.is_empty() && edges.values().all(|&c| c == 2)
+}
+/// Vertices more than this many octree cells away from every splat are trimmed.
+const TRIM_VOXELS: f32 = 3.0;
+
+/// Open3D's reconstruction must not run on two threads at once (it aborts): one at a time
+/// per process, which also bounds the memory a burst of meshing jobs can take.
+static OPEN3D: Mutex<()> = Mutex::new(());
+
+/// Meshes a splat cloud as `options` ask.
+pub fn mesh_splats(cloud: &SplatCloud, options: &MeshOptions) -> Result<(Mesh, MeshStats), MeshError> {
+    let prepared = prepare(cloud)?;
+    let buffers = match options.method {
+        MeshMethod::Poisson => {
+            let params = PoissonParams { depth: poisson_depth(options.target_triangles), trim_voxels: TRIM_VOXELS, target_triangles: options.target_triangles, threads: -1 };
+            let _guard = OPEN3D.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            poisson_mesh(&prepared.positions, &prepared.normals, &prepared.colors, &params).map_err(|e| MeshError::Reconstruction(e.what().to_owned()))?
+        }
+    };
+    let triples = |v: &[f32]| v.chunks_exact(3).map(|c| [c[0], c[1], c[2]]).collect::<Vec<_>>();
+    let mesh = Mesh {
+        positions: triples(&buffers.positions),
+        normals: triples(&buffers.normals),
+        colors: triples(&buffers.colors).into_iter().map(|c| c.map(srgb_to_linear)).collect(),
+        indices: buffers.indices,
+        watertight: false,
+    };
+    let mut mesh = mesh;
+    mesh.watertight = is_closed_manifold(&mesh.indices);
+    let (bbox_min, bbox_max) = mesh.bounds();
+    let stats = MeshStats {
+        vertices: mesh.positions.len() as u64,
+        triangles: mesh.triangle_count() as u64,
+        watertight: mesh.watertight,
+        bbox_min,
+        bbox_max,
+        splats_in: cloud.splats.len() as u64,
+        splats_used: (prepared.positions.len() / 3) as u64,
+    };
+    Ok((mesh, stats))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn closed_manifold_check() {
+        // A tetrahedron is closed; drop one face and it is open.
+        let tet = [0, 1, 2, 0, 3, 1, 1, 3, 2, 2, 3, 0];
+        assert!(is_closed_manifold(&tet));
+        assert!(!is_closed_manifold(&tet[..9]));
+        assert!(!is_closed_manifold(&[]));
+    }
+}
