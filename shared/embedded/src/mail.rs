@@ -1,0 +1,125 @@
+use std::path::PathBuf;
+
+use async_trait::async_trait;
+use base64::Engine;
+use gen3d_ports::{Email, Mailer, PortError};
+use sha2::{Digest, Sha256};
+use time::format_description::well_known::Rfc2822;
+use time::OffsetDateTime;
+
+/// Writes each message as `{dir}/{idempotency_key}.eml` (write-then-rename), so sending
+/// the same logical message twice leaves one file: the local stand-in for SES.
+pub struct OutboxMailer {
+    dir: PathBuf,
+}
+
+impl OutboxMailer {
+    pub fn new(dir: impl Into<PathBuf>) -> Self {
+        Self { dir: dir.into() }
+    }
+}
+
+fn header_text(s: &str) -> String {
+    let clean: String = s.chars().filter(|c| !c.is_control()).collect();
+    if clean.is_ascii() {
+        clean
+    } else {
+        format!("=?utf-8?B?{}?=", base64::engine::general_purpose::STANDARD.encode(clean.as_bytes()))
+    }
+}
+
+/// An RFC 5322 multipart/alternative message (text + HTML). Deterministic for a given
+/// email and date: boundary and Message-ID derive from the idempotency key.
+pub fn render_eml(email: &Email, date: OffsetDateTime) -> String {
+    let digest = Sha256::digest(email.idempotency_key.as_bytes());
+    let tag: String = digest.iter().take(12).map(|b| format!("{b:02x}")).collect();
+    let boundary = format!("gen3d-{tag}");
+    let to: Vec<&str> = email.to.iter().map(|a| a.as_str()).collect();
+    let domain = email.from.as_str().rsplit('@').next().unwrap_or("localhost");
+    let date = date.format(&Rfc2822).unwrap_or_else(|_| "Thu, 01 Jan 1970 00:00:00 +0000".into());
+    let crlf = |s: &str| s.replace("\r\n", "\n").replace('\n', "\r\n");
+    format!(
+        "From: Gen3D <{from}>\r\nTo: {to}\r\nSubject: {subject}\r\nDate: {date}\r\nMessage-ID: <{tag}@{domain}>\r\nMIME-Version: 1.0\r\n\
+         Content-Type: multipart/alternative; boundary=\"{boundary}\"\r\n\r\n\
+         --{boundary}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n{text}\r\n\
+         --{boundary}\r\nContent-Type: text/html; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n{html}\r\n\
+         --{boundary}--\r\n",
+        from = email.from,
+        to = to.join(", "),
+        subject = header_text(&email.subject),
+        text = crlf(&email.text),
+        html = crlf(&email.html),
+    )
+}
+
+#[async_trait]
+impl Mailer for OutboxMailer {
+    async fn send(&self, email: &Email) -> Result<(), PortError> {
+        if email.to.is_empty() {
+            return Err(PortError::Invalid("email has no recipient".into()));
+        }
+        let key = &email.idempotency_key;
+        if key.is_empty() || !key.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)) || key.starts_with('.') {
+            return Err(PortError::Invalid(format!("idempotency key {key:?} is not a safe file name")));
+        }
+        let body = render_eml(email, OffsetDateTime::now_utc());
+        let path = self.dir.join(format!("{key}.eml"));
+        let tmp = self.dir.join(format!(".{key}.eml.tmp-{}", rand::random::<u64>()));
+        let dir = self.dir.clone();
+        tokio::task::spawn_blocking(move || -> std::io::Result<()> {
+            std::fs::create_dir_all(&dir)?;
+            std::fs::write(&tmp, body)?;
+            std::fs::rename(&tmp, &path)
+        })
+        .await
+        .map_err(|e| PortError::Internal(format!("outbox task: {e}")))?
+        .map_err(|e| PortError::Unavailable(format!("outbox write: {e}")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use gen3d_domain::EmailAddress;
+
+    fn email() -> Email {
+        Email {
+            from: EmailAddress::parse("noreply@gen3d.local").unwrap(),
+            to: vec![EmailAddress::parse("ann@example.com").unwrap()],
+            subject: "Your 3D model is ready".into(),
+            text: "Hello\nworld".into(),
+            html: "<p>Hello</p>".into(),
+            idempotency_key: "obj1-done".into(),
+        }
+    }
+
+    #[tokio::test]
+    async fn same_key_one_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let mailer = OutboxMailer::new(dir.path());
+        mailer.send(&email()).await.unwrap();
+        mailer.send(&email()).await.unwrap();
+        let files: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+        assert_eq!(files.len(), 1);
+        let eml = std::fs::read_to_string(dir.path().join("obj1-done.eml")).unwrap();
+        assert!(eml.contains("Subject: Your 3D model is ready\r\n"));
+        assert!(eml.contains("Hello\r\nworld"));
+    }
+
+    #[tokio::test]
+    async fn refuses_unsafe_keys() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut e = email();
+        e.idempotency_key = "../escape".into();
+        assert!(matches!(OutboxMailer::new(dir.path()).send(&e).await, Err(PortError::Invalid(_))));
+    }
+
+    #[test]
+    fn encodes_non_ascii_subjects() {
+        let mut e = email();
+        e.subject = "Votre modèle\r\nBcc: x@y.z".into();
+        let eml = render_eml(&e, OffsetDateTime::UNIX_EPOCH);
+        assert!(eml.contains("Subject: =?utf-8?B?"), "{eml}");
+        assert!(!eml.contains("\r\nBcc:"), "no header injection");
+    }
+}
