@@ -90,6 +90,7 @@ impl ObjectState {
                 | (Reconstructing, Meshing)
                 | (Meshing, Done)
                 | (Submitted | Reconstructing | Meshing, Failed)
+                | (Failed, Submitted | Reconstructing | Meshing)
         )
     }
 
@@ -200,6 +201,24 @@ impl ObjectRecord {
         Ok(Self { state: next, updated_ms: now_ms, ..self.clone() })
     }
 
+    /// A failed object taken back to the stage it failed in, for a replayed message to
+    /// retry: the failure is cleared and the user will be told of the new outcome.
+    pub fn resumed(&self, now_ms: u64) -> Result<Self, DomainError> {
+        let stage = match (&self.state, &self.failure) {
+            (ObjectState::Failed, Some(f)) => f.stage,
+            _ => return Err(DomainError::IllegalTransition { what: "object", from: self.state.as_str().into(), to: "resumed".into() }),
+        };
+        let state = match stage {
+            Stage::Submitted => ObjectState::Submitted,
+            Stage::Reconstructing => ObjectState::Reconstructing,
+            Stage::Meshing => ObjectState::Meshing,
+        };
+        let mut next = self.moved(state, now_ms)?;
+        next.failure = None;
+        next.notified = false;
+        Ok(next)
+    }
+
     /// The record failed at its current stage with `reason`.
     pub fn failed(&self, reason: impl Into<String>, now_ms: u64) -> Result<Self, DomainError> {
         let stage = self.state.stage().ok_or_else(|| DomainError::IllegalTransition {
@@ -248,5 +267,8 @@ mod tests {
         assert_eq!(failed.failure, Some(Failure { stage: Stage::Meshing, reason: "poisson produced no triangles".into() }));
         assert!(failed.failed("again", 6).is_err(), "a terminal object cannot fail twice");
         assert!(rec.moved(ObjectState::Submitted, 1).is_err());
+        let resumed = failed.resumed(7).unwrap();
+        assert_eq!((resumed.state, resumed.failure.clone(), resumed.notified), (ObjectState::Meshing, None, false));
+        assert!(rec.resumed(8).is_err(), "only a failed object resumes");
     }
 }

@@ -1,0 +1,131 @@
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use gen3d_domain::{inference_notification_body, InferenceStatus, ObjectKey};
+use gen3d_ports::{BlobStore, InferenceEndpoint, InferenceInvocation, InferenceTask, Metrics, PortError, Queue, QueueName, TaskRequest};
+use serde::{Deserialize, Serialize};
+
+use crate::task::{run_task, TaskError};
+
+/// The endpoint's own queue of accepted invocations (SageMaker keeps its own, durably).
+pub const INFERENCE_QUEUE: &str = "inference";
+const VISIBILITY: Duration = Duration::from_secs(600);
+
+#[derive(Serialize, Deserialize)]
+struct Accepted {
+    inference_id: String,
+    request: ObjectKey,
+    task: InferenceTask,
+}
+
+/// The local stand-in for a SageMaker asynchronous endpoint.
+pub struct LocalAsyncEndpoint {
+    blobs: Arc<dyn BlobStore>,
+    queue: Arc<dyn Queue>,
+    metrics: Arc<dyn Metrics>,
+}
+
+/// Which queue hears about a task's results (an SNS subscription with a filter in AWS).
+pub fn result_queue(task: InferenceTask) -> QueueName {
+    match task {
+        InferenceTask::Embed => QueueName::pipeline(QueueName::EMBEDDING),
+        InferenceTask::Reconstruct => QueueName::pipeline(QueueName::RECONSTRUCTION),
+    }
+}
+
+fn own_queue() -> QueueName {
+    QueueName::parse(INFERENCE_QUEUE).expect("constant queue name is valid")
+}
+
+impl LocalAsyncEndpoint {
+    pub fn new(blobs: Arc<dyn BlobStore>, queue: Arc<dyn Queue>, metrics: Arc<dyn Metrics>) -> Self {
+        Self { blobs, queue, metrics }
+    }
+
+    /// Processes accepted invocations until `stop` is set; one at a time (bounded
+    /// concurrency, like `MaxConcurrentInvocationsPerInstance = 1`).
+    pub async fn run_worker(&self, stop: tokio::sync::watch::Receiver<bool>) {
+        let queue = own_queue();
+        while !*stop.borrow() {
+            let batch = match self.queue.receive(&queue, 1, VISIBILITY, Duration::from_millis(500)).await {
+                Ok(b) => b,
+                Err(e) => {
+                    tracing::error!(error = %e, "inference queue receive failed");
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                    continue;
+                }
+            };
+            for msg in batch {
+                match self.process(&msg.body).await {
+                    Ok(()) => {
+                        if let Err(e) = self.queue.delete(&queue, &msg.receipt).await {
+                            tracing::warn!(error = %e, "could not delete a finished invocation");
+                        }
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %e, attempt = msg.receive_count, "invocation will be retried");
+                        let backoff = Duration::from_millis(200 * 2u64.pow(msg.receive_count.min(6)));
+                        let _ = self.queue.retry_after(&queue, &msg.receipt, backoff).await;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Runs one invocation. `Err` only for transient trouble (it is retried); a bad
+    /// request ends as a failure document and a `Failed` notification.
+    async fn process(&self, body: &str) -> Result<(), PortError> {
+        let accepted: Accepted = match serde_json::from_str(body) {
+            Ok(a) => a,
+            Err(e) => {
+                tracing::error!(error = %e, "dropping an unreadable invocation");
+                return Ok(());
+            }
+        };
+        let started = Instant::now();
+        let result = match self.blobs.get(&accepted.request).await {
+            Ok(doc) => match serde_json::from_slice::<TaskRequest>(&doc) {
+                Ok(req) if req.task() == accepted.task => run_task(self.blobs.as_ref(), &req).await,
+                Ok(req) => Err(TaskError::Rejected(format!("request document is a {:?} task, invoked as {:?}", req.task(), accepted.task))),
+                Err(e) => Err(TaskError::Rejected(format!("request document is not a valid task: {e}"))),
+            },
+            Err(PortError::NotFound(_)) => Err(TaskError::Rejected("request document is missing".into())),
+            Err(e) => Err(TaskError::Unavailable(e.to_string())),
+        };
+        let task = match accepted.task {
+            InferenceTask::Embed => "embed",
+            InferenceTask::Reconstruct => "reconstruct",
+        };
+        self.metrics.duration_ms("inference_ms", started.elapsed().as_secs_f64() * 1e3, &[("task", task)]);
+        let (status, doc, failure) = match result {
+            Ok(response) => (InferenceStatus::Completed, serde_json::to_vec(&response).expect("response serialises"), None),
+            Err(e) if e.is_retryable() => return Err(PortError::Unavailable(e.to_string())),
+            Err(e) => {
+                let reason = e.to_string();
+                (InferenceStatus::Failed, serde_json::to_vec(&serde_json::json!({"error": reason})).expect("json"), Some(reason))
+            }
+        };
+        let out_key = ObjectKey::inference_output(&accepted.inference_id, status != InferenceStatus::Completed)
+            .map_err(|e| PortError::Invalid(e.to_string()))?;
+        self.blobs.put(&out_key, Bytes::from(doc), "application/json").await?;
+        let note = inference_notification_body(status, &accepted.inference_id, &self.blobs.location(&accepted.request), &self.blobs.location(&out_key), failure.as_deref());
+        self.queue.send(&result_queue(accepted.task), &note).await?;
+        self.metrics.count("inference_results", 1, &[("task", task), ("status", if failure.is_none() { "completed" } else { "failed" })]);
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl InferenceEndpoint for LocalAsyncEndpoint {
+    async fn invoke_async(&self, invocation: &InferenceInvocation) -> Result<(), PortError> {
+        let id = &invocation.inference_id;
+        if id.is_empty() || id.len() > 64 || !id.chars().all(|c| c.is_ascii_graphic()) {
+            return Err(PortError::Invalid(format!("inference id {id:?} must be 1 to 64 printable characters")));
+        }
+        let body = serde_json::to_string(&Accepted { inference_id: id.clone(), request: invocation.request.clone(), task: invocation.task })
+            .expect("accepted invocation serialises");
+        self.queue.send(&own_queue(), &body).await.map(|_| ())
+    }
+}

@@ -1,0 +1,15 @@
+//! What the GPU container does, independent of how it is called:
+//!
+//! - [`run_task`] executes one request document ([`TaskRequest`]): read the inputs from
+//!   the blob store, run the model, write the output under the user's prefix. Bad input
+//!   is a [`TaskError::Rejected`] with a clear reason, never a panic.
+//! - [`LocalAsyncEndpoint`] is the local stand-in for the SageMaker asynchronous endpoint:
+//!   a durable queue of invocations, a worker that runs them, response/failure documents
+//!   at `inference/{output,failure}/{id}.out`, and a notification in SageMaker's shape
+//!   routed to the queue that consumes that task (as the SNS subscriptions do in AWS).
+
+mod endpoint;
+mod task;
+
+pub use endpoint::{LocalAsyncEndpoint, INFERENCE_QUEUE};
+pub use task::{run_task, TaskError, TaskResponse};

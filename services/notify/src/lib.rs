@@ -1,0 +1,63 @@
+//! The notify service: when an object is done or failed, mail its owner (and a copy to
+//! the admin), once. The mail's idempotency key makes a re-sent mail one message; the
+//! object's `notified` flag, set after sending, stops further sends.
+
+mod templates;
+
+use async_trait::async_trait;
+use gen3d_domain::{EmailAddress, NotifyRequested, QueueMessage};
+use gen3d_pipeline::{load_object, load_session, Handler, HandlerError};
+use gen3d_ports::{now_ms, Ports};
+
+pub use templates::{compose, Outcome};
+
+/// Who mail comes from and goes to, and where links point.
+#[derive(Clone, Debug)]
+pub struct NotifyConfig {
+    pub from: EmailAddress,
+    pub admin: Option<EmailAddress>,
+    /// The web app's base URL, e.g. `http://127.0.0.1:8080`.
+    pub app_url: String,
+}
+
+pub struct NotifyService {
+    ports: Ports,
+    config: NotifyConfig,
+}
+
+impl NotifyService {
+    pub fn new(ports: Ports, config: NotifyConfig) -> Self {
+        Self { ports, config }
+    }
+
+    async fn notify(&self, m: &NotifyRequested) -> Result<(), HandlerError> {
+        let rec = load_object(&self.ports, &m.user, &m.session, &m.object).await?;
+        if !rec.state.is_terminal() || rec.notified {
+            return Ok(()); // not finished yet (cannot happen) or already told
+        }
+        let session = load_session(&self.ports, &m.user, &m.session).await?;
+        for email in compose(&self.config, &session, &rec) {
+            self.ports.mailer.send(&email).await?;
+        }
+        let told = gen3d_domain::ObjectRecord { notified: true, updated_ms: now_ms(), ..rec.clone() };
+        self.ports.jobs.update_object(rec.state, false, &told).await?;
+        self.ports.metrics.count("emails_sent", 1, &[("outcome", rec.state.as_str())]);
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl Handler for NotifyService {
+    async fn handle(&self, message: QueueMessage) -> Result<(), HandlerError> {
+        match message {
+            QueueMessage::NotifyRequested(m) => self.notify(&m).await,
+            other => Err(HandlerError::Permanent(format!("notify service got a {} message", other.kind()))),
+        }
+    }
+
+    async fn give_up(&self, _message: QueueMessage, reason: &str) -> Result<(), HandlerError> {
+        // The job itself has ended; only the mail is lost. The message dead-letters for replay.
+        tracing::error!(reason, "could not send a notification");
+        Ok(())
+    }
+}

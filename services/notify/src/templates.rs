@@ -1,0 +1,130 @@
+use gen3d_domain::{ObjectRecord, ObjectState, SessionRecord};
+use gen3d_ports::Email;
+
+use crate::NotifyConfig;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    Done,
+    Failed,
+}
+
+fn escape(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+/// The user's mail and, when an admin is configured, the admin's copy.
+pub fn compose(config: &NotifyConfig, session: &SessionRecord, object: &ObjectRecord) -> Vec<Email> {
+    let outcome = if object.state == ObjectState::Done { Outcome::Done } else { Outcome::Failed };
+    let link = format!("{}/#/sessions/{}/objects/{}", config.app_url.trim_end_matches('/'), object.session, object.object);
+    let (subject, text, html) = match outcome {
+        Outcome::Done => {
+            let stats = object.stats.as_ref();
+            let triangles = stats.map(|s| s.triangles).unwrap_or(0);
+            let closed = if stats.is_some_and(|s| s.watertight) { "closed (watertight)" } else { "open" };
+            (
+                "Your 3D model is ready".to_owned(),
+                format!(
+                    "Hello,\n\nyour 3D model is ready: a {closed} mesh of {triangles} triangles.\n\nView and download it (GLB mesh, PLY splat): {link}\n\nGen3D\n"
+                ),
+                format!(
+                    "<p>Hello,</p><p>your 3D model is ready: a {closed} mesh of {triangles} triangles.</p>\
+                     <p><a href=\"{href}\">View and download it</a> (GLB mesh, PLY splat).</p><p>Gen3D</p>",
+                    href = escape(&link)
+                ),
+            )
+        }
+        Outcome::Failed => {
+            let (stage, reason) = object.failure.as_ref().map(|f| (f.stage.as_str(), f.reason.as_str())).unwrap_or(("unknown", "unknown error"));
+            (
+                "We could not make your 3D model".to_owned(),
+                format!(
+                    "Hello,\n\nwe could not make your 3D model: it failed while {stage} ({reason}).\n\nYou can try again with another selection: {link}\n\nGen3D\n"
+                ),
+                format!(
+                    "<p>Hello,</p><p>we could not make your 3D model: it failed while {stage} ({reason}).</p>\
+                     <p><a href=\"{href}\">Try again with another selection</a>.</p><p>Gen3D</p>",
+                    stage = escape(stage),
+                    reason = escape(reason),
+                    href = escape(&link)
+                ),
+            )
+        }
+    };
+    let tag = match outcome {
+        Outcome::Done => "done",
+        Outcome::Failed => "failed",
+    };
+    let mut mails = vec![Email {
+        from: config.from.clone(),
+        to: vec![session.owner_email.clone()],
+        subject: subject.clone(),
+        text: text.clone(),
+        html: html.clone(),
+        idempotency_key: format!("{}-{tag}", object.object),
+    }];
+    if let Some(admin) = &config.admin {
+        mails.push(Email {
+            from: config.from.clone(),
+            to: vec![admin.clone()],
+            subject: format!("[gen3d admin] {subject} (user {}, object {})", object.user, object.object),
+            text: format!("Copy of the mail sent to {}:\n\n{text}", session.owner_email),
+            html: format!("<p>Copy of the mail sent to {}:</p>{html}", escape(session.owner_email.as_str())),
+            idempotency_key: format!("{}-{tag}-admin", object.object),
+        });
+    }
+    mails
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use gen3d_domain::{EmailAddress, Failure, MeshOptions, MeshStats, ObjectId, SessionId, Stage, UserId};
+
+    fn records(state: ObjectState) -> (NotifyConfig, SessionRecord, ObjectRecord) {
+        let config = NotifyConfig {
+            from: EmailAddress::parse("noreply@gen3d.example").unwrap(),
+            admin: Some(EmailAddress::parse("admin@gen3d.example").unwrap()),
+            app_url: "https://gen3d.example".into(),
+        };
+        let user = UserId::parse("user-1").unwrap();
+        let session = SessionRecord::new(user.clone(), SessionId::parse("sess1").unwrap(), EmailAddress::parse("ann@example.com").unwrap(), 0);
+        let object = ObjectRecord {
+            user,
+            session: session.session.clone(),
+            object: ObjectId::parse("obj1").unwrap(),
+            state,
+            prompt: None,
+            options: MeshOptions::standard(),
+            seed: 0,
+            failure: (state == ObjectState::Failed).then(|| Failure { stage: Stage::Meshing, reason: "splat file: invalid ply: <truncated>".into() }),
+            stats: (state == ObjectState::Done).then(|| MeshStats {
+                vertices: 15_000,
+                triangles: 30_000,
+                watertight: true,
+                bbox_min: [-0.5; 3],
+                bbox_max: [0.5; 3],
+                splats_in: 50_000,
+                splats_used: 50_000,
+            }),
+            notified: false,
+            created_ms: 0,
+            updated_ms: 0,
+        };
+        (config, session, object)
+    }
+
+    #[test]
+    fn done_mail() {
+        let (config, session, object) = records(ObjectState::Done);
+        insta::assert_debug_snapshot!(compose(&config, &session, &object));
+    }
+
+    #[test]
+    fn failed_mail_escapes_the_reason() {
+        let (config, session, object) = records(ObjectState::Failed);
+        let mails = compose(&config, &session, &object);
+        assert!(mails[0].html.contains("&lt;truncated&gt;"));
+        insta::assert_debug_snapshot!(mails);
+    }
+}

@@ -1,0 +1,92 @@
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use gen3d_domain::QueueMessage;
+use gen3d_ports::{Ports, QueueName, Received};
+use tokio::sync::watch;
+use tracing::Instrument;
+
+use crate::{Handler, HandlerError};
+
+#[derive(Clone, Debug)]
+pub struct ConsumerConfig {
+    pub queue: QueueName,
+    /// Longer than the slowest handler, so a message is not redelivered while in work.
+    pub visibility: Duration,
+    pub batch: usize,
+    /// First retry delay; doubled per attempt.
+    pub backoff: Duration,
+}
+
+/// Receives from `config.queue` until `stop` turns true, handing each message to
+/// `handler`: success deletes it; a retryable error delays it with exponential backoff
+/// (on its last allowed delivery the handler's `give_up` records the failure and the
+/// message moves to the DLQ); a permanent error has already failed the job, so the
+/// message is deleted. Unparseable messages are left to dead-letter.
+pub async fn consume(ports: Ports, handler: Arc<dyn Handler>, config: ConsumerConfig, mut stop: watch::Receiver<bool>) {
+    let queue = config.queue.clone();
+    loop {
+        if *stop.borrow() {
+            break;
+        }
+        let received = tokio::select! {
+            r = ports.queue.receive(&queue, config.batch, config.visibility, Duration::from_millis(500)) => r,
+            _ = stop.changed() => break,
+        };
+        let batch = match received {
+            Ok(b) => b,
+            Err(e) => {
+                tracing::error!(queue = %queue, error = %e, "receive failed");
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                continue;
+            }
+        };
+        for msg in batch {
+            let span = tracing::info_span!("message", queue = %queue, message_id = %msg.message_id, attempt = msg.receive_count);
+            handle_one(&ports, handler.as_ref(), &config, msg).instrument(span).await;
+        }
+    }
+}
+
+async fn handle_one(ports: &Ports, handler: &dyn Handler, config: &ConsumerConfig, msg: Received) {
+    let queue = &config.queue;
+    let message = match QueueMessage::parse(&msg.body) {
+        Ok(m) => m,
+        Err(e) => {
+            tracing::error!(error = %e, "poison message left to dead-letter");
+            ports.metrics.count("poison_messages", 1, &[("queue", queue.as_str())]);
+            let _ = ports.queue.retry_after(queue, &msg.receipt, Duration::ZERO).await;
+            return;
+        }
+    };
+    let kind = message.kind();
+    let started = Instant::now();
+    let outcome = handler.handle(message.clone()).await;
+    ports.metrics.duration_ms("handler_ms", started.elapsed().as_secs_f64() * 1e3, &[("queue", queue.as_str()), ("message", kind)]);
+    match outcome {
+        Ok(()) => {
+            if let Err(e) = ports.queue.delete(queue, &msg.receipt).await {
+                tracing::warn!(error = %e, "handled, but the delete failed: it will be redelivered and change nothing");
+            }
+        }
+        Err(HandlerError::Permanent(reason)) => {
+            tracing::warn!(message = kind, reason, "permanent failure; job failed");
+            ports.metrics.count("handler_errors", 1, &[("queue", queue.as_str()), ("kind", "permanent")]);
+            let _ = ports.queue.delete(queue, &msg.receipt).await;
+        }
+        Err(HandlerError::Retryable(reason)) => {
+            ports.metrics.count("handler_errors", 1, &[("queue", queue.as_str()), ("kind", "retryable")]);
+            if msg.receive_count >= ports.queue.max_receives(queue) {
+                tracing::error!(message = kind, reason, "giving up after the last attempt; the message goes to the dead-letter queue");
+                if let Err(e) = handler.give_up(message, &format!("gave up after {} attempts: {reason}", msg.receive_count)).await {
+                    tracing::error!(error = %e, "could not record the failure");
+                }
+                let _ = ports.queue.retry_after(queue, &msg.receipt, Duration::ZERO).await;
+            } else {
+                let delay = config.backoff * 2u32.saturating_pow(msg.receive_count.saturating_sub(1).min(8));
+                tracing::warn!(message = kind, reason, delay_ms = delay.as_millis() as u64, "retrying later");
+                let _ = ports.queue.retry_after(queue, &msg.receipt, delay).await;
+            }
+        }
+    }
+}

@@ -1,0 +1,34 @@
+use std::fmt;
+
+use gen3d_ports::PortError;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HandlerError {
+    /// Transient: the message is delivered again after a backoff.
+    Retryable(String),
+    /// The input is wrong or the job cannot proceed: the job fails with this reason.
+    Permanent(String),
+}
+
+impl HandlerError {
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, HandlerError::Retryable(_))
+    }
+}
+
+impl fmt::Display for HandlerError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            HandlerError::Retryable(m) => write!(f, "retryable: {m}"),
+            HandlerError::Permanent(m) => write!(f, "permanent: {m}"),
+        }
+    }
+}
+
+impl std::error::Error for HandlerError {}
+
+impl From<PortError> for HandlerError {
+    fn from(e: PortError) -> Self {
+        if e.is_retryable() { HandlerError::Retryable(e.to_string()) } else { HandlerError::Permanent(e.to_string()) }
+    }
+}
