@@ -1,0 +1,158 @@
+//! The local token scheme: accounts (email + PBKDF2 password hash) stored in the blob
+//! store under `accounts/`, bearer tokens signed with HMAC-SHA256. In AWS the same
+//! [`Principal`] comes from a Cognito JWT instead.
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
+use base64::Engine;
+use bytes::Bytes;
+use gen3d_domain::{EmailAddress, ObjectKey, UserId};
+use gen3d_ports::{now_ms, BlobStore, PortError};
+use hmac::{Hmac, Mac};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::{ApiError, AppState};
+
+type HmacSha256 = Hmac<Sha256>;
+const PBKDF2_ROUNDS: u32 = 60_000;
+/// Tokens are valid for 30 days.
+const TOKEN_TTL_MS: u64 = 30 * 24 * 3600 * 1000;
+
+/// The authenticated caller.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Principal {
+    pub user: UserId,
+    pub email: EmailAddress,
+}
+
+#[derive(Serialize, Deserialize)]
+struct Account {
+    user: UserId,
+    email: EmailAddress,
+    salt: String,
+    hash: String,
+}
+
+#[derive(Serialize, Deserialize)]
+struct Claims {
+    sub: UserId,
+    email: EmailAddress,
+    exp: u64,
+}
+
+pub struct LocalAuth {
+    secret: Vec<u8>,
+}
+
+fn account_key(email: &EmailAddress) -> ObjectKey {
+    let digest: String = Sha256::digest(email.as_str().as_bytes()).iter().map(|b| format!("{b:02x}")).collect();
+    ObjectKey::parse(&format!("accounts/{digest}.json")).expect("hex digests make valid keys")
+}
+
+fn hash_password(password: &str, salt: &[u8]) -> String {
+    let mut out = [0u8; 32];
+    pbkdf2::pbkdf2_hmac::<Sha256>(password.as_bytes(), salt, PBKDF2_ROUNDS, &mut out);
+    B64.encode(out)
+}
+
+impl LocalAuth {
+    /// `secret` signs tokens: at least 32 bytes, kept in the data directory.
+    pub fn new(secret: Vec<u8>) -> Self {
+        assert!(secret.len() >= 32, "token secret must be at least 32 bytes");
+        Self { secret }
+    }
+
+    fn sign(&self, payload: &str) -> String {
+        let mut mac = HmacSha256::new_from_slice(&self.secret).expect("hmac takes any key length");
+        mac.update(payload.as_bytes());
+        B64.encode(mac.finalize().into_bytes())
+    }
+
+    pub fn issue(&self, principal: &Principal) -> String {
+        let claims = Claims { sub: principal.user.clone(), email: principal.email.clone(), exp: now_ms() + TOKEN_TTL_MS };
+        let payload = B64.encode(serde_json::to_vec(&claims).expect("claims serialise"));
+        let sig = self.sign(&payload);
+        format!("g3d1.{payload}.{sig}")
+    }
+
+    pub fn verify(&self, token: &str) -> Result<Principal, ApiError> {
+        let bad = || ApiError::unauthorized("invalid or expired token");
+        let rest = token.strip_prefix("g3d1.").ok_or_else(bad)?;
+        let (payload, sig) = rest.split_once('.').ok_or_else(bad)?;
+        let mut mac = HmacSha256::new_from_slice(&self.secret).expect("hmac takes any key length");
+        mac.update(payload.as_bytes());
+        mac.verify_slice(&B64.decode(sig).map_err(|_| bad())?).map_err(|_| bad())?;
+        let claims: Claims = serde_json::from_slice(&B64.decode(payload).map_err(|_| bad())?).map_err(|_| bad())?;
+        if claims.exp < now_ms() {
+            return Err(bad());
+        }
+        Ok(Principal { user: claims.sub, email: claims.email })
+    }
+
+    pub async fn register(&self, blobs: &dyn BlobStore, email: &EmailAddress, password: &str) -> Result<Principal, ApiError> {
+        check_password(password)?;
+        let key = account_key(email);
+        if blobs.head(&key).await?.is_some() {
+            return Err(ApiError::conflict("an account with this email already exists; sign in instead"));
+        }
+        let salt: [u8; 16] = rand::random();
+        let account = Account { user: UserId::generate(), email: email.clone(), salt: B64.encode(salt), hash: hash_password(password, &salt) };
+        blobs.put(&key, Bytes::from(serde_json::to_vec(&account).expect("account serialises")), "application/json").await?;
+        Ok(Principal { user: account.user, email: account.email })
+    }
+
+    pub async fn login(&self, blobs: &dyn BlobStore, email: &EmailAddress, password: &str) -> Result<Principal, ApiError> {
+        let wrong = || ApiError::unauthorized("wrong email or password");
+        let bytes = match blobs.get(&account_key(email)).await {
+            Ok(b) => b,
+            Err(PortError::NotFound(_)) => return Err(wrong()),
+            Err(e) => return Err(e.into()),
+        };
+        let account: Account = serde_json::from_slice(&bytes).map_err(|_| ApiError::from(PortError::Internal("corrupt account".into())))?;
+        let salt = B64.decode(&account.salt).map_err(|_| wrong())?;
+        let given = hash_password(password, &salt);
+        // Constant-time comparison through the MAC of both values.
+        if self.sign(&given) != self.sign(&account.hash) {
+            return Err(wrong());
+        }
+        Ok(Principal { user: account.user, email: account.email })
+    }
+}
+
+fn check_password(password: &str) -> Result<(), ApiError> {
+    if password.chars().count() < 8 || password.len() > 256 {
+        return Err(ApiError::bad_request("password must be 8 to 256 characters"));
+    }
+    Ok(())
+}
+
+impl FromRequestParts<AppState> for Principal {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let header = parts.headers.get(axum::http::header::AUTHORIZATION).and_then(|v| v.to_str().ok());
+        let token = header.and_then(|h| h.strip_prefix("Bearer ")).ok_or_else(|| ApiError::unauthorized("missing bearer token"))?;
+        state.auth.verify(token.trim())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_verify_and_forgeries_fail() {
+        let auth = LocalAuth::new(vec![7; 32]);
+        let p = Principal { user: UserId::parse("u1").unwrap(), email: EmailAddress::parse("a@b.co").unwrap() };
+        let token = auth.issue(&p);
+        assert_eq!(auth.verify(&token).unwrap(), p);
+        let other = LocalAuth::new(vec![8; 32]);
+        assert!(other.verify(&token).is_err(), "another secret's token is rejected");
+        let (head, sig) = token.rsplit_once('.').unwrap();
+        let forged_claims = B64.encode(br#"{"sub":"u2","email":"a@b.co","exp":99999999999999}"#);
+        assert!(auth.verify(&format!("g3d1.{forged_claims}.{sig}")).is_err());
+        assert!(auth.verify(head).is_err());
+    }
+}

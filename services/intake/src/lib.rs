@@ -1,0 +1,51 @@
+//! The intake service: Gen3D's HTTP API (docs/api.md). Accounts and tokens, sessions
+//! (upload a photo, get its embeddings), server-side mask decoding, objects (submit a
+//! selection, follow its stages, download its files).
+//!
+//! [`app`] builds the axum router; the local runner serves it on a socket and the
+//! Lambda binary through `lambda_http`. Every route but health, sign-up/in and the
+//! decoder model requires a bearer token, and every lookup is by (token's user, id):
+//! another user's session is simply not found.
+
+mod auth;
+mod error;
+mod routes;
+mod views;
+
+use std::sync::Arc;
+
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
+use axum::Router;
+use gen3d_models::decoder::Decoder;
+use gen3d_ports::Ports;
+
+pub use auth::{LocalAuth, Principal};
+pub use error::ApiError;
+pub use views::{ObjectView, SessionView};
+
+#[derive(Clone)]
+pub struct AppState {
+    pub ports: Ports,
+    pub decoder: Arc<Decoder>,
+    pub auth: Arc<LocalAuth>,
+}
+
+/// The API router.
+pub fn app(state: AppState) -> Router {
+    Router::new()
+        .route("/healthz", get(routes::health))
+        .route("/v1/auth/register", post(routes::register))
+        .route("/v1/auth/login", post(routes::login))
+        .route("/v1/models/decoder.onnx", get(routes::decoder_model))
+        .route("/v1/sessions", post(routes::create_session).get(routes::list_sessions))
+        .route("/v1/sessions/{session}", get(routes::get_session))
+        .route("/v1/sessions/{session}/image", axum::routing::put(routes::upload_image).get(routes::get_image))
+        .route("/v1/sessions/{session}/embeddings", get(routes::get_embeddings))
+        .route("/v1/sessions/{session}/masks", post(routes::decode_mask))
+        .route("/v1/sessions/{session}/objects", post(routes::create_object).get(routes::list_objects))
+        .route("/v1/sessions/{session}/objects/{object}", get(routes::get_object))
+        .route("/v1/sessions/{session}/objects/{object}/files/{file}", get(routes::get_file))
+        .layer(DefaultBodyLimit::max(gen3d_media::MAX_PHOTO_BYTES + 1024))
+        .with_state(state)
+}

@@ -1,0 +1,93 @@
+//! Response bodies of the HTTP API (documented in docs/api.md).
+
+use gen3d_domain::{Failure, ImageInfo, MeshOptions, MeshStats, ObjectFile, ObjectRecord, ObjectState, SessionRecord, SessionState};
+use serde::Serialize;
+
+#[derive(Serialize)]
+pub struct Upload {
+    pub method: &'static str,
+    pub url: String,
+    pub max_bytes: usize,
+}
+
+#[derive(Serialize)]
+pub struct SessionView {
+    pub id: String,
+    pub state: SessionState,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub image: Option<ImageInfo>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub failure: Option<String>,
+    pub created_ms: u64,
+    pub updated_ms: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub upload: Option<Upload>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub embeddings_url: Option<String>,
+}
+
+impl SessionView {
+    pub fn of(r: &SessionRecord) -> Self {
+        let base = format!("/v1/sessions/{}", r.session);
+        Self {
+            id: r.session.to_string(),
+            state: r.state,
+            image: r.image,
+            failure: r.failure.clone(),
+            created_ms: r.created_ms,
+            updated_ms: r.updated_ms,
+            upload: (r.state == SessionState::Created)
+                .then(|| Upload { method: "PUT", url: format!("{base}/image"), max_bytes: gen3d_media::MAX_PHOTO_BYTES }),
+            embeddings_url: (r.state == SessionState::Ready).then(|| format!("{base}/embeddings")),
+        }
+    }
+}
+
+#[derive(Serialize)]
+pub struct FileLink {
+    pub name: &'static str,
+    pub url: String,
+    pub content_type: &'static str,
+}
+
+#[derive(Serialize)]
+pub struct ObjectView {
+    pub id: String,
+    pub session: String,
+    pub state: ObjectState,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub failure: Option<Failure>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stats: Option<MeshStats>,
+    pub options: MeshOptions,
+    pub files: Vec<FileLink>,
+    pub created_ms: u64,
+    pub updated_ms: u64,
+}
+
+impl ObjectView {
+    pub fn of(r: &ObjectRecord) -> Self {
+        let base = format!("/v1/sessions/{}/objects/{}/files", r.session, r.object);
+        let mut files = vec![ObjectFile::Mask];
+        if matches!(r.state, ObjectState::Meshing | ObjectState::Done) || r.failure.as_ref().is_some_and(|f| f.stage == gen3d_domain::Stage::Meshing) {
+            files.push(ObjectFile::Splat);
+        }
+        if r.state == ObjectState::Done {
+            files.push(ObjectFile::Mesh(r.options.format));
+        }
+        Self {
+            id: r.object.to_string(),
+            session: r.session.to_string(),
+            state: r.state,
+            failure: r.failure.clone(),
+            stats: r.stats.clone(),
+            options: r.options,
+            files: files
+                .into_iter()
+                .map(|f| FileLink { name: f.file_name(), url: format!("{base}/{}", f.file_name()), content_type: f.content_type() })
+                .collect(),
+            created_ms: r.created_ms,
+            updated_ms: r.updated_ms,
+        }
+    }
+}

@@ -1,0 +1,329 @@
+//! The `gen3d` command line.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context};
+use axum::http::{Method, StatusCode};
+use clap::{Parser, Subcommand};
+use gen3d_domain::{EmailAddress, UserId};
+use gen3d_intake::Principal;
+use gen3d_ports::QueueName;
+use serde_json::{json, Value};
+
+use crate::client::ApiClient;
+use crate::{LocalConfig, LocalStack};
+
+#[derive(Parser)]
+#[command(name = "gen3d", version, about = "Photo to 3D object: segment an object in a photo and get it back as a mesh")]
+struct Cli {
+    /// Where Gen3D keeps its data (files, queues, job records, outbox).
+    #[arg(long, global = true, env = "GEN3D_DATA")]
+    data: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// One photo to a 3D model: writes mask.png, splat.ply and mesh.glb to --out.
+    Run(RunArgs),
+    /// Starts the HTTP API and every worker on localhost.
+    Serve {
+        #[arg(long, default_value_t = 8080)]
+        port: u16,
+        #[arg(long, default_value = "127.0.0.1")]
+        host: String,
+    },
+    /// Moves messages from a dead-letter queue back to its source queue.
+    Replay {
+        /// The dead-letter queue, e.g. meshing-dlq (or the source queue name).
+        #[arg(long)]
+        queue: String,
+        #[arg(long)]
+        max: Option<u64>,
+        /// Only report how many messages would move.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Lists failed jobs with their reasons, and queue depths.
+    Jobs {
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+    },
+    /// Writes the built-in click decoder as an ONNX file (for the browser).
+    ExportDecoder {
+        #[arg(long)]
+        out: PathBuf,
+    },
+}
+
+#[derive(clap::Args)]
+struct RunArgs {
+    /// The photo (JPEG, PNG or WebP).
+    photo: PathBuf,
+    /// A point on the object, in pixels: X,Y (repeatable).
+    #[arg(long = "point", value_name = "X,Y")]
+    points: Vec<String>,
+    /// A point to leave out of the selection: X,Y (repeatable).
+    #[arg(long = "exclude", value_name = "X,Y")]
+    excludes: Vec<String>,
+    /// A box around the object: X0,Y0,X1,Y1.
+    #[arg(long = "box", value_name = "X0,Y0,X1,Y1")]
+    bbox: Option<String>,
+    /// A mask PNG instead of clicks (binary, or the mask in its alpha channel).
+    #[arg(long, conflicts_with_all = ["points", "excludes", "bbox"])]
+    mask: Option<PathBuf>,
+    /// Output directory.
+    #[arg(long)]
+    out: PathBuf,
+    /// Upper bound on the mesh's triangles.
+    #[arg(long)]
+    target_triangles: Option<u32>,
+    /// The email address that receives the notification (into the local outbox).
+    #[arg(long, default_value = "me@gen3d.localhost")]
+    email: String,
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let serve = matches!(cli.command, Command::Serve { .. });
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| (if serve { "info" } else { "warn" }).into());
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(dispatch(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn data_dir(flag: Option<PathBuf>) -> PathBuf {
+    flag.unwrap_or_else(|| {
+        let base = std::env::var_os("XDG_DATA_HOME").map(PathBuf::from).or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")));
+        base.unwrap_or_else(|| PathBuf::from(".")).join("gen3d")
+    })
+}
+
+async fn dispatch(cli: Cli) -> anyhow::Result<()> {
+    let data = data_dir(cli.data);
+    match cli.command {
+        Command::ExportDecoder { out } => {
+            let bytes = gen3d_models::decoder_graph::decoder_onnx();
+            std::fs::write(&out, bytes).with_context(|| format!("failed to write {}", out.display()))?;
+            println!("wrote {}", out.display());
+            Ok(())
+        }
+        Command::Serve { port, host } => serve(LocalConfig::new(data), &host, port).await,
+        Command::Run(args) => run(LocalConfig::new(data), args).await,
+        Command::Replay { queue, max, dry_run } => replay(LocalConfig::new(data), &queue, max, dry_run).await,
+        Command::Jobs { limit } => jobs(LocalConfig::new(data), limit).await,
+    }
+}
+
+async fn serve(mut config: LocalConfig, host: &str, port: u16) -> anyhow::Result<()> {
+    let listener = tokio::net::TcpListener::bind((host, port)).await.with_context(|| format!("failed to listen on {host}:{port}"))?;
+    let addr = listener.local_addr()?;
+    config.app_url = format!("http://{addr}");
+    let stack = LocalStack::open(config)?;
+    let workers = stack.start_workers();
+    println!("gen3d listening on http://{addr} (data in {})", stack.config.data_dir.display());
+    let shutdown = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    axum::serve(listener, stack.router()).with_graceful_shutdown(shutdown).await.context("server failed")?;
+    workers.stop().await;
+    Ok(())
+}
+
+fn parse_pair(flag: &str, raw: &str) -> anyhow::Result<(f32, f32)> {
+    let parts: Vec<&str> = raw.split(',').collect();
+    match parts.as_slice() {
+        [x, y] => match (x.trim().parse::<f32>(), y.trim().parse::<f32>()) {
+            (Ok(x), Ok(y)) if x.is_finite() && y.is_finite() => Ok((x, y)),
+            _ => bail!("invalid {flag} {raw:?}: expected two numbers X,Y"),
+        },
+        _ => bail!("invalid {flag} {raw:?}: expected X,Y"),
+    }
+}
+
+fn prompt_json(args: &RunArgs) -> anyhow::Result<Value> {
+    let mut points = Vec::new();
+    for p in &args.points {
+        let (x, y) = parse_pair("--point", p)?;
+        points.push(json!({"x": x, "y": y, "label": "include"}));
+    }
+    for p in &args.excludes {
+        let (x, y) = parse_pair("--exclude", p)?;
+        points.push(json!({"x": x, "y": y, "label": "exclude"}));
+    }
+    let mut body = json!({ "points": points });
+    if let Some(b) = &args.bbox {
+        let v: Vec<f32> = b.split(',').map(|s| s.trim().parse::<f32>()).collect::<Result<_, _>>().map_err(|_| anyhow::anyhow!("invalid --box {b:?}: expected X0,Y0,X1,Y1"))?;
+        let [x0, y0, x1, y1] = v[..] else { bail!("invalid --box {b:?}: expected four numbers X0,Y0,X1,Y1") };
+        body["box"] = json!({"x0": x0, "y0": y0, "x1": x1, "y1": y1});
+    }
+    if let Some(t) = args.target_triangles {
+        body["target_triangles"] = json!(t);
+    }
+    Ok(body)
+}
+
+fn read_input(path: &Path, what: &str) -> anyhow::Result<Vec<u8>> {
+    std::fs::read(path).with_context(|| format!("cannot read {what} {}", path.display()))
+}
+
+async fn run(config: LocalConfig, args: RunArgs) -> anyhow::Result<()> {
+    if args.mask.is_none() && args.points.is_empty() && args.bbox.is_none() {
+        bail!("say what to reconstruct: --point X,Y (or --box, or --mask MASK.png)");
+    }
+    let photo = read_input(&args.photo, "photo")?;
+    let mask = args.mask.as_ref().map(|m| read_input(m, "mask").map(|b| (m.clone(), b))).transpose()?;
+    let prompt = if mask.is_none() { Some(prompt_json(&args)?) } else { None };
+    let email = EmailAddress::parse(&args.email).map_err(|e| anyhow::anyhow!("--email: {e}"))?;
+    std::fs::create_dir_all(&args.out).with_context(|| format!("cannot create output directory {}", args.out.display()))?;
+
+    let stack = LocalStack::open(config)?;
+    let workers = stack.start_workers();
+    let principal = Principal { user: UserId::parse("local-cli").expect("constant id"), email };
+    let api = ApiClient::new(stack.router(), stack.api.auth.issue(&principal));
+    let started = Instant::now();
+    let result = drive(&api, &args, photo, mask, prompt, started).await;
+    workers.stop().await;
+    let object_id = result?;
+    let outbox = stack.config.outbox().join(format!("{object_id}-done.eml"));
+    println!("email: {}", outbox.display());
+    println!("done in {:.1} s", started.elapsed().as_secs_f64());
+    Ok(())
+}
+
+fn stage(started: Instant, what: &str) {
+    println!("[{:>6.2} s] {what}", started.elapsed().as_secs_f64());
+}
+
+async fn drive(api: &ApiClient, args: &RunArgs, photo: Vec<u8>, mask: Option<(PathBuf, Vec<u8>)>, prompt: Option<Value>, started: Instant) -> anyhow::Result<String> {
+    let photo_name = args.photo.display().to_string();
+    let created = api.post_json("/v1/sessions", &json!({})).await;
+    if created.status != StatusCode::CREATED {
+        bail!("cannot create a session: {}", created.error_message());
+    }
+    let session = created.json()["id"].as_str().unwrap_or_default().to_owned();
+    let uploaded = api.call(Method::PUT, &format!("/v1/sessions/{session}/image"), Some("application/octet-stream"), photo).await;
+    if uploaded.status != StatusCode::ACCEPTED {
+        bail!("{photo_name}: {}", uploaded.error_message());
+    }
+    let size = &uploaded.json()["image"];
+    stage(started, &format!("uploaded {photo_name} ({}x{})", size["width"], size["height"]));
+
+    let object = match (&mask, &prompt) {
+        (Some((mask_path, bytes)), _) => {
+            let q = args.target_triangles.map(|t| format!("?target_triangles={t}")).unwrap_or_default();
+            let r = api.call(Method::POST, &format!("/v1/sessions/{session}/objects{q}"), Some("image/png"), bytes.clone()).await;
+            if r.status != StatusCode::CREATED {
+                bail!("{}: {}", mask_path.display(), r.error_message());
+            }
+            r.json()
+        }
+        (None, Some(prompt)) => {
+            wait_session_ready(api, &session, started).await?;
+            let r = api.post_json(&format!("/v1/sessions/{session}/objects"), prompt).await;
+            if r.status != StatusCode::CREATED {
+                bail!("{photo_name}: {}", r.error_message());
+            }
+            r.json()
+        }
+        (None, None) => bail!("nothing to reconstruct"),
+    };
+    let object_id = object["id"].as_str().unwrap_or_default().to_owned();
+    stage(started, "object submitted");
+    let mut last = String::new();
+    let deadline = Instant::now() + Duration::from_secs(600);
+    let done = loop {
+        let r = api.get(&format!("/v1/sessions/{session}/objects/{object_id}")).await;
+        let v = r.json();
+        let state = v["state"].as_str().unwrap_or("unknown").to_owned();
+        if state != last {
+            stage(started, &state);
+            last = state.clone();
+        }
+        match state.as_str() {
+            "done" => break v,
+            "failed" => bail!("reconstruction failed while {}: {}", v["failure"]["stage"].as_str().unwrap_or("?"), v["failure"]["reason"].as_str().unwrap_or("?")),
+            _ if Instant::now() > deadline => bail!("timed out waiting for the object (last state: {state})"),
+            _ => tokio::time::sleep(Duration::from_millis(50)).await,
+        }
+    };
+    for file in done["files"].as_array().into_iter().flatten() {
+        let name = file["name"].as_str().unwrap_or_default();
+        let url = file["url"].as_str().unwrap_or_default();
+        let r = api.get(url).await;
+        if r.status != StatusCode::OK {
+            bail!("cannot download {name}: {}", r.error_message());
+        }
+        let path = args.out.join(name);
+        std::fs::write(&path, &r.body).with_context(|| format!("cannot write {}", path.display()))?;
+        println!("wrote {} ({} bytes)", path.display(), r.body.len());
+    }
+    let stats = &done["stats"];
+    println!("mesh: {} vertices, {} triangles, watertight: {}", stats["vertices"], stats["triangles"], stats["watertight"]);
+    Ok(object_id)
+}
+
+async fn wait_session_ready(api: &ApiClient, session: &str, started: Instant) -> anyhow::Result<()> {
+    let deadline = Instant::now() + Duration::from_secs(600);
+    loop {
+        let v = api.get(&format!("/v1/sessions/{session}")).await.json();
+        match v["state"].as_str() {
+            Some("ready") => {
+                stage(started, "embeddings ready");
+                return Ok(());
+            }
+            Some("failed") => bail!("embedding failed: {}", v["failure"].as_str().unwrap_or("unknown reason")),
+            _ if Instant::now() > deadline => bail!("timed out waiting for embeddings"),
+            _ => tokio::time::sleep(Duration::from_millis(50)).await,
+        }
+    }
+}
+
+async fn replay(config: LocalConfig, queue: &str, max: Option<u64>, dry_run: bool) -> anyhow::Result<()> {
+    let name = QueueName::parse(queue).map_err(|e| anyhow::anyhow!("--queue: {e}"))?;
+    let dlq = if name.is_dead_letter() { name } else { name.dead_letter() };
+    let stack = LocalStack::open(config)?;
+    let waiting = stack.ports.queue.depth(&dlq).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    if dry_run {
+        let would = max.map_or(waiting, |m| m.min(waiting));
+        println!("{dlq}: {waiting} message(s) waiting; would move {would} to {}", dlq.source().map(|s| s.to_string()).unwrap_or_default());
+        return Ok(());
+    }
+    let moved = stack.ports.queue.replay(&dlq, max).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    println!("moved {moved} message(s) from {dlq} to {}", dlq.source().map(|s| s.to_string()).unwrap_or_default());
+    Ok(())
+}
+
+async fn jobs(config: LocalConfig, limit: usize) -> anyhow::Result<()> {
+    let stack = LocalStack::open(config)?;
+    for q in QueueName::PIPELINE {
+        let name = QueueName::pipeline(q);
+        let depth = stack.ports.queue.depth(&name).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+        let dead = stack.ports.queue.depth(&name.dead_letter()).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+        println!("queue {q:<15} waiting {depth:>4}   dead-lettered {dead:>4}");
+    }
+    let failed = stack.ports.jobs.failed_objects(limit).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    if failed.is_empty() {
+        println!("no failed jobs");
+    }
+    for f in failed {
+        let (stage, reason) = f.failure.as_ref().map(|x| (x.stage.as_str(), x.reason.as_str())).unwrap_or(("?", "?"));
+        println!("failed  user {}  session {}  object {}  at {stage}: {reason}", f.user, f.session, f.object);
+    }
+    Ok(())
+}

@@ -1,0 +1,58 @@
+//! A typed client of the HTTP API that calls the router in-process (no socket), so the
+//! CLI and tests go through exactly the routes, validation and auth a browser does.
+
+use axum::body::Body;
+use axum::http::{header, Method, Request, StatusCode};
+use axum::Router;
+use bytes::Bytes;
+use http_body_util::BodyExt;
+use serde_json::Value;
+use tower::ServiceExt;
+
+pub struct ApiClient {
+    router: Router,
+    token: String,
+}
+
+/// A response: status, body, and the body as JSON when it is JSON.
+pub struct Reply {
+    pub status: StatusCode,
+    pub body: Bytes,
+}
+
+impl Reply {
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body).unwrap_or(Value::Null)
+    }
+
+    /// The API's error message, or the status.
+    pub fn error_message(&self) -> String {
+        self.json()["error"]["message"].as_str().map(str::to_owned).unwrap_or_else(|| self.status.to_string())
+    }
+}
+
+impl ApiClient {
+    pub fn new(router: Router, token: String) -> Self {
+        Self { router, token }
+    }
+
+    pub async fn call(&self, method: Method, uri: &str, content_type: Option<&str>, body: impl Into<Bytes>) -> Reply {
+        let mut req = Request::builder().method(method).uri(uri).header(header::AUTHORIZATION, format!("Bearer {}", self.token));
+        if let Some(ct) = content_type {
+            req = req.header(header::CONTENT_TYPE, ct);
+        }
+        let req = req.body(Body::from(body.into())).expect("request builds");
+        let resp = self.router.clone().oneshot(req).await.expect("router is infallible");
+        let status = resp.status();
+        let body = resp.into_body().collect().await.map(|b| b.to_bytes()).unwrap_or_default();
+        Reply { status, body }
+    }
+
+    pub async fn get(&self, uri: &str) -> Reply {
+        self.call(Method::GET, uri, None, Bytes::new()).await
+    }
+
+    pub async fn post_json(&self, uri: &str, body: &Value) -> Reply {
+        self.call(Method::POST, uri, Some("application/json"), serde_json::to_vec(body).expect("json")).await
+    }
+}

@@ -1,0 +1,9 @@
+//! The local all-in-one runner: every Gen3D service in one process, wired to the
+//! embedded adapters, each hop crossing a real (SQLite) queue. Used by `gen3d serve`,
+//! `gen3d run` and the end-to-end tests.
+
+pub mod client;
+pub mod cli;
+mod stack;
+
+pub use stack::{LocalConfig, LocalStack, Workers};

@@ -1,0 +1,139 @@
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use gen3d_domain::EmailAddress;
+use gen3d_embedded::{open_database, FsBlobStore, MemoryMetrics, OutboxMailer, SqliteJobStore, SqliteQueue};
+use gen3d_inference::LocalAsyncEndpoint;
+use gen3d_intake::{AppState, LocalAuth};
+use gen3d_models::decoder::Decoder;
+use gen3d_notify::NotifyConfig;
+use gen3d_pipeline::{consume, ConsumerConfig, Handler};
+use gen3d_ports::{Ports, QueueName};
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+/// Settings of the local stack. Built from flags and environment by the CLI.
+#[derive(Clone, Debug)]
+pub struct LocalConfig {
+    pub data_dir: PathBuf,
+    /// Deliveries before a message dead-letters.
+    pub max_receives: u32,
+    pub mail_from: EmailAddress,
+    pub admin_email: Option<EmailAddress>,
+    pub app_url: String,
+    /// First retry delay of a failing message.
+    pub backoff: Duration,
+}
+
+impl LocalConfig {
+    pub fn new(data_dir: impl Into<PathBuf>) -> Self {
+        Self {
+            data_dir: data_dir.into(),
+            max_receives: 5,
+            mail_from: EmailAddress::parse("noreply@gen3d.localhost").expect("constant address"),
+            admin_email: Some(EmailAddress::parse("admin@gen3d.localhost").expect("constant address")),
+            app_url: "http://127.0.0.1:8080".into(),
+            backoff: Duration::from_millis(500),
+        }
+    }
+
+    pub fn outbox(&self) -> PathBuf {
+        self.data_dir.join("outbox")
+    }
+
+    pub fn blobs(&self) -> PathBuf {
+        self.data_dir.join("blobs")
+    }
+}
+
+/// The embedded adapters and models, opened on a data directory.
+pub struct LocalStack {
+    pub config: LocalConfig,
+    pub ports: Ports,
+    pub endpoint: Arc<LocalAsyncEndpoint>,
+    pub api: AppState,
+}
+
+/// Running consumer tasks; [`Workers::stop`] ends them after their current message.
+pub struct Workers {
+    stop: watch::Sender<bool>,
+    handles: Vec<JoinHandle<()>>,
+}
+
+impl Workers {
+    pub async fn stop(self) {
+        let _ = self.stop.send(true);
+        for h in self.handles {
+            let _ = h.await;
+        }
+    }
+}
+
+fn load_or_create_secret(path: &Path) -> anyhow::Result<Vec<u8>> {
+    if let Ok(bytes) = std::fs::read(path) {
+        if bytes.len() >= 32 {
+            return Ok(bytes);
+        }
+    }
+    let secret: [u8; 32] = rand::random();
+    std::fs::write(path, secret).with_context(|| format!("failed to write {}", path.display()))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600));
+    }
+    Ok(secret.to_vec())
+}
+
+impl LocalStack {
+    pub fn open(config: LocalConfig) -> anyhow::Result<Self> {
+        std::fs::create_dir_all(&config.data_dir).with_context(|| format!("failed to create data directory {}", config.data_dir.display()))?;
+        let db = config.data_dir.join("gen3d.sqlite");
+        let open = || open_database(&db).map_err(|e| anyhow::anyhow!("failed to open {}: {e}", db.display()));
+        let blobs: Arc<FsBlobStore> = Arc::new(FsBlobStore::new(config.blobs()));
+        let queue = Arc::new(SqliteQueue::new(open()?, config.max_receives));
+        let metrics = Arc::new(MemoryMetrics::default());
+        let endpoint = Arc::new(LocalAsyncEndpoint::new(blobs.clone(), queue.clone(), metrics.clone()));
+        let ports = Ports {
+            blobs,
+            queue,
+            jobs: Arc::new(SqliteJobStore::new(open()?)),
+            mailer: Arc::new(OutboxMailer::new(config.outbox())),
+            metrics,
+            inference: endpoint.clone(),
+        };
+        let secret = load_or_create_secret(&config.data_dir.join("token-secret"))?;
+        let api = AppState { ports: ports.clone(), decoder: Arc::new(Decoder::builtin()), auth: Arc::new(LocalAuth::new(secret)) };
+        Ok(Self { config, ports, endpoint, api })
+    }
+
+    /// Starts one consumer per pipeline queue plus the inference endpoint's worker.
+    pub fn start_workers(&self) -> Workers {
+        let (stop, rx) = watch::channel(false);
+        let ports = &self.ports;
+        let notify = NotifyConfig { from: self.config.mail_from.clone(), admin: self.config.admin_email.clone(), app_url: self.config.app_url.clone() };
+        let services: [(&'static str, Arc<dyn Handler>, Duration); 4] = [
+            (QueueName::EMBEDDING, Arc::new(gen3d_embedding::EmbeddingService::new(ports.clone())), Duration::from_secs(60)),
+            (QueueName::RECONSTRUCTION, Arc::new(gen3d_reconstruction::ReconstructionService::new(ports.clone())), Duration::from_secs(60)),
+            (QueueName::MESHING, Arc::new(gen3d_meshing_service::MeshingService::new(ports.clone())), Duration::from_secs(300)),
+            (QueueName::NOTIFY, Arc::new(gen3d_notify::NotifyService::new(ports.clone(), notify)), Duration::from_secs(60)),
+        ];
+        let mut handles: Vec<JoinHandle<()>> = services
+            .into_iter()
+            .map(|(queue, handler, visibility)| {
+                let config = ConsumerConfig { queue: QueueName::pipeline(queue), visibility, batch: 4, backoff: self.config.backoff };
+                tokio::spawn(consume(ports.clone(), handler, config, rx.clone()))
+            })
+            .collect();
+        let endpoint = self.endpoint.clone();
+        let rx2 = rx.clone();
+        handles.push(tokio::spawn(async move { endpoint.run_worker(rx2).await }));
+        Workers { stop, handles }
+    }
+
+    pub fn router(&self) -> axum::Router {
+        gen3d_intake::app(self.api.clone())
+    }
+}
