@@ -135,7 +135,7 @@ async fn serve(mut config: LocalConfig, host: &str, port: u16) -> anyhow::Result
     let addr = listener.local_addr()?;
     config.app_url = format!("http://{addr}");
     let stack = LocalStack::open(config)?;
-    let workers = stack.start_workers();
+    let workers = stack.start_workers()?;
     println!("gen3d listening on http://{addr} (data in {})", stack.config.data_dir.display());
     let shutdown = async {
         let _ = tokio::signal::ctrl_c().await;
@@ -193,7 +193,7 @@ async fn run(config: LocalConfig, args: RunArgs) -> anyhow::Result<()> {
     std::fs::create_dir_all(&args.out).with_context(|| format!("cannot create output directory {}", args.out.display()))?;
 
     let stack = LocalStack::open(config)?;
-    let workers = stack.start_workers();
+    let workers = stack.start_workers()?;
     let principal = Principal { user: UserId::parse("local-cli").expect("constant id"), email };
     let api = ApiClient::new(stack.router(), stack.api.auth.issue(&principal));
     let started = Instant::now();

@@ -51,6 +51,7 @@ impl LocalConfig {
 /// The embedded adapters and models, opened on a data directory.
 pub struct LocalStack {
     pub config: LocalConfig,
+    queue: Arc<SqliteQueue>,
     pub ports: Ports,
     pub endpoint: Arc<LocalAsyncEndpoint>,
     pub api: AppState,
@@ -60,6 +61,8 @@ pub struct LocalStack {
 pub struct Workers {
     stop: watch::Sender<bool>,
     handles: Vec<JoinHandle<()>>,
+    /// Held while the workers run: one runner per data directory.
+    _lock: std::fs::File,
 }
 
 impl Workers {
@@ -98,7 +101,7 @@ impl LocalStack {
         let endpoint = Arc::new(LocalAsyncEndpoint::new(blobs.clone(), queue.clone(), metrics.clone()));
         let ports = Ports {
             blobs,
-            queue,
+            queue: queue.clone(),
             jobs: Arc::new(SqliteJobStore::new(open()?)),
             mailer: Arc::new(OutboxMailer::new(config.outbox())),
             metrics,
@@ -106,11 +109,20 @@ impl LocalStack {
         };
         let secret = load_or_create_secret(&config.data_dir.join("token-secret"))?;
         let api = AppState { ports: ports.clone(), decoder: Arc::new(Decoder::builtin()), auth: Arc::new(LocalAuth::new(secret)) };
-        Ok(Self { config, ports, endpoint, api })
+        Ok(Self { config, queue, ports, endpoint, api })
     }
 
     /// Starts one consumer per pipeline queue plus the inference endpoint's worker.
-    pub fn start_workers(&self) -> Workers {
+    /// Takes the data directory's runner lock, then re-delivers at once whatever a
+    /// previous runner had in flight when it died.
+    pub fn start_workers(&self) -> anyhow::Result<Workers> {
+        let lock_path = self.config.data_dir.join("runner.lock");
+        let lock = std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(&lock_path).with_context(|| format!("failed to open {}", lock_path.display()))?;
+        lock.try_lock().map_err(|_| anyhow::anyhow!("another gen3d runner is using {}; stop it or pass another --data directory", self.config.data_dir.display()))?;
+        let recovered = self.queue.recover_in_flight().map_err(|e| anyhow::anyhow!("{e}"))?;
+        if recovered > 0 {
+            tracing::warn!(messages = recovered, "re-delivering messages a previous runner had in flight");
+        }
         let (stop, rx) = watch::channel(false);
         let ports = &self.ports;
         let notify = NotifyConfig { from: self.config.mail_from.clone(), admin: self.config.admin_email.clone(), app_url: self.config.app_url.clone() };
@@ -130,7 +142,7 @@ impl LocalStack {
         let endpoint = self.endpoint.clone();
         let rx2 = rx.clone();
         handles.push(tokio::spawn(async move { endpoint.run_worker(rx2).await }));
-        Workers { stop, handles }
+        Ok(Workers { stop, handles, _lock: lock })
     }
 
     pub fn router(&self) -> axum::Router {

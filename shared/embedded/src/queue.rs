@@ -22,6 +22,17 @@ impl SqliteQueue {
         Self { db: Arc::new(std::sync::Mutex::new(conn)), max_receives: max_receives.max(1), arrived: Arc::new(Notify::new()) }
     }
 
+    /// Makes every in-flight message visible now. Only for a runner that holds the data
+    /// directory exclusively: the process that received them is gone (crashed or killed),
+    /// so waiting out their visibility timeouts would only delay recovery.
+    pub fn recover_in_flight(&self) -> Result<u64, PortError> {
+        let now = now_ms() as i64;
+        let n = lock(&self.db)?
+            .execute("UPDATE messages SET visible_at = ?1, receipt = NULL WHERE receipt IS NOT NULL AND visible_at > ?1", params![now])
+            .map_err(db_err)?;
+        Ok(n as u64)
+    }
+
     fn try_receive(&self, queue: &QueueName, max: usize, visibility: Duration) -> Result<Vec<Received>, PortError> {
         let mut conn = lock(&self.db)?;
         let tx = conn.transaction().map_err(db_err)?;
