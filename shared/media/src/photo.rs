@@ -43,6 +43,10 @@ pub fn decode_photo(bytes: &[u8]) -> Result<Photo, MediaError> {
         Some(other) => return Err(MediaError::NotAnImage(format!("{other:?} is not accepted"))),
         None => return Err(MediaError::NotAnImage("unrecognised file signature".into())),
     }
+    if reader.format() == Some(image::ImageFormat::Jpeg) && !has_jpeg_end(bytes) {
+        // The JPEG decoder fills a cut-off scan with grey instead of failing.
+        return Err(MediaError::Corrupt("JPEG has no end-of-image marker (the file is cut off)".into()));
+    }
     let mut decoder = reader.into_decoder().map_err(|e| MediaError::Corrupt(e.to_string()))?;
     let (width, height) = decoder.dimensions();
     if width == 0 || height == 0 || width > MAX_PHOTO_SIDE || height > MAX_PHOTO_SIDE || u64::from(width) * u64::from(height) > MAX_PHOTO_PIXELS {
@@ -59,6 +63,13 @@ pub fn decode_photo(bytes: &[u8]) -> Result<Photo, MediaError> {
         image.apply_orientation(orientation);
     }
     Ok(Photo { rgb: image.into_rgb8() })
+}
+
+/// Whether the JPEG's end-of-image marker (FF D9) is near the end. Inside entropy-coded
+/// data 0xFF is always stuffed (FF 00), so FF D9 only occurs as a marker.
+fn has_jpeg_end(bytes: &[u8]) -> bool {
+    let tail = &bytes[bytes.len().saturating_sub(4096)..];
+    tail.windows(2).any(|w| w == [0xFF, 0xD9])
 }
 
 #[cfg(test)]
