@@ -155,7 +155,7 @@ async fn response_shapes() {
     let text = done.to_string().replace(&object, "[object]").replace(&session, "[session]");
     insta::assert_json_snapshot!("object_done", serde_json::from_str::<serde_json::Value>(&text).unwrap(), {
         ".created_ms" => "[ms]", ".updated_ms" => "[ms]", ".stats.vertices" => "[n]", ".stats.triangles" => "[n]",
-        ".stats.bbox_min" => "[bbox]", ".stats.bbox_max" => "[bbox]", ".stats.splats_in" => "[n]", ".stats.splats_used" => "[n]"
+        ".stats.bbox_min" => "[bbox]", ".stats.bbox_max" => "[bbox]", ".stats.watertight" => "[bool]", ".stats.splats_in" => "[n]", ".stats.splats_used" => "[n]"
     });
     let missing = api.get("/v1/sessions/nope").await;
     insta::assert_json_snapshot!("not_found", missing.json());
