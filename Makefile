@@ -1,0 +1,39 @@
+# Gen3D developer commands. `make run` and `make test` install what they need
+# (Debian packages for Open3D) and keep cargo's build outside the clone.
+
+SHELL := /bin/bash
+export CARGO_TARGET_DIR ?= $(HOME)/.cache/gen3d/target
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+PHOTO ?= ../shared/fixtures/images/truck.jpg
+POINT ?= 500,375
+OUT ?= out/truck
+
+.PHONY: deps run serve test bench decoder
+
+## Debian packages: Open3D (C++ library + headers), Eigen, pkg-config.
+deps:
+	@if ! pkg-config --exists Open3D 2>/dev/null || [ ! -f /usr/include/eigen3/Eigen/Core ]; then \
+		echo "installing libopen3d-dev libeigen3-dev pkg-config (apt)"; \
+		$(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends libopen3d-dev libeigen3-dev pkg-config; \
+	fi
+
+## One photo to a 3D model: writes $(OUT)/mask.png, splat.ply, mesh.glb.
+run: deps
+	cargo run --release --locked -p gen3d -- --data $(CURDIR)/.gen3d-data run $(PHOTO) --point $(POINT) --out $(OUT)
+
+## The local stack: HTTP API + workers on http://127.0.0.1:8080.
+serve: deps
+	cargo run --release --locked -p gen3d -- --data $(CURDIR)/.gen3d-data serve --port 8080
+
+## Every test of the workspace.
+test: deps
+	cargo test --workspace --locked
+
+## Benchmarks (results go into docs/benchmarks.md by hand, with the machine).
+bench: deps
+	cargo bench --locked -p gen3d --bench end_to_end
+
+## The built-in click decoder as an ONNX file.
+decoder: deps
+	cargo run --release --locked -p gen3d -- export-decoder --out decoder.onnx
