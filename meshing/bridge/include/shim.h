@@ -2,6 +2,7 @@
 // buffers; Open3D objects never cross the bridge. Exceptions become Rust `Err`s.
 #pragma once
 #include "rust/cxx.h"
+#include <cstdint>
 
 namespace gen3d {
 
@@ -10,6 +11,16 @@ struct MeshBuffers;
 
 MeshBuffers poisson_mesh(rust::Slice<const float> positions, rust::Slice<const float> normals,
                          rust::Slice<const float> colors, const PoissonParams &params);
+
+MeshBuffers ball_pivoting_mesh(rust::Slice<const float> positions, rust::Slice<const float> normals,
+                               rust::Slice<const float> colors, rust::Slice<const float> radii,
+                               uint32_t target_triangles);
+
+MeshBuffers alpha_shape_mesh(rust::Slice<const float> positions, rust::Slice<const float> colors, float alpha,
+                             uint32_t target_triangles);
+
+rust::Vec<float> estimate_normals(rust::Slice<const float> positions, float radius, uint32_t max_nn,
+                                  uint32_t orient_k);
 
 rust::String open3d_version();
 

@@ -43,11 +43,21 @@ pub mod ffi {
         /// density trimming, quadric decimation and vertex normals.
         fn poisson_mesh(positions: &[f32], normals: &[f32], colors: &[f32], params: &PoissonParams) -> Result<MeshBuffers>;
 
+        /// Ball pivoting with the given ball radii; needs normals.
+        fn ball_pivoting_mesh(positions: &[f32], normals: &[f32], colors: &[f32], radii: &[f32], target_triangles: u32) -> Result<MeshBuffers>;
+
+        /// Alpha shape (Delaunay-based) with parameter `alpha`.
+        fn alpha_shape_mesh(positions: &[f32], colors: &[f32], alpha: f32, target_triangles: u32) -> Result<MeshBuffers>;
+
+        /// Normals from neighbourhoods (hybrid radius/k search); oriented consistently over
+        /// a tangent-plane graph of `orient_k` neighbours when `orient_k > 0` (slow).
+        fn estimate_normals(positions: &[f32], radius: f32, max_nn: u32, orient_k: u32) -> Result<Vec<f32>>;
+
         fn open3d_version() -> String;
     }
 }
 
-pub use ffi::{open3d_version, poisson_mesh, MeshBuffers, PoissonParams};
+pub use ffi::{alpha_shape_mesh, ball_pivoting_mesh, estimate_normals, open3d_version, poisson_mesh, MeshBuffers, PoissonParams};
 
 #[cfg(test)]
 mod tests {

@@ -5,6 +5,7 @@
 //! axis) instead of a neighbourhood search, drops near-transparent splats and converts
 //! SAM 3D Objects' z-up frame to glTF's y-up.
 
+mod formats;
 mod glb;
 mod prepare;
 
@@ -13,11 +14,12 @@ use std::sync::Mutex;
 
 use gen3d_domain::{MeshMethod, MeshOptions, MeshStats};
 use gen3d_media::SplatCloud;
-use gen3d_open3d::{poisson_mesh, PoissonParams};
+use gen3d_open3d::{alpha_shape_mesh, ball_pivoting_mesh, poisson_mesh, MeshBuffers, PoissonParams};
 use thiserror::Error;
 
+pub use formats::write_mesh;
 pub use glb::write_glb;
-pub use prepare::{prepare, PreparedCloud, MIN_ALPHA};
+pub use prepare::{prepare, prepare_points, PreparedCloud, MIN_ALPHA};
 
 #[derive(Debug, Error, Clone, PartialEq)]
 pub enum MeshError {
@@ -86,36 +88,81 @@ const TRIM_VOXELS: f32 = 3.0;
 /// per process, which also bounds the memory a burst of meshing jobs can take.
 static OPEN3D: Mutex<()> = Mutex::new(());
 
-/// Meshes a splat cloud as `options` ask.
-pub fn mesh_splats(cloud: &SplatCloud, options: &MeshOptions) -> Result<(Mesh, MeshStats), MeshError> {
-    let prepared = prepare(cloud)?;
-    let buffers = match options.method {
+/// Typical distance between neighbouring points, from the cloud's extent and count
+/// (points sample a surface: area ~ extent^2).
+pub(crate) fn spacing(positions: &[f32]) -> f32 {
+    let mut lo = [f32::MAX; 3];
+    let mut hi = [f32::MIN; 3];
+    for p in positions.chunks_exact(3) {
+        for k in 0..3 {
+            lo[k] = lo[k].min(p[k]);
+            hi[k] = hi[k].max(p[k]);
+        }
+    }
+    let extent = (0..3).map(|k| hi[k] - lo[k]).fold(1e-6f32, f32::max);
+    let n = (positions.len() / 3).max(1) as f32;
+    2.0 * extent / n.sqrt()
+}
+
+/// Runs a reconstruction method on prepared, y-up buffers (normals may be empty for
+/// the alpha shape).
+pub fn reconstruct(prepared: &PreparedCloud, options: &MeshOptions) -> Result<Mesh, MeshError> {
+    let err = |e: cxx::Exception| MeshError::Reconstruction(e.what().to_owned());
+    let _guard = OPEN3D.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let s = spacing(&prepared.positions);
+    let buffers: MeshBuffers = match options.method {
         MeshMethod::Poisson => {
             let params = PoissonParams { depth: poisson_depth(options.target_triangles), trim_voxels: TRIM_VOXELS, target_triangles: options.target_triangles, threads: -1 };
-            let _guard = OPEN3D.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-            poisson_mesh(&prepared.positions, &prepared.normals, &prepared.colors, &params).map_err(|e| MeshError::Reconstruction(e.what().to_owned()))?
+            poisson_mesh(&prepared.positions, &prepared.normals, &prepared.colors, &params).map_err(err)?
         }
+        MeshMethod::BallPivoting => {
+            let radii = [1.0, 2.0, 4.0].map(|k| k * s);
+            ball_pivoting_mesh(&prepared.positions, &prepared.normals, &prepared.colors, &radii, options.target_triangles).map_err(err)?
+        }
+        MeshMethod::AlphaShape => alpha_shape_mesh(&prepared.positions, &prepared.colors, 3.0 * s, options.target_triangles).map_err(err)?,
     };
     let triples = |v: &[f32]| v.chunks_exact(3).map(|c| [c[0], c[1], c[2]]).collect::<Vec<_>>();
-    let mesh = Mesh {
+    let indices = buffers.indices;
+    Ok(Mesh {
         positions: triples(&buffers.positions),
         normals: triples(&buffers.normals),
         colors: triples(&buffers.colors).into_iter().map(|c| c.map(srgb_to_linear)).collect(),
-        indices: buffers.indices,
-        watertight: false,
-    };
-    let mut mesh = mesh;
-    mesh.watertight = is_closed_manifold(&mesh.indices);
+        watertight: is_closed_manifold(&indices),
+        indices,
+    })
+}
+
+/// Statistics of a mesh made from `splats_in` inputs of which `splats_used` were kept.
+pub fn stats(mesh: &Mesh, splats_in: usize, splats_used: usize) -> MeshStats {
     let (bbox_min, bbox_max) = mesh.bounds();
-    let stats = MeshStats {
+    MeshStats {
         vertices: mesh.positions.len() as u64,
         triangles: mesh.triangle_count() as u64,
         watertight: mesh.watertight,
         bbox_min,
         bbox_max,
-        splats_in: cloud.splats.len() as u64,
-        splats_used: (prepared.positions.len() / 3) as u64,
+        splats_in: splats_in as u64,
+        splats_used: splats_used as u64,
+    }
+}
+
+/// Meshes a plain (coloured) point cloud as `options` ask.
+pub fn mesh_point_cloud(cloud: &gen3d_media::PointCloud, options: &MeshOptions) -> Result<(Mesh, MeshStats), MeshError> {
+    let prepared = {
+        // Normal estimation runs in Open3D too: one call at a time.
+        let _guard = OPEN3D.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        prepare_points(cloud)?
     };
+    let mesh = reconstruct(&prepared, options)?;
+    let n = cloud.positions.len();
+    Ok((mesh.clone(), stats(&mesh, n, n)))
+}
+
+/// Meshes a splat cloud as `options` ask.
+pub fn mesh_splats(cloud: &SplatCloud, options: &MeshOptions) -> Result<(Mesh, MeshStats), MeshError> {
+    let prepared = prepare(cloud)?;
+    let mesh = reconstruct(&prepared, options)?;
+    let stats = stats(&mesh, cloud.splats.len(), prepared.positions.len() / 3);
     Ok((mesh, stats))
 }
 

@@ -1,4 +1,4 @@
-use gen3d_media::{Splat, SplatCloud};
+use gen3d_media::{PointCloud, Splat, SplatCloud};
 
 use crate::MeshError;
 
@@ -61,6 +61,49 @@ pub fn prepare(cloud: &SplatCloud) -> Result<PreparedCloud, MeshError> {
         out.colors.extend_from_slice(&s.rgb());
     }
     Ok(out)
+}
+
+fn centroid(points: &[[f32; 3]]) -> [f32; 3] {
+    let mut c = [0f64; 3];
+    for p in points {
+        for k in 0..3 {
+            c[k] += f64::from(p[k]);
+        }
+    }
+    c.map(|v| (v / points.len().max(1) as f64) as f32)
+}
+
+/// A plain point cloud as it is (its up axis is unknown, so no conversion): normals
+/// from the file (pointed away from the centroid) or estimated from neighbourhoods
+/// and oriented consistently; colours default to light grey.
+pub fn prepare_points(cloud: &PointCloud) -> Result<PreparedCloud, MeshError> {
+    if cloud.positions.is_empty() {
+        return Err(MeshError::NothingOpaque { total: 0, min_alpha: 0.0 });
+    }
+    let positions: Vec<f32> = cloud.positions.iter().flatten().copied().collect();
+    let normals: Vec<f32> = match &cloud.normals {
+        Some(normals) => {
+            let c = centroid(&cloud.positions);
+            cloud
+                .positions
+                .iter()
+                .zip(normals)
+                .flat_map(|(p, n)| {
+                    let outward: f32 = (0..3).map(|k| n[k] * (p[k] - c[k])).sum();
+                    if outward < 0.0 { n.map(|v| -v) } else { *n }
+                })
+                .collect()
+        }
+        None => {
+            let s = crate::spacing(&positions);
+            gen3d_open3d::estimate_normals(&positions, 3.0 * s, 30, 16).map_err(|e| MeshError::Reconstruction(e.what().to_owned()))?.into_iter().collect()
+        }
+    };
+    let colors: Vec<f32> = match &cloud.colors {
+        Some(c) => c.iter().flatten().copied().collect(),
+        None => vec![0.8; positions.len()],
+    };
+    Ok(PreparedCloud { positions, normals, colors })
 }
 
 #[cfg(test)]

@@ -216,7 +216,9 @@ pub async fn create_object(
         let parse = |k: &str| query.get(k).map(|v| v.parse::<u64>().map_err(|_| ApiError::bad_request(format!("query parameter {k} must be a number"))));
         let target = parse("target_triangles").transpose()?.map(|v| v as u32);
         let seed = parse("seed").transpose()?;
-        (mask, None, options_of(None, target, None)?, seed)
+        let method = query.get("method").map(|m| m.parse::<MeshMethod>().map_err(|e| ApiError::bad_request(e.to_string()))).transpose()?;
+        let format = query.get("format").map(|f| f.parse::<MeshFormat>().map_err(|e| ApiError::bad_request(e.to_string()))).transpose()?;
+        (mask, None, options_of(method, target, format)?, seed)
     } else if content_type.starts_with("application/json") {
         let body: PromptBody = serde_json::from_slice(&body).map_err(|e| ApiError::bad_request(format!("invalid JSON body: {e}")))?;
         let prompt = prompt_of(&body, &rec)?;

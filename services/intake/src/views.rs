@@ -73,7 +73,9 @@ impl ObjectView {
             files.push(ObjectFile::Splat);
         }
         if r.state == ObjectState::Done {
+            // The requested format first, then the others.
             files.push(ObjectFile::Mesh(r.options.format));
+            files.extend(gen3d_domain::MeshFormat::ALL.into_iter().filter(|f| *f != r.options.format).map(ObjectFile::Mesh));
         }
         Self {
             id: r.object.to_string(),

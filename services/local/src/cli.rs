@@ -52,6 +52,20 @@ enum Command {
         #[arg(long, default_value_t = 50)]
         limit: usize,
     },
+    /// Meshes a 3DGS splat PLY (e.g. SAM 3D Objects' output) or a coloured point-cloud PLY.
+    Mesh {
+        /// The input PLY.
+        input: PathBuf,
+        /// The output mesh; its extension picks the format (glb, obj, ply, stl).
+        #[arg(long)]
+        out: PathBuf,
+        /// poisson (default), ball_pivoting or alpha_shape.
+        #[arg(long, default_value = "poisson")]
+        method: String,
+        /// Upper bound on the mesh's triangles.
+        #[arg(long, default_value_t = gen3d_domain::MeshOptions::DEFAULT_TRIANGLES)]
+        target_triangles: u32,
+    },
     /// Writes the built-in click decoder as an ONNX file (for the browser).
     ExportDecoder {
         #[arg(long)]
@@ -81,6 +95,9 @@ struct RunArgs {
     /// Upper bound on the mesh's triangles.
     #[arg(long)]
     target_triangles: Option<u32>,
+    /// Surface reconstruction: poisson (default), ball_pivoting or alpha_shape.
+    #[arg(long)]
+    method: Option<String>,
     /// The email address that receives the notification (into the local outbox).
     #[arg(long, default_value = "me@gen3d.localhost")]
     email: String,
@@ -123,6 +140,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
             println!("wrote {}", out.display());
             Ok(())
         }
+        Command::Mesh { input, out, method, target_triangles } => mesh(&input, &out, &method, target_triangles),
         Command::Serve { port, host } => serve(LocalConfig::new(data), &host, port).await,
         Command::Run(args) => run(LocalConfig::new(data), args).await,
         Command::Replay { queue, max, dry_run } => replay(LocalConfig::new(data), &queue, max, dry_run).await,
@@ -175,6 +193,10 @@ fn prompt_json(args: &RunArgs) -> anyhow::Result<Value> {
     if let Some(t) = args.target_triangles {
         body["target_triangles"] = json!(t);
     }
+    if let Some(m) = &args.method {
+        let method: gen3d_domain::MeshMethod = m.parse().map_err(|e| anyhow::anyhow!("--method: {e}"))?;
+        body["method"] = json!(method);
+    }
     Ok(body)
 }
 
@@ -226,7 +248,15 @@ async fn drive(api: &ApiClient, args: &RunArgs, photo: Vec<u8>, mask: Option<(Pa
 
     let object = match (&mask, &prompt) {
         (Some((mask_path, bytes)), _) => {
-            let q = args.target_triangles.map(|t| format!("?target_triangles={t}")).unwrap_or_default();
+            let mut params = Vec::new();
+            if let Some(t) = args.target_triangles {
+                params.push(format!("target_triangles={t}"));
+            }
+            if let Some(m) = &args.method {
+                let method: gen3d_domain::MeshMethod = m.parse().map_err(|e| anyhow::anyhow!("--method: {e}"))?;
+                params.push(format!("method={method}"));
+            }
+            let q = if params.is_empty() { String::new() } else { format!("?{}", params.join("&")) };
             let r = api.call(Method::POST, &format!("/v1/sessions/{session}/objects{q}"), Some("image/png"), bytes.clone()).await;
             if r.status != StatusCode::CREATED {
                 bail!("{}: {}", mask_path.display(), r.error_message());
@@ -325,5 +355,35 @@ async fn jobs(config: LocalConfig, limit: usize) -> anyhow::Result<()> {
         let (stage, reason) = f.failure.as_ref().map(|x| (x.stage.as_str(), x.reason.as_str())).unwrap_or(("?", "?"));
         println!("failed  user {}  session {}  object {}  at {stage}: {reason}", f.user, f.session, f.object);
     }
+    Ok(())
+}
+
+fn mesh(input: &Path, out: &Path, method: &str, target_triangles: u32) -> anyhow::Result<()> {
+    use gen3d_domain::{MeshFormat, MeshMethod, MeshOptions};
+    let method: MeshMethod = method.parse().map_err(|e| anyhow::anyhow!("--method: {e}"))?;
+    let ext = out.extension().and_then(|e| e.to_str()).unwrap_or_default();
+    let format: MeshFormat = ext.parse().map_err(|e| anyhow::anyhow!("--out {}: {e}", out.display()))?;
+    let options = MeshOptions::new(method, target_triangles, format).map_err(|e| anyhow::anyhow!("--target-triangles: {e}"))?;
+    let bytes = read_input(input, "input")?;
+    let started = Instant::now();
+    let (mesh, stats) = match gen3d_media::SplatCloud::read_ply(&bytes) {
+        Ok(splats) => gen3d_meshing::mesh_splats(&splats, &options),
+        Err(splat_error) => match gen3d_media::PointCloud::read_ply(&bytes) {
+            Ok(points) => gen3d_meshing::mesh_point_cloud(&points, &options),
+            Err(points_error) => bail!("{}: not a splat ({splat_error}) nor a point cloud ({points_error})", input.display()),
+        },
+    }
+    .map_err(|e| anyhow::anyhow!("{}: {e}", input.display()))?;
+    std::fs::write(out, gen3d_meshing::write_mesh(&mesh, format)).with_context(|| format!("cannot write {}", out.display()))?;
+    println!(
+        "wrote {} in {:.2} s: {} vertices, {} triangles, watertight: {}, bounds {:?}..{:?}",
+        out.display(),
+        started.elapsed().as_secs_f64(),
+        stats.vertices,
+        stats.triangles,
+        stats.watertight,
+        stats.bbox_min,
+        stats.bbox_max
+    );
     Ok(())
 }

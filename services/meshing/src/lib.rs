@@ -1,9 +1,10 @@
 //! The point-cloud-to-mesh service: the object's splat PLY -> a coloured mesh (Open3D
-//! Poisson) -> `mesh.glb`, then object meshing -> done and `NotifyRequested`.
+//! Poisson by default) -> `mesh.glb`, `mesh.obj`, `mesh.ply`, `mesh.stl`, then object
+//! meshing -> done and `NotifyRequested`.
 
 use async_trait::async_trait;
 use bytes::Bytes;
-use gen3d_domain::{MeshRequested, NotifyRequested, ObjectFile, ObjectKey, ObjectState, QueueMessage, Stage};
+use gen3d_domain::{MeshFormat, MeshRequested, NotifyRequested, ObjectFile, ObjectKey, ObjectState, QueueMessage, Stage};
 use gen3d_media::SplatCloud;
 use gen3d_pipeline::{fail_object, load_object, send, Handler, HandlerError};
 use gen3d_ports::{now_ms, Ports, QueueName, Transition};
@@ -28,15 +29,19 @@ impl MeshingService {
             let splat_key = ObjectKey::object_file(&m.user, &m.session, &m.object, ObjectFile::Splat);
             let bytes = self.ports.blobs.get(&splat_key).await?;
             let options = rec.options;
-            let (glb, stats) = tokio::task::spawn_blocking(move || -> Result<_, HandlerError> {
+            let (files, stats) = tokio::task::spawn_blocking(move || -> Result<_, HandlerError> {
                 let cloud = SplatCloud::read_ply(&bytes).map_err(|e| HandlerError::Permanent(format!("splat file: {e}")))?;
                 let (mesh, stats) = gen3d_meshing::mesh_splats(&cloud, &options).map_err(|e| HandlerError::Permanent(e.to_string()))?;
-                Ok((gen3d_meshing::write_glb(&mesh), stats))
+                let files: Vec<(MeshFormat, Vec<u8>)> = MeshFormat::ALL.into_iter().map(|f| (f, gen3d_meshing::write_mesh(&mesh, f))).collect();
+                Ok((files, stats))
             })
             .await
             .map_err(|e| HandlerError::Retryable(format!("meshing task: {e}")))??;
-            let mesh_key = ObjectKey::object_file(&m.user, &m.session, &m.object, ObjectFile::Mesh(options.format));
-            self.ports.blobs.put(&mesh_key, Bytes::from(glb), options.format.content_type()).await?;
+            // Every format is offered for download; the requested one is the primary.
+            for (format, bytes) in files {
+                let key = ObjectKey::object_file(&m.user, &m.session, &m.object, ObjectFile::Mesh(format));
+                self.ports.blobs.put(&key, Bytes::from(bytes), format.content_type()).await?;
+            }
             let mut next = rec.moved(ObjectState::Done, now_ms()).map_err(|e| HandlerError::Permanent(e.to_string()))?;
             next.stats = Some(stats);
             match self.ports.jobs.update_object(ObjectState::Meshing, rec.notified, &next).await? {

@@ -10,21 +10,38 @@ use crate::DomainError;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum MeshFormat {
+    /// Binary glTF 2.0: y-up, linear vertex colours (three.js, Blender, engines).
     Glb,
+    /// Wavefront OBJ with per-vertex colours (`v x y z r g b`, sRGB).
+    Obj,
+    /// Binary PLY with per-vertex normals and 8-bit sRGB colours.
+    Ply,
+    /// Binary STL (geometry only), for slicers.
+    Stl,
 }
 
 impl MeshFormat {
-    pub const ALL: [MeshFormat; 1] = [MeshFormat::Glb];
+    pub const ALL: [MeshFormat; 4] = [MeshFormat::Glb, MeshFormat::Obj, MeshFormat::Ply, MeshFormat::Stl];
 
     pub fn file_name(self) -> &'static str {
         match self {
             MeshFormat::Glb => "mesh.glb",
+            MeshFormat::Obj => "mesh.obj",
+            MeshFormat::Ply => "mesh.ply",
+            MeshFormat::Stl => "mesh.stl",
         }
+    }
+
+    pub fn extension(self) -> &'static str {
+        &self.file_name()[5..]
     }
 
     pub fn content_type(self) -> &'static str {
         match self {
             MeshFormat::Glb => "model/gltf-binary",
+            MeshFormat::Obj => "model/obj",
+            MeshFormat::Ply => "application/octet-stream",
+            MeshFormat::Stl => "model/stl",
         }
     }
 }
@@ -34,7 +51,10 @@ impl FromStr for MeshFormat {
     fn from_str(s: &str) -> Result<Self, DomainError> {
         match s.to_ascii_lowercase().as_str() {
             "glb" => Ok(MeshFormat::Glb),
-            other => Err(DomainError::invalid("mesh format", format!("{other:?} (supported: glb)"))),
+            "obj" => Ok(MeshFormat::Obj),
+            "ply" => Ok(MeshFormat::Ply),
+            "stl" => Ok(MeshFormat::Stl),
+            other => Err(DomainError::invalid("mesh format", format!("{other:?} (supported: glb, obj, ply, stl)"))),
         }
     }
 }
@@ -43,8 +63,13 @@ impl FromStr for MeshFormat {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum MeshMethod {
-    /// Screened Poisson reconstruction with low-density trimming.
+    /// Screened Poisson reconstruction, trimmed where no splat supports it (default;
+    /// closed objects come out watertight).
     Poisson,
+    /// Ball pivoting: interpolates the points, keeps sharp detail, may leave holes.
+    BallPivoting,
+    /// Alpha shape: a tight hull of the points, robust without normals.
+    AlphaShape,
 }
 
 impl FromStr for MeshMethod {
@@ -52,7 +77,9 @@ impl FromStr for MeshMethod {
     fn from_str(s: &str) -> Result<Self, DomainError> {
         match s.to_ascii_lowercase().as_str() {
             "poisson" => Ok(MeshMethod::Poisson),
-            other => Err(DomainError::invalid("mesh method", format!("{other:?} (supported: poisson)"))),
+            "ball_pivoting" | "ball-pivoting" => Ok(MeshMethod::BallPivoting),
+            "alpha_shape" | "alpha-shape" => Ok(MeshMethod::AlphaShape),
+            other => Err(DomainError::invalid("mesh method", format!("{other:?} (supported: poisson, ball_pivoting, alpha_shape)"))),
         }
     }
 }
@@ -61,6 +88,8 @@ impl fmt::Display for MeshMethod {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
             MeshMethod::Poisson => "poisson",
+            MeshMethod::BallPivoting => "ball_pivoting",
+            MeshMethod::AlphaShape => "alpha_shape",
         })
     }
 }

@@ -5,10 +5,12 @@ mod embeddings;
 mod error;
 mod mask;
 mod photo;
+mod points;
 mod splat;
 
 pub use embeddings::{Embeddings, EMBED_SHAPE, HIGH_RES_0_SHAPE, HIGH_RES_1_SHAPE};
 pub use error::MediaError;
 pub use mask::Mask;
 pub use photo::{decode_photo, Photo, MAX_PHOTO_BYTES, MAX_PHOTO_PIXELS, MAX_PHOTO_SIDE};
+pub use points::PointCloud;
 pub use splat::{Splat, SplatCloud, SH_C0};
