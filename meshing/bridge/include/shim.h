@@ -16,9 +16,6 @@ MeshBuffers ball_pivoting_mesh(rust::Slice<const float> positions, rust::Slice<c
                                rust::Slice<const float> colors, rust::Slice<const float> radii,
                                uint32_t target_triangles);
 
-MeshBuffers alpha_shape_mesh(rust::Slice<const float> positions, rust::Slice<const float> colors, float alpha,
-                             uint32_t target_triangles);
-
 rust::Vec<float> estimate_normals(rust::Slice<const float> positions, float radius, uint32_t max_nn,
                                   uint32_t orient_k);
 

@@ -46,9 +46,6 @@ pub mod ffi {
         /// Ball pivoting with the given ball radii; needs normals.
         fn ball_pivoting_mesh(positions: &[f32], normals: &[f32], colors: &[f32], radii: &[f32], target_triangles: u32) -> Result<MeshBuffers>;
 
-        /// Alpha shape (Delaunay-based) with parameter `alpha`.
-        fn alpha_shape_mesh(positions: &[f32], colors: &[f32], alpha: f32, target_triangles: u32) -> Result<MeshBuffers>;
-
         /// Normals from neighbourhoods (hybrid radius/k search); oriented consistently over
         /// a tangent-plane graph of `orient_k` neighbours when `orient_k > 0` (slow).
         fn estimate_normals(positions: &[f32], radius: f32, max_nn: u32, orient_k: u32) -> Result<Vec<f32>>;
@@ -57,7 +54,7 @@ pub mod ffi {
     }
 }
 
-pub use ffi::{alpha_shape_mesh, ball_pivoting_mesh, estimate_normals, open3d_version, poisson_mesh, MeshBuffers, PoissonParams};
+pub use ffi::{ball_pivoting_mesh, estimate_normals, open3d_version, poisson_mesh, MeshBuffers, PoissonParams};
 
 #[cfg(test)]
 mod tests {

@@ -155,15 +155,6 @@ MeshBuffers ball_pivoting_mesh(rust::Slice<const float> positions, rust::Slice<c
     return finish(pcd, mesh, target_triangles);
 }
 
-MeshBuffers alpha_shape_mesh(rust::Slice<const float> positions, rust::Slice<const float> colors, float alpha,
-                             uint32_t target_triangles) {
-    if (!(alpha > 0.0f)) throw std::invalid_argument("alpha must be positive");
-    PointCloud pcd = make_cloud(positions, rust::Slice<const float>(), colors);
-    auto mesh = TriangleMesh::CreateFromPointCloudAlphaShape(pcd, alpha);
-    if (!mesh || mesh->triangles_.empty()) throw std::runtime_error("alpha shape produced no triangles");
-    return finish(pcd, mesh, target_triangles);
-}
-
 rust::Vec<float> estimate_normals(rust::Slice<const float> positions, float radius, uint32_t max_nn,
                                   uint32_t orient_k) {
     PointCloud pcd = make_cloud(positions, rust::Slice<const float>(), rust::Slice<const float>());

@@ -14,7 +14,7 @@ use std::sync::Mutex;
 
 use gen3d_domain::{MeshMethod, MeshOptions, MeshStats};
 use gen3d_media::SplatCloud;
-use gen3d_open3d::{alpha_shape_mesh, ball_pivoting_mesh, poisson_mesh, MeshBuffers, PoissonParams};
+use gen3d_open3d::{ball_pivoting_mesh, poisson_mesh, MeshBuffers, PoissonParams};
 use thiserror::Error;
 
 pub use formats::write_mesh;
@@ -104,8 +104,7 @@ pub(crate) fn spacing(positions: &[f32]) -> f32 {
     2.0 * extent / n.sqrt()
 }
 
-/// Runs a reconstruction method on prepared, y-up buffers (normals may be empty for
-/// the alpha shape).
+/// Runs a reconstruction method on prepared, y-up buffers.
 pub fn reconstruct(prepared: &PreparedCloud, options: &MeshOptions) -> Result<Mesh, MeshError> {
     let err = |e: cxx::Exception| MeshError::Reconstruction(e.what().to_owned());
     let _guard = OPEN3D.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
@@ -119,7 +118,6 @@ pub fn reconstruct(prepared: &PreparedCloud, options: &MeshOptions) -> Result<Me
             let radii = [1.0, 2.0, 4.0].map(|k| k * s);
             ball_pivoting_mesh(&prepared.positions, &prepared.normals, &prepared.colors, &radii, options.target_triangles).map_err(err)?
         }
-        MeshMethod::AlphaShape => alpha_shape_mesh(&prepared.positions, &prepared.colors, 3.0 * s, options.target_triangles).map_err(err)?,
     };
     let triples = |v: &[f32]| v.chunks_exact(3).map(|c| [c[0], c[1], c[2]]).collect::<Vec<_>>();
     let indices = buffers.indices;

@@ -59,7 +59,7 @@ enum Command {
         /// The output mesh; its extension picks the format (glb, obj, ply, stl).
         #[arg(long)]
         out: PathBuf,
-        /// poisson (default), ball_pivoting or alpha_shape.
+        /// poisson (default) or ball_pivoting.
         #[arg(long, default_value = "poisson")]
         method: String,
         /// Upper bound on the mesh's triangles.
@@ -95,7 +95,7 @@ struct RunArgs {
     /// Upper bound on the mesh's triangles.
     #[arg(long)]
     target_triangles: Option<u32>,
-    /// Surface reconstruction: poisson (default), ball_pivoting or alpha_shape.
+    /// Surface reconstruction: poisson (default) or ball_pivoting.
     #[arg(long)]
     method: Option<String>,
     /// The email address that receives the notification (into the local outbox).

@@ -68,8 +68,6 @@ pub enum MeshMethod {
     Poisson,
     /// Ball pivoting: interpolates the points, keeps sharp detail, may leave holes.
     BallPivoting,
-    /// Alpha shape: a tight hull of the points, robust without normals.
-    AlphaShape,
 }
 
 impl FromStr for MeshMethod {
@@ -78,8 +76,7 @@ impl FromStr for MeshMethod {
         match s.to_ascii_lowercase().as_str() {
             "poisson" => Ok(MeshMethod::Poisson),
             "ball_pivoting" | "ball-pivoting" => Ok(MeshMethod::BallPivoting),
-            "alpha_shape" | "alpha-shape" => Ok(MeshMethod::AlphaShape),
-            other => Err(DomainError::invalid("mesh method", format!("{other:?} (supported: poisson, ball_pivoting, alpha_shape)"))),
+            other => Err(DomainError::invalid("mesh method", format!("{other:?} (supported: poisson, ball_pivoting)"))),
         }
     }
 }
@@ -89,7 +86,6 @@ impl fmt::Display for MeshMethod {
         f.write_str(match self {
             MeshMethod::Poisson => "poisson",
             MeshMethod::BallPivoting => "ball_pivoting",
-            MeshMethod::AlphaShape => "alpha_shape",
         })
     }
 }
