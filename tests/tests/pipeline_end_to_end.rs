@@ -50,6 +50,14 @@ async fn check_photo(app: &TestApp, photo: &str, x: u32, y: u32) {
     assert_eq!(colours.len(), reader.read_positions().unwrap().count());
     assert!(done["stats"]["triangles"].as_u64().unwrap() as usize == triangles);
 
+    // Every mesh format is offered and downloads.
+    let names: Vec<&str> = done["files"].as_array().unwrap().iter().map(|f| f["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["mask.png", "splat.ply", "mesh.glb", "mesh.obj", "mesh.ply", "mesh.stl"]);
+    let stl = api.get(&file("mesh.stl")).await.body;
+    assert_eq!(stl.len(), 84 + 50 * triangles, "binary STL of the same triangles");
+    let obj = api.get(&file("mesh.obj")).await.body;
+    assert_eq!(obj.split(|&b| b == b'\n').filter(|l| l.starts_with(b"f ")).count(), triangles);
+
     // The user was mailed (and the admin got a copy).
     let outbox = app.outbox();
     assert!(outbox.iter().any(|p| p.ends_with(format!("{object}-done.eml"))), "{outbox:?}");
