@@ -8,7 +8,9 @@ PHOTO ?= ../shared/fixtures/images/truck.jpg
 POINT ?= 500,375
 OUT ?= out/truck
 
-.PHONY: deps run serve test bench decoder
+ORT_VENV ?= $(HOME)/.cache/gen3d/ort-venv
+
+.PHONY: deps ort run serve test bench decoder
 
 ## Debian packages: Open3D (C++ library + headers), Eigen, pkg-config.
 deps:
@@ -16,6 +18,13 @@ deps:
 		echo "installing libopen3d-dev libeigen3-dev pkg-config (apt)"; \
 		$(SUDO) apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends libopen3d-dev libeigen3-dev pkg-config; \
+	fi
+
+## A Python with onnxruntime (the engine of onnxruntime-web) for the decoder parity test.
+ort:
+	@if ! $(ORT_VENV)/bin/python -c "import onnxruntime, numpy" 2>/dev/null; then \
+		echo "installing onnxruntime + numpy into $(ORT_VENV) (pip)"; \
+		python3 -m venv $(ORT_VENV) && $(ORT_VENV)/bin/pip install -q --disable-pip-version-check onnxruntime numpy; \
 	fi
 
 ## One photo to a 3D model: writes $(OUT)/mask.png, splat.ply, mesh.glb.
@@ -27,8 +36,8 @@ serve: deps
 	cargo run --release --locked -p gen3d -- --data $(CURDIR)/.gen3d-data serve --port 8080
 
 ## Every test of the workspace.
-test: deps
-	cargo test --workspace --locked
+test: deps ort
+	GEN3D_ORT_PYTHON=$(ORT_VENV)/bin/python cargo test --workspace --locked
 
 ## Benchmarks (results go into docs/benchmarks.md by hand, with the machine).
 bench: deps
