@@ -9,7 +9,27 @@
 //!   routed to the queue that consumes that task (as the SNS subscriptions do in AWS).
 
 mod endpoint;
+mod server;
 mod task;
 
 pub use endpoint::{LocalAsyncEndpoint, INFERENCE_QUEUE};
+pub use server::{app, ServerState};
 pub use task::{run_task, TaskError, TaskResponse};
+
+/// Reads the model manifest (`manifest.json` in the model directory, SageMaker's
+/// `/opt/ml/model`) once at start. No manifest means the built-in models. Only the
+/// `builtin` backend exists so far; anything else is refused at start with a reason.
+pub fn load_backend(model_dir: &std::path::Path) -> anyhow::Result<&'static str> {
+    let path = model_dir.join("manifest.json");
+    let text = match std::fs::read_to_string(&path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok("builtin"),
+        Err(e) => anyhow::bail!("cannot read {}: {e}", path.display()),
+    };
+    let manifest: serde_json::Value = serde_json::from_str(&text).map_err(|e| anyhow::anyhow!("{} is not valid JSON: {e}", path.display()))?;
+    match manifest["backend"].as_str() {
+        Some("builtin") => Ok("builtin"),
+        Some(other) => anyhow::bail!("{}: backend {other:?} is not available in this build (only \"builtin\")", path.display()),
+        None => anyhow::bail!("{}: missing \"backend\"", path.display()),
+    }
+}

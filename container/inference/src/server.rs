@@ -1,0 +1,72 @@
+//! The SageMaker bring-your-own-container HTTP contract: `GET /ping` and
+//! `POST /invocations` (the body is a [`TaskRequest`] document). Model work runs on
+//! blocking threads behind a semaphore, so `/ping` answers at once even mid-job.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use gen3d_ports::{BlobStore, TaskRequest};
+use serde_json::json;
+use tokio::sync::Semaphore;
+
+use crate::task::{run_task, TaskError};
+
+#[derive(Clone)]
+pub struct ServerState {
+    pub blobs: Arc<dyn BlobStore>,
+    /// At most this many invocations run at once; the rest wait their turn.
+    pub permits: Arc<Semaphore>,
+}
+
+impl ServerState {
+    pub fn new(blobs: Arc<dyn BlobStore>, max_concurrency: usize) -> Self {
+        Self { blobs, permits: Arc::new(Semaphore::new(max_concurrency.max(1))) }
+    }
+}
+
+pub fn app(state: ServerState) -> Router {
+    Router::new()
+        .route("/ping", get(|| async { StatusCode::OK }))
+        .route("/invocations", post(invocations))
+        .layer(axum::extract::DefaultBodyLimit::max(1024 * 1024))
+        .with_state(state)
+}
+
+fn failure(status: StatusCode, reason: String) -> Response {
+    (status, Json(json!({ "error": reason }))).into_response()
+}
+
+/// 200 with the response document; 400 for a request that is not a task document,
+/// 422 for inputs the model cannot take (missing, not an image, mask mismatch, empty
+/// mask), 503 when storage is unavailable (SageMaker records each as a failure).
+async fn invocations(State(state): State<ServerState>, body: Bytes) -> Response {
+    let request: TaskRequest = match serde_json::from_slice(&body) {
+        Ok(r) => r,
+        Err(e) => return failure(StatusCode::BAD_REQUEST, format!("not a task request: {e}")),
+    };
+    let Ok(_permit) = state.permits.clone().acquire_owned().await else {
+        return failure(StatusCode::SERVICE_UNAVAILABLE, "server is shutting down".into());
+    };
+    let started = Instant::now();
+    let task = request.task();
+    match run_task(state.blobs.as_ref(), &request).await {
+        Ok(response) => {
+            tracing::info!(task = ?task, output = %response.output, ms = started.elapsed().as_millis() as u64, "invocation done");
+            (StatusCode::OK, Json(response)).into_response()
+        }
+        Err(TaskError::Rejected(reason)) => {
+            tracing::warn!(task = ?task, reason, "invocation rejected");
+            failure(StatusCode::UNPROCESSABLE_ENTITY, reason)
+        }
+        Err(TaskError::Unavailable(reason)) => {
+            tracing::error!(task = ?task, reason, "invocation failed");
+            failure(StatusCode::SERVICE_UNAVAILABLE, reason)
+        }
+    }
+}
