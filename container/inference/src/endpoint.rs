@@ -20,11 +20,22 @@ struct Accepted {
     task: InferenceTask,
 }
 
+/// Where the stand-in runs an invocation.
+#[derive(Clone, Debug)]
+pub enum Runner {
+    /// The built-in models in this process.
+    InProcess,
+    /// A container's HTTP contract: the request document is POSTed to `{base}/invocations`
+    /// exactly as SageMaker does.
+    Container { base: String },
+}
+
 /// The local stand-in for a SageMaker asynchronous endpoint.
 pub struct LocalAsyncEndpoint {
     blobs: Arc<dyn BlobStore>,
     queue: Arc<dyn Queue>,
     metrics: Arc<dyn Metrics>,
+    runner: Runner,
 }
 
 /// Which queue hears about a task's results (an SNS subscription with a filter in AWS).
@@ -41,7 +52,58 @@ fn own_queue() -> QueueName {
 
 impl LocalAsyncEndpoint {
     pub fn new(blobs: Arc<dyn BlobStore>, queue: Arc<dyn Queue>, metrics: Arc<dyn Metrics>) -> Self {
-        Self { blobs, queue, metrics }
+        Self { blobs, queue, metrics, runner: Runner::InProcess }
+    }
+
+    /// Runs invocations with `runner` instead of in-process.
+    pub fn with_runner(mut self, runner: Runner) -> Self {
+        self.runner = runner;
+        self
+    }
+
+    /// One request document through the runner: `Ok(response body)` or a task error.
+    async fn run(&self, doc: &[u8], task: InferenceTask) -> Result<Vec<u8>, TaskError> {
+        match &self.runner {
+            Runner::InProcess => match serde_json::from_slice::<TaskRequest>(doc) {
+                Ok(req) if req.task() == task => {
+                    let response = run_task(self.blobs.as_ref(), &req).await?;
+                    Ok(serde_json::to_vec(&response).expect("response serialises"))
+                }
+                Ok(req) => Err(TaskError::Rejected(format!("request document is a {:?} task, invoked as {:?}", req.task(), task))),
+                Err(e) => Err(TaskError::Rejected(format!("request document is not a valid task: {e}"))),
+            },
+            Runner::Container { base } => {
+                let url = format!("{}/invocations", base.trim_end_matches('/'));
+                let body = doc.to_vec();
+                tokio::task::spawn_blocking(move || {
+                    let agent: ureq::Agent = ureq::Agent::config_builder()
+                        .http_status_as_error(false)
+                        .timeout_global(Some(Duration::from_secs(900)))
+                        .build()
+                        .into();
+                    let mut resp = agent
+                        .post(&url)
+                        .header("content-type", "application/json")
+                        .send(&body[..])
+                        .map_err(|e| TaskError::Unavailable(format!("container unreachable at {url}: {e}")))?;
+                    let status = resp.status().as_u16();
+                    let bytes = resp.body_mut().read_to_vec().map_err(|e| TaskError::Unavailable(format!("reading the container's reply: {e}")))?;
+                    let reason = || {
+                        serde_json::from_slice::<serde_json::Value>(&bytes)
+                            .ok()
+                            .and_then(|v| v["error"].as_str().map(str::to_owned))
+                            .unwrap_or_else(|| format!("container answered {status}"))
+                    };
+                    match status {
+                        200..=299 => Ok(bytes),
+                        400..=499 => Err(TaskError::Rejected(reason())),
+                        _ => Err(TaskError::Unavailable(reason())),
+                    }
+                })
+                .await
+                .map_err(|e| TaskError::Unavailable(format!("container call task: {e}")))?
+            }
+        }
     }
 
     /// Processes accepted invocations until `stop` is set; one at a time (bounded
@@ -86,11 +148,7 @@ impl LocalAsyncEndpoint {
         };
         let started = Instant::now();
         let result = match self.blobs.get(&accepted.request).await {
-            Ok(doc) => match serde_json::from_slice::<TaskRequest>(&doc) {
-                Ok(req) if req.task() == accepted.task => run_task(self.blobs.as_ref(), &req).await,
-                Ok(req) => Err(TaskError::Rejected(format!("request document is a {:?} task, invoked as {:?}", req.task(), accepted.task))),
-                Err(e) => Err(TaskError::Rejected(format!("request document is not a valid task: {e}"))),
-            },
+            Ok(doc) => self.run(&doc, accepted.task).await,
             Err(PortError::NotFound(_)) => Err(TaskError::Rejected("request document is missing".into())),
             Err(e) => Err(TaskError::Unavailable(e.to_string())),
         };
@@ -100,7 +158,7 @@ impl LocalAsyncEndpoint {
         };
         self.metrics.duration_ms("inference_ms", started.elapsed().as_secs_f64() * 1e3, &[("task", task)]);
         let (status, doc, failure) = match result {
-            Ok(response) => (InferenceStatus::Completed, serde_json::to_vec(&response).expect("response serialises"), None),
+            Ok(response) => (InferenceStatus::Completed, response, None),
             Err(e) if e.is_retryable() => return Err(PortError::Unavailable(e.to_string())),
             Err(e) => {
                 let reason = e.to_string();

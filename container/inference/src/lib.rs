@@ -12,7 +12,7 @@ mod endpoint;
 mod server;
 mod task;
 
-pub use endpoint::{LocalAsyncEndpoint, INFERENCE_QUEUE};
+pub use endpoint::{LocalAsyncEndpoint, Runner, INFERENCE_QUEUE};
 pub use server::{app, ServerState};
 pub use task::{run_task, TaskError, TaskResponse};
 

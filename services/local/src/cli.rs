@@ -35,6 +35,10 @@ enum Command {
         port: u16,
         #[arg(long, default_value = "127.0.0.1")]
         host: String,
+        /// Send inference to a running `gen3d-inference serve` (e.g. http://127.0.0.1:8081)
+        /// sharing the data directory's blobs/, instead of running the models in-process.
+        #[arg(long)]
+        inference_url: Option<String>,
     },
     /// Moves messages from a dead-letter queue back to its source queue.
     Replay {
@@ -141,7 +145,11 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Mesh { input, out, method, target_triangles } => mesh(&input, &out, &method, target_triangles),
-        Command::Serve { port, host } => serve(LocalConfig::new(data), &host, port).await,
+        Command::Serve { port, host, inference_url } => {
+            let mut config = LocalConfig::new(data);
+            config.inference_url = inference_url;
+            serve(config, &host, port).await
+        }
         Command::Run(args) => run(LocalConfig::new(data), args).await,
         Command::Replay { queue, max, dry_run } => replay(LocalConfig::new(data), &queue, max, dry_run).await,
         Command::Jobs { limit } => jobs(LocalConfig::new(data), limit).await,

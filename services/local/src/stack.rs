@@ -5,7 +5,7 @@ use std::time::Duration;
 use anyhow::Context;
 use gen3d_domain::EmailAddress;
 use gen3d_embedded::{open_database, FsBlobStore, MemoryMetrics, OutboxMailer, SqliteJobStore, SqliteQueue};
-use gen3d_inference::LocalAsyncEndpoint;
+use gen3d_inference::{LocalAsyncEndpoint, Runner};
 use gen3d_intake::{AppState, LocalAuth};
 use gen3d_models::decoder::Decoder;
 use gen3d_notify::NotifyConfig;
@@ -25,6 +25,8 @@ pub struct LocalConfig {
     pub app_url: String,
     /// First retry delay of a failing message.
     pub backoff: Duration,
+    /// Run inference in a container at this URL (its `/invocations`) instead of in-process.
+    pub inference_url: Option<String>,
 }
 
 impl LocalConfig {
@@ -36,6 +38,7 @@ impl LocalConfig {
             admin_email: Some(EmailAddress::parse("admin@gen3d.localhost").expect("constant address")),
             app_url: "http://127.0.0.1:8080".into(),
             backoff: Duration::from_millis(500),
+            inference_url: None,
         }
     }
 
@@ -98,7 +101,11 @@ impl LocalStack {
         let blobs: Arc<FsBlobStore> = Arc::new(FsBlobStore::new(config.blobs()));
         let queue = Arc::new(SqliteQueue::new(open()?, config.max_receives));
         let metrics = Arc::new(MemoryMetrics::default());
-        let endpoint = Arc::new(LocalAsyncEndpoint::new(blobs.clone(), queue.clone(), metrics.clone()));
+        let runner = match &config.inference_url {
+            Some(base) => Runner::Container { base: base.clone() },
+            None => Runner::InProcess,
+        };
+        let endpoint = Arc::new(LocalAsyncEndpoint::new(blobs.clone(), queue.clone(), metrics.clone()).with_runner(runner));
         let ports = Ports {
             blobs,
             queue: queue.clone(),
