@@ -23,6 +23,9 @@ deps:
 ## A Python with onnxruntime (the engine of onnxruntime-web) for the decoder parity test.
 ort:
 	@if ! $(ORT_VENV)/bin/python -c "import onnxruntime, numpy" 2>/dev/null; then \
+		if ! python3 -c "import venv, ensurepip" 2>/dev/null; then \
+			$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq python3-venv; \
+		fi; \
 		echo "installing onnxruntime + numpy into $(ORT_VENV) (pip)"; \
 		python3 -m venv $(ORT_VENV) && $(ORT_VENV)/bin/pip install -q --disable-pip-version-check onnxruntime numpy; \
 	fi

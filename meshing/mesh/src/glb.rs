@@ -33,7 +33,7 @@ pub fn write_glb(mesh: &Mesh) -> Vec<u8> {
     let mut bin: Vec<u8> = Vec::new();
     let mut views = Vec::new();
     let mut push_view = |bin: &mut Vec<u8>, data: Vec<u8>, target: u32| {
-        while bin.len() % 4 != 0 {
+        while !bin.len().is_multiple_of(4) {
             bin.push(0);
         }
         views.push(json!({"buffer": 0, "byteOffset": bin.len(), "byteLength": data.len(), "target": target}));
@@ -45,7 +45,7 @@ pub fn write_glb(mesh: &Mesh) -> Vec<u8> {
     let nrm_view = push_view(&mut bin, floats(&mesh.normals), ARRAY_BUFFER);
     let col_view = push_view(&mut bin, floats(&mesh.colors), ARRAY_BUFFER);
     let idx_view = push_view(&mut bin, mesh.indices.iter().flat_map(|i| i.to_le_bytes()).collect(), ELEMENT_ARRAY_BUFFER);
-    while bin.len() % 4 != 0 {
+    while !bin.len().is_multiple_of(4) {
         bin.push(0);
     }
 
@@ -89,7 +89,7 @@ pub fn write_glb(mesh: &Mesh) -> Vec<u8> {
         attrs.retain(|_, v| !v.is_null());
     }
     let mut json_bytes = serde_json::to_vec(&doc).expect("gltf json serialises");
-    while json_bytes.len() % 4 != 0 {
+    while !json_bytes.len().is_multiple_of(4) {
         json_bytes.push(b' ');
     }
     let total = 12 + 8 + json_bytes.len() + 8 + bin.len();

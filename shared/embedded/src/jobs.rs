@@ -43,6 +43,7 @@ impl SqliteJobStore {
         Self { db: Arc::new(std::sync::Mutex::new(conn)) }
     }
 
+    #[allow(clippy::too_many_arguments)] // one column each; called from two places
     fn insert(&self, pk: &str, sk: &str, kind: &str, state: &str, created: u64, updated: u64, body: &str) -> Result<(), PortError> {
         let r = lock(&self.db)?.execute(
             "INSERT INTO records (pk, sk, kind, state, notified, created_ms, updated_ms, body) VALUES (?1, ?2, ?3, ?4, 0, ?5, ?6, ?7)",
@@ -67,11 +68,11 @@ impl SqliteJobStore {
     fn query(&self, sql: &str, args: &[&dyn rusqlite::ToSql]) -> Result<Vec<String>, PortError> {
         let conn = lock(&self.db)?;
         let mut stmt = conn.prepare_cached(sql).map_err(db_err)?;
-        let rows = stmt.query_map(args, |r| r.get::<_, String>(0)).map_err(db_err)?.collect::<Result<Vec<_>, _>>().map_err(db_err);
-        rows
+        stmt.query_map(args, |r| r.get::<_, String>(0)).map_err(db_err)?.collect::<Result<Vec<_>, _>>().map_err(db_err)
     }
 
     /// UPDATE ... WHERE state = expected [AND notified = n]; 1 row = applied.
+    #[allow(clippy::too_many_arguments)] // one column each; called from two places
     fn conditional(&self, pk: &str, sk: &str, expected: &str, notified: Option<bool>, next_state: &str, next_notified: bool, updated: u64, body: &str) -> Result<bool, PortError> {
         let n = lock(&self.db)?
             .execute(
