@@ -34,6 +34,14 @@ pub mod ffi {
         indices: Vec<u32>,
     }
 
+    /// A point cloud as flat buffers (normals and colours may be empty).
+    #[derive(Debug, Default)]
+    struct PointBuffers {
+        positions: Vec<f32>,
+        normals: Vec<f32>,
+        colors: Vec<f32>,
+    }
+
     unsafe extern "C++" {
         // Open3D's Poisson is not safe to run from two threads at once: callers
         // serialise (gen3d-meshing holds a lock around every call).
@@ -46,6 +54,15 @@ pub mod ffi {
         /// Ball pivoting with the given ball radii; needs normals.
         fn ball_pivoting_mesh(positions: &[f32], normals: &[f32], colors: &[f32], radii: &[f32], target_triangles: u32) -> Result<MeshBuffers>;
 
+        /// Alpha shape (Delaunay-based) with parameter `alpha`; the points are joggled by
+        /// 1e-4 of their extent so cospherical input does not degenerate.
+        fn alpha_shape_mesh(positions: &[f32], colors: &[f32], alpha: f32, target_triangles: u32) -> Result<MeshBuffers>;
+
+        /// Optional clean-up: voxel down-sampling (cell `voxel`, 0 = off; normals and
+        /// colours averaged per cell), then statistical outlier removal (`outlier_k`
+        /// neighbours, `outlier_std` deviations; 0 = off).
+        fn clean_points(positions: &[f32], normals: &[f32], colors: &[f32], voxel: f32, outlier_k: u32, outlier_std: f32) -> Result<PointBuffers>;
+
         /// Normals from neighbourhoods (hybrid radius/k search); oriented consistently over
         /// a tangent-plane graph of `orient_k` neighbours when `orient_k > 0` (slow).
         fn estimate_normals(positions: &[f32], radius: f32, max_nn: u32, orient_k: u32) -> Result<Vec<f32>>;
@@ -54,7 +71,7 @@ pub mod ffi {
     }
 }
 
-pub use ffi::{ball_pivoting_mesh, estimate_normals, open3d_version, poisson_mesh, MeshBuffers, PoissonParams};
+pub use ffi::{alpha_shape_mesh, ball_pivoting_mesh, clean_points, estimate_normals, PointBuffers, open3d_version, poisson_mesh, MeshBuffers, PoissonParams};
 
 #[cfg(test)]
 mod tests {

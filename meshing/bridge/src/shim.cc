@@ -155,6 +155,48 @@ MeshBuffers ball_pivoting_mesh(rust::Slice<const float> positions, rust::Slice<c
     return finish(pcd, mesh, target_triangles);
 }
 
+MeshBuffers alpha_shape_mesh(rust::Slice<const float> positions, rust::Slice<const float> colors, float alpha,
+                             uint32_t target_triangles) {
+    if (!(alpha > 0.0f)) throw std::invalid_argument("alpha must be positive");
+    PointCloud pcd = make_cloud(positions, rust::Slice<const float>(), colors);
+    // Points sampled exactly on a sphere (or any cospherical set) make the Delaunay
+    // tetrahedralisation degenerate and Qhull returns almost nothing: joggle them by a
+    // deterministic 1e-4 of the extent first, as Qhull's own QJ option would.
+    const double extent = (pcd.GetMaxBound() - pcd.GetMinBound()).maxCoeff();
+    uint64_t state = 0x9e3779b97f4a7c15ull;
+    auto next = [&state]() {
+        state = state * 6364136223846793005ull + 1442695040888963407ull;
+        return static_cast<double>(state >> 11) / static_cast<double>(1ull << 53) - 0.5;
+    };
+    for (auto &p : pcd.points_) p += Eigen::Vector3d(next(), next(), next()) * (2e-4 * extent);
+    auto mesh = TriangleMesh::CreateFromPointCloudAlphaShape(pcd, alpha);
+    if (!mesh || mesh->triangles_.empty()) throw std::runtime_error("alpha shape produced no triangles");
+    return finish(pcd, mesh, target_triangles);
+}
+
+PointBuffers clean_points(rust::Slice<const float> positions, rust::Slice<const float> normals,
+                          rust::Slice<const float> colors, float voxel, uint32_t outlier_k, float outlier_std) {
+    PointCloud pcd = make_cloud(positions, normals, colors);
+    std::shared_ptr<PointCloud> out = std::make_shared<PointCloud>(pcd);
+    if (voxel > 0.0f) out = out->VoxelDownSample(voxel);
+    if (outlier_k > 0 && outlier_std > 0.0f) {
+        std::vector<size_t> kept;
+        std::tie(out, kept) = out->RemoveStatisticalOutliers(static_cast<size_t>(outlier_k), outlier_std);
+    }
+    if (out->points_.size() < 16) throw std::runtime_error("clean-up left too few points for a surface");
+    PointBuffers b;
+    for (const auto &p : out->points_) for (int k = 0; k < 3; ++k) b.positions.push_back(static_cast<float>(p[k]));
+    if (out->HasNormals()) {
+        for (auto n : out->normals_) {
+            n.normalize();
+            for (int k = 0; k < 3; ++k) b.normals.push_back(static_cast<float>(n[k]));
+        }
+    }
+    if (out->HasColors())
+        for (const auto &c : out->colors_) for (int k = 0; k < 3; ++k) b.colors.push_back(static_cast<float>(c[k]));
+    return b;
+}
+
 rust::Vec<float> estimate_normals(rust::Slice<const float> positions, float radius, uint32_t max_nn,
                                   uint32_t orient_k) {
     PointCloud pcd = make_cloud(positions, rust::Slice<const float>(), rust::Slice<const float>());

@@ -14,7 +14,7 @@ use std::sync::Mutex;
 
 use gen3d_domain::{MeshMethod, MeshOptions, MeshStats};
 use gen3d_media::SplatCloud;
-use gen3d_open3d::{ball_pivoting_mesh, poisson_mesh, MeshBuffers, PoissonParams};
+use gen3d_open3d::{alpha_shape_mesh, ball_pivoting_mesh, clean_points, poisson_mesh, MeshBuffers, PoissonParams};
 use thiserror::Error;
 
 pub use formats::write_mesh;
@@ -81,7 +81,8 @@ pub fn is_closed_manifold(indices: &[u32]) -> bool {
     }
     !edges.is_empty() && edges.values().all(|&c| c == 2)
 }
-/// Vertices more than this many octree cells away from every splat are trimmed.
+/// Vertices more than this many octree cells away from every splat are trimmed (Poisson
+/// rounds corners by about two cells, which must survive).
 const TRIM_VOXELS: f32 = 3.0;
 
 /// Open3D's reconstruction must not run on two threads at once (it aborts): one at a time
@@ -108,6 +109,18 @@ pub(crate) fn spacing(positions: &[f32]) -> f32 {
 pub fn reconstruct(prepared: &PreparedCloud, options: &MeshOptions) -> Result<Mesh, MeshError> {
     let err = |e: cxx::Exception| MeshError::Reconstruction(e.what().to_owned());
     let _guard = OPEN3D.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let cleaned;
+    let prepared = if options.remove_outliers || options.max_points.is_some_and(|m| (m as usize) < prepared.positions.len() / 3) {
+        let n = prepared.positions.len() / 3;
+        // A voxel of the spacing that max_points splats would have on the same surface.
+        let voxel = options.max_points.filter(|&m| (m as usize) < n).map(|m| spacing(&prepared.positions) * 0.5 * (n as f32 / m as f32).sqrt()).unwrap_or(0.0);
+        let (k, std) = if options.remove_outliers { (20, 2.0) } else { (0, 0.0) };
+        let b = clean_points(&prepared.positions, &prepared.normals, &prepared.colors, voxel, k, std).map_err(err)?;
+        cleaned = PreparedCloud { positions: b.positions, normals: b.normals, colors: b.colors };
+        &cleaned
+    } else {
+        prepared
+    };
     let s = spacing(&prepared.positions);
     let buffers: MeshBuffers = match options.method {
         MeshMethod::Poisson => {
@@ -118,6 +131,7 @@ pub fn reconstruct(prepared: &PreparedCloud, options: &MeshOptions) -> Result<Me
             let radii = [1.0, 2.0, 4.0].map(|k| k * s);
             ball_pivoting_mesh(&prepared.positions, &prepared.normals, &prepared.colors, &radii, options.target_triangles).map_err(err)?
         }
+        MeshMethod::AlphaShape => alpha_shape_mesh(&prepared.positions, &prepared.colors, 4.0 * s, options.target_triangles).map_err(err)?,
     };
     let triples = |v: &[f32]| v.chunks_exact(3).map(|c| [c[0], c[1], c[2]]).collect::<Vec<_>>();
     let indices = buffers.indices;

@@ -159,6 +159,10 @@ pub struct PromptBody {
     method: Option<MeshMethod>,
     #[serde(default)]
     format: Option<MeshFormat>,
+    #[serde(default)]
+    remove_outliers: bool,
+    #[serde(default)]
+    max_points: Option<u32>,
 }
 
 /// Runs the click decoder server-side: the same ONNX file and arithmetic as the browser.
@@ -223,7 +227,10 @@ pub async fn create_object(
         let body: PromptBody = serde_json::from_slice(&body).map_err(|e| ApiError::bad_request(format!("invalid JSON body: {e}")))?;
         let prompt = prompt_of(&body, &rec)?;
         let mask = decode(&state, &rec, &prompt).await?;
-        (mask, Some(prompt), options_of(body.method, body.target_triangles, body.format)?, body.seed)
+        let options = options_of(body.method, body.target_triangles, body.format)?
+            .with_cleanup(body.remove_outliers, body.max_points)
+            .map_err(|e| ApiError::bad_request(e.to_string()))?;
+        (mask, Some(prompt), options, body.seed)
     } else {
         return Err(ApiError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", "send application/json (a prompt) or image/png (a mask)"));
     };

@@ -69,6 +69,12 @@ enum Command {
         /// Upper bound on the mesh's triangles.
         #[arg(long, default_value_t = gen3d_domain::MeshOptions::DEFAULT_TRIANGLES)]
         target_triangles: u32,
+        /// Drop points far from their neighbours before meshing.
+        #[arg(long)]
+        remove_outliers: bool,
+        /// Voxel down-sample to about this many points first.
+        #[arg(long)]
+        max_points: Option<u32>,
     },
     /// Writes the built-in click decoder as an ONNX file (for the browser).
     ExportDecoder {
@@ -144,7 +150,9 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
             println!("wrote {}", out.display());
             Ok(())
         }
-        Command::Mesh { input, out, method, target_triangles } => mesh(&input, &out, &method, target_triangles),
+        Command::Mesh { input, out, method, target_triangles, remove_outliers, max_points } => {
+            mesh(&input, &out, &method, target_triangles, remove_outliers, max_points)
+        }
         Command::Serve { port, host, inference_url } => {
             let mut config = LocalConfig::new(data);
             config.inference_url = inference_url;
@@ -366,12 +374,15 @@ async fn jobs(config: LocalConfig, limit: usize) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn mesh(input: &Path, out: &Path, method: &str, target_triangles: u32) -> anyhow::Result<()> {
+fn mesh(input: &Path, out: &Path, method: &str, target_triangles: u32, remove_outliers: bool, max_points: Option<u32>) -> anyhow::Result<()> {
     use gen3d_domain::{MeshFormat, MeshMethod, MeshOptions};
     let method: MeshMethod = method.parse().map_err(|e| anyhow::anyhow!("--method: {e}"))?;
     let ext = out.extension().and_then(|e| e.to_str()).unwrap_or_default();
     let format: MeshFormat = ext.parse().map_err(|e| anyhow::anyhow!("--out {}: {e}", out.display()))?;
-    let options = MeshOptions::new(method, target_triangles, format).map_err(|e| anyhow::anyhow!("--target-triangles: {e}"))?;
+    let options = MeshOptions::new(method, target_triangles, format)
+        .map_err(|e| anyhow::anyhow!("--target-triangles: {e}"))?
+        .with_cleanup(remove_outliers, max_points)
+        .map_err(|e| anyhow::anyhow!("--max-points: {e}"))?;
     let bytes = read_input(input, "input")?;
     let started = Instant::now();
     let (mesh, stats) = match gen3d_media::SplatCloud::read_ply(&bytes) {

@@ -68,6 +68,8 @@ pub enum MeshMethod {
     Poisson,
     /// Ball pivoting: interpolates the points, keeps sharp detail, may leave holes.
     BallPivoting,
+    /// Alpha shape: a tight Delaunay hull of the points; needs no normals, may be open.
+    AlphaShape,
 }
 
 impl FromStr for MeshMethod {
@@ -76,7 +78,8 @@ impl FromStr for MeshMethod {
         match s.to_ascii_lowercase().as_str() {
             "poisson" => Ok(MeshMethod::Poisson),
             "ball_pivoting" | "ball-pivoting" => Ok(MeshMethod::BallPivoting),
-            other => Err(DomainError::invalid("mesh method", format!("{other:?} (supported: poisson, ball_pivoting)"))),
+            "alpha_shape" | "alpha-shape" => Ok(MeshMethod::AlphaShape),
+            other => Err(DomainError::invalid("mesh method", format!("{other:?} (supported: poisson, ball_pivoting, alpha_shape)"))),
         }
     }
 }
@@ -86,6 +89,7 @@ impl fmt::Display for MeshMethod {
         f.write_str(match self {
             MeshMethod::Poisson => "poisson",
             MeshMethod::BallPivoting => "ball_pivoting",
+            MeshMethod::AlphaShape => "alpha_shape",
         })
     }
 }
@@ -98,6 +102,12 @@ pub struct MeshOptions {
     /// Upper bound on triangles after decimation.
     pub target_triangles: u32,
     pub format: MeshFormat,
+    /// Drop points far from their neighbours (statistical outlier removal) first.
+    #[serde(default)]
+    pub remove_outliers: bool,
+    /// Voxel down-sample to about this many points first, when there are more.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_points: Option<u32>,
 }
 
 impl MeshOptions {
@@ -112,10 +122,22 @@ impl MeshOptions {
                 format!("{target_triangles} is outside {}..={}", Self::MIN_TRIANGLES, Self::MAX_TRIANGLES),
             ));
         }
-        Ok(Self { method, target_triangles, format })
+        Ok(Self { method, target_triangles, format, remove_outliers: false, max_points: None })
     }
 
     pub fn standard() -> Self {
-        Self { method: MeshMethod::Poisson, target_triangles: Self::DEFAULT_TRIANGLES, format: MeshFormat::Glb }
+        Self { method: MeshMethod::Poisson, target_triangles: Self::DEFAULT_TRIANGLES, format: MeshFormat::Glb, remove_outliers: false, max_points: None }
+    }
+
+    /// The same options with the optional clean-up steps.
+    pub fn with_cleanup(mut self, remove_outliers: bool, max_points: Option<u32>) -> Result<Self, DomainError> {
+        if let Some(m) = max_points {
+            if m < 1_000 {
+                return Err(DomainError::invalid("max points", format!("{m} is below 1000")));
+            }
+        }
+        self.remove_outliers = remove_outliers;
+        self.max_points = max_points;
+        Ok(self)
     }
 }
