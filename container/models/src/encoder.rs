@@ -11,6 +11,8 @@ use gen3d_media::{Embeddings, Photo};
 use image::imageops::{self, FilterType};
 use image::RgbImage;
 
+use crate::rng::splitmix64;
+
 pub const INPUT_SIZE: u32 = 1008;
 const BASE_DIM: usize = 9;
 /// Colour difference (CIELAB delta-E) that counts as one unit of feature distance.
@@ -123,21 +125,12 @@ fn box_blur(values: &[[f32; 3]], n: usize, r: usize) -> Vec<[f32; 3]> {
     pass(&h, false)
 }
 
-/// splitmix64: a tiny, stable generator, so projections never change with a crate update.
-fn splitmix(state: &mut u64) -> u64 {
-    *state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
-    let mut z = *state;
-    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    z ^ (z >> 31)
-}
-
 /// A `channels x BASE_DIM` matrix with orthonormal columns.
 fn orthonormal(channels: usize, seed: u64) -> Vec<[f32; BASE_DIM]> {
     let mut state = seed;
     let mut cols: Vec<Vec<f64>> = Vec::with_capacity(BASE_DIM);
     while cols.len() < BASE_DIM {
-        let mut v: Vec<f64> = (0..channels).map(|_| (splitmix(&mut state) >> 11) as f64 / (1u64 << 53) as f64 - 0.5).collect();
+        let mut v: Vec<f64> = (0..channels).map(|_| (splitmix64(&mut state) >> 11) as f64 / (1u64 << 53) as f64 - 0.5).collect();
         for c in &cols {
             let d: f64 = v.iter().zip(c).map(|(a, b)| a * b).sum();
             v.iter_mut().zip(c).for_each(|(a, b)| *a -= d * b);

@@ -15,6 +15,7 @@ pub mod decoder_graph;
 pub mod encoder;
 mod onnx;
 pub mod reconstructor;
+mod rng;
 
 use thiserror::Error;
 

@@ -9,6 +9,8 @@
 
 use gen3d_media::{Mask, Photo, Splat, SplatCloud};
 
+use crate::rng::unit;
+
 /// Front-surface samples aimed for; the total is about twice this plus the rim.
 const TARGET_FRONT_SAMPLES: f32 = 22_000.0;
 const INFLATION: f32 = 0.75;
@@ -110,14 +112,6 @@ fn distance(grid: &Grid) -> Vec<f32> {
     d.iter().map(|v| v / 3.0).collect()
 }
 
-fn splitmix(state: &mut u64) -> f32 {
-    *state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
-    let mut z = *state;
-    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    ((z ^ (z >> 31)) >> 40) as f32 / (1u64 << 24) as f32
-}
-
 fn normalize(v: [f32; 3]) -> [f32; 3] {
     let n = (v[0] * v[0] + v[1] * v[1] + v[2] * v[2]).sqrt().max(1e-12);
     v.map(|c| c / n)
@@ -157,8 +151,8 @@ pub fn reconstruct(photo: &Photo, mask: &Mask, seed: u64) -> SplatCloud {
             let h = height[i];
             let hx = (hv(x + 1, y) - hv(x - 1, y)) * 0.5;
             let hz = -(hv(x, y + 1) - hv(x, y - 1)) * 0.5; // z is image-up
-            let jx = (splitmix(&mut rng) - 0.5) * 0.5;
-            let jz = (splitmix(&mut rng) - 0.5) * 0.5;
+            let jx = (unit(&mut rng) - 0.5) * 0.5;
+            let jz = (unit(&mut rng) - 0.5) * 0.5;
             let (px, pz) = (x as f32 + jx, -(y as f32) + jz);
             let rgb = grid.rgb[i];
             raw.push(([px, -h, pz], normalize([-hx, -1.0, -hz]), rgb));

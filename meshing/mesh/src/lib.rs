@@ -167,7 +167,8 @@ pub fn mesh_point_cloud(cloud: &gen3d_media::PointCloud, options: &MeshOptions) 
     };
     let mesh = reconstruct(&prepared, options)?;
     let n = cloud.positions.len();
-    Ok((mesh.clone(), stats(&mesh, n, n)))
+    let stats = stats(&mesh, n, prepared.positions.len() / 3);
+    Ok((mesh, stats))
 }
 
 /// Meshes a splat cloud as `options` ask.
