@@ -63,9 +63,9 @@ enum Command {
         /// The output mesh; its extension picks the format (glb, obj, ply, stl).
         #[arg(long)]
         out: PathBuf,
-        /// poisson (default) or ball_pivoting.
+        /// poisson (default), ball_pivoting or alpha_shape.
         #[arg(long, default_value = "poisson")]
-        method: String,
+        method: gen3d_domain::MeshMethod,
         /// Upper bound on the mesh's triangles.
         #[arg(long, default_value_t = gen3d_domain::MeshOptions::DEFAULT_TRIANGLES)]
         target_triangles: u32,
@@ -105,9 +105,9 @@ struct RunArgs {
     /// Upper bound on the mesh's triangles.
     #[arg(long)]
     target_triangles: Option<u32>,
-    /// Surface reconstruction: poisson (default) or ball_pivoting.
+    /// Surface reconstruction: poisson (default), ball_pivoting or alpha_shape.
     #[arg(long)]
-    method: Option<String>,
+    method: Option<gen3d_domain::MeshMethod>,
     /// The email address that receives the notification (into the local outbox).
     #[arg(long, default_value = "me@gen3d.localhost")]
     email: String,
@@ -151,7 +151,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Mesh { input, out, method, target_triangles, remove_outliers, max_points } => {
-            mesh(&input, &out, &method, target_triangles, remove_outliers, max_points)
+            mesh(&input, &out, method, target_triangles, remove_outliers, max_points)
         }
         Command::Serve { port, host, inference_url } => {
             let mut config = LocalConfig::new(data);
@@ -209,8 +209,7 @@ fn prompt_json(args: &RunArgs) -> anyhow::Result<Value> {
     if let Some(t) = args.target_triangles {
         body["target_triangles"] = json!(t);
     }
-    if let Some(m) = &args.method {
-        let method: gen3d_domain::MeshMethod = m.parse().map_err(|e| anyhow::anyhow!("--method: {e}"))?;
+    if let Some(method) = args.method {
         body["method"] = json!(method);
     }
     Ok(body)
@@ -268,8 +267,7 @@ async fn drive(api: &ApiClient, args: &RunArgs, photo: Vec<u8>, mask: Option<(Pa
             if let Some(t) = args.target_triangles {
                 params.push(format!("target_triangles={t}"));
             }
-            if let Some(m) = &args.method {
-                let method: gen3d_domain::MeshMethod = m.parse().map_err(|e| anyhow::anyhow!("--method: {e}"))?;
+            if let Some(method) = args.method {
                 params.push(format!("method={method}"));
             }
             let q = if params.is_empty() { String::new() } else { format!("?{}", params.join("&")) };
@@ -374,9 +372,8 @@ async fn jobs(config: LocalConfig, limit: usize) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn mesh(input: &Path, out: &Path, method: &str, target_triangles: u32, remove_outliers: bool, max_points: Option<u32>) -> anyhow::Result<()> {
-    use gen3d_domain::{MeshFormat, MeshMethod, MeshOptions};
-    let method: MeshMethod = method.parse().map_err(|e| anyhow::anyhow!("--method: {e}"))?;
+fn mesh(input: &Path, out: &Path, method: gen3d_domain::MeshMethod, target_triangles: u32, remove_outliers: bool, max_points: Option<u32>) -> anyhow::Result<()> {
+    use gen3d_domain::{MeshFormat, MeshOptions};
     let ext = out.extension().and_then(|e| e.to_str()).unwrap_or_default();
     let format: MeshFormat = ext.parse().map_err(|e| anyhow::anyhow!("--out {}: {e}", out.display()))?;
     let options = MeshOptions::new(method, target_triangles, format)

@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use bytes::Bytes;
 use gen3d_domain::{MeshFormat, MeshRequested, NotifyRequested, ObjectFile, ObjectKey, ObjectState, QueueMessage, Stage};
 use gen3d_media::SplatCloud;
-use gen3d_pipeline::{fail_object, load_object, send, Handler, HandlerError};
+use gen3d_pipeline::{fail_object_by_id, load_object, send, Handler, HandlerError};
 use gen3d_ports::{now_ms, Ports, QueueName, Transition};
 
 pub struct MeshingService {
@@ -61,8 +61,7 @@ impl MeshingService {
     }
 
     async fn fail(&self, m: &MeshRequested, reason: &str) -> Result<(), HandlerError> {
-        let rec = load_object(&self.ports, &m.user, &m.session, &m.object).await?;
-        fail_object(&self.ports, &rec, reason).await
+        fail_object_by_id(&self.ports, &m.user, &m.session, &m.object, reason).await
     }
 }
 

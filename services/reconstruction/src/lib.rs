@@ -11,7 +11,7 @@ use gen3d_domain::{
     InferenceNotification, InferenceStatus, KeyOwner, MeshRequested, ObjectFile, ObjectKey, ObjectRecord, ObjectState, QueueMessage,
     ReconstructRequested, SessionFile,
 };
-use gen3d_pipeline::{fail_object, load_object, send, Handler, HandlerError};
+use gen3d_pipeline::{fail_object, fail_object_by_id, load_object, send, Handler, HandlerError};
 use gen3d_ports::{now_ms, InferenceInvocation, InferenceTask, Ports, QueueName, TaskRequest, Transition};
 
 pub struct ReconstructionService {
@@ -84,8 +84,7 @@ impl ReconstructionService {
     }
 
     async fn fail(&self, m: &ReconstructRequested, reason: &str) -> Result<(), HandlerError> {
-        let rec = load_object(&self.ports, &m.user, &m.session, &m.object).await?;
-        fail_object(&self.ports, &rec, reason).await
+        fail_object_by_id(&self.ports, &m.user, &m.session, &m.object, reason).await
     }
 }
 
@@ -109,10 +108,7 @@ impl Handler for ReconstructionService {
         match message {
             QueueMessage::ReconstructRequested(m) => self.fail(&m, reason).await,
             QueueMessage::InferenceResult(n) => match n.request_key.as_ref().and_then(|k| k.owner()) {
-                Some(KeyOwner::Object { user, session, object, .. }) => {
-                    let rec = load_object(&self.ports, &user, &session, &object).await?;
-                    fail_object(&self.ports, &rec, reason).await
-                }
+                Some(KeyOwner::Object { user, session, object, .. }) => fail_object_by_id(&self.ports, &user, &session, &object, reason).await,
                 _ => Ok(()),
             },
             _ => Ok(()),

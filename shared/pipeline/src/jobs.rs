@@ -32,3 +32,9 @@ pub async fn fail_object(ports: &Ports, record: &ObjectRecord, reason: &str) -> 
     }
     Ok(())
 }
+
+/// [`fail_object`] for an object known by its ids (loads it first).
+pub async fn fail_object_by_id(ports: &Ports, user: &UserId, session: &SessionId, object: &ObjectId, reason: &str) -> Result<(), HandlerError> {
+    let record = load_object(ports, user, session, object).await?;
+    fail_object(ports, &record, reason).await
+}

@@ -13,7 +13,7 @@ mod jobs;
 
 pub use consumer::{consume, ConsumerConfig};
 pub use error::HandlerError;
-pub use jobs::{fail_object, load_object, load_session, send};
+pub use jobs::{fail_object, fail_object_by_id, load_object, load_session, send};
 
 use async_trait::async_trait;
 use gen3d_domain::QueueMessage;
