@@ -48,7 +48,17 @@ async fn a_second_delivery_of_any_message_changes_nothing() {
         UserId::parse(name.to_str().unwrap()).unwrap()
     };
     let session_before = ports.jobs.session(&user, &session_id).await.unwrap().unwrap();
-    let object_before = ports.jobs.object(&user, &session_id, &object).await.unwrap().unwrap();
+    // "done" is visible before the notify step has mailed and set `notified`: wait for
+    // the pipeline to come to rest before taking the reference state.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let object_before = loop {
+        let rec = ports.jobs.object(&user, &session_id, &object).await.unwrap().unwrap();
+        if rec.notified {
+            break rec;
+        }
+        assert!(Instant::now() < deadline, "the owner was never notified");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
     let files_before = files(app.dir.path());
 
     let location = |key: ObjectKey| ports.blobs.location(&key);

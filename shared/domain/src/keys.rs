@@ -7,6 +7,7 @@
 //! users/{user}/sessions/{session}/objects/{object}/mask.png
 //! users/{user}/sessions/{session}/objects/{object}/reconstruct.request.json
 //! users/{user}/sessions/{session}/objects/{object}/splat.ply
+//! users/{user}/sessions/{session}/objects/{object}/mesh.request.json
 //! users/{user}/sessions/{session}/objects/{object}/mesh.{glb,obj,ply,stl}
 //! ```
 //!
@@ -39,8 +40,17 @@ pub enum ObjectFile {
     Mask,
     ReconstructRequest,
     Splat,
+    /// The mesh task's request document, when meshing runs on the inference endpoint.
+    MeshRequest,
     Mesh(MeshFormat),
 }
+
+/// The prefix of every user's data: `users/`.
+pub const USERS_PREFIX: &str = "users/";
+/// Where the inference endpoint writes response documents (SageMaker's `S3OutputPath`).
+pub const INFERENCE_OUTPUT_PREFIX: &str = "inference/output";
+/// Where the inference endpoint writes failure documents (SageMaker's `S3FailurePath`).
+pub const INFERENCE_FAILURE_PREFIX: &str = "inference/failure";
 
 impl SessionFile {
     pub fn file_name(self) -> &'static str {
@@ -64,6 +74,7 @@ impl ObjectFile {
             ObjectFile::Mask => "mask.png",
             ObjectFile::ReconstructRequest => "reconstruct.request.json",
             ObjectFile::Splat => "splat.ply",
+            ObjectFile::MeshRequest => "mesh.request.json",
             ObjectFile::Mesh(format) => format.file_name(),
         }
     }
@@ -80,7 +91,7 @@ impl ObjectFile {
     pub fn content_type(self) -> &'static str {
         match self {
             ObjectFile::Mask => "image/png",
-            ObjectFile::ReconstructRequest => "application/json",
+            ObjectFile::ReconstructRequest | ObjectFile::MeshRequest => "application/json",
             ObjectFile::Splat => "application/octet-stream",
             ObjectFile::Mesh(format) => format.content_type(),
         }
@@ -89,6 +100,9 @@ impl ObjectFile {
     fn from_file_name(name: &str) -> Option<Self> {
         if name == "reconstruct.request.json" {
             return Some(ObjectFile::ReconstructRequest);
+        }
+        if name == "mesh.request.json" {
+            return Some(ObjectFile::MeshRequest);
         }
         Self::downloadable(name)
     }
@@ -133,8 +147,8 @@ impl ObjectKey {
 
     /// Keys outside `users/` written by the inference endpoint (response documents).
     pub fn inference_output(inference_id: &str, failed: bool) -> Result<Self, DomainError> {
-        let dir = if failed { "failure" } else { "output" };
-        Self::parse(&format!("inference/{dir}/{inference_id}.out"))
+        let dir = if failed { INFERENCE_FAILURE_PREFIX } else { INFERENCE_OUTPUT_PREFIX };
+        Self::parse(&format!("{dir}/{inference_id}.out"))
     }
 
     pub fn as_str(&self) -> &str {

@@ -16,7 +16,7 @@ mod state;
 pub use email::EmailAddress;
 pub use error::DomainError;
 pub use ids::{JobId, ObjectId, SessionId, UserId};
-pub use keys::{KeyOwner, KeyPrefix, ObjectFile, ObjectKey, SessionFile};
+pub use keys::{INFERENCE_FAILURE_PREFIX, INFERENCE_OUTPUT_PREFIX, KeyOwner, KeyPrefix, ObjectFile, ObjectKey, SessionFile, USERS_PREFIX};
 pub use messages::{
     EmbedRequested, InferenceNotification, InferenceStatus, MeshRequested, NotifyRequested,
     QueueMessage, ReconstructRequested, MESSAGE_VERSION, inference_notification_body,

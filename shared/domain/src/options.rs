@@ -131,11 +131,10 @@ impl MeshOptions {
 
     /// The same options with the optional clean-up steps.
     pub fn with_cleanup(mut self, remove_outliers: bool, max_points: Option<u32>) -> Result<Self, DomainError> {
-        if let Some(m) = max_points {
-            if m < 1_000 {
+        if let Some(m) = max_points
+            && m < 1_000 {
                 return Err(DomainError::invalid("max points", format!("{m} is below 1000")));
             }
-        }
         self.remove_outliers = remove_outliers;
         self.max_points = max_points;
         Ok(self)

@@ -1,0 +1,144 @@
+use std::fmt;
+
+use gen3d_domain::EmailAddress;
+
+use crate::service::env;
+use crate::{ResourceNames, Service};
+
+/// A service's deployed configuration, read from its environment in one place.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ServiceConfig {
+    pub service: Service,
+    pub stack: String,
+    pub names: ResourceNames,
+    pub bucket: String,
+    pub table: String,
+    pub metrics_namespace: String,
+    pub settings: ServiceSettings,
+}
+
+/// What only some services read.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ServiceSettings {
+    Intake { user_pool_id: String, user_pool_client_id: String },
+    /// Embedding, reconstruction and meshing: the SageMaker endpoint they invoke.
+    Inference { endpoint_name: String },
+    Notify { from: EmailAddress, admin: EmailAddress, app_url: String },
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum ConfigError {
+    #[error("environment variable {0} is not set")]
+    Missing(&'static str),
+    #[error("environment variable {name} is invalid: {reason}")]
+    Invalid { name: &'static str, reason: String },
+}
+
+impl ServiceConfig {
+    /// Reads `service.env_vars()` through `lookup` (`std::env::var` in a Lambda, a map in
+    /// tests). Fails on the first missing or malformed variable.
+    pub fn from_lookup(service: Service, lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let get = |name: &'static str| -> Result<String, ConfigError> {
+            match lookup(name) {
+                Some(v) if !v.trim().is_empty() => Ok(v.trim().to_owned()),
+                _ => Err(ConfigError::Missing(name)),
+            }
+        };
+        let invalid = |name: &'static str, reason: String| ConfigError::Invalid { name, reason };
+        let email = |name: &'static str| -> Result<EmailAddress, ConfigError> {
+            EmailAddress::parse(&get(name)?).map_err(|e| invalid(name, e.to_string()))
+        };
+        let names = ResourceNames::new(&get(env::RESOURCE_PREFIX)?).map_err(|e| invalid(env::RESOURCE_PREFIX, e.to_string()))?;
+        let settings = match service {
+            Service::Intake => ServiceSettings::Intake {
+                user_pool_id: get(env::USER_POOL_ID)?,
+                user_pool_client_id: get(env::USER_POOL_CLIENT_ID)?,
+            },
+            Service::Embedding | Service::Reconstruction | Service::Meshing => {
+                ServiceSettings::Inference { endpoint_name: get(env::ENDPOINT_NAME)? }
+            }
+            Service::Notify => {
+                let app_url = get(env::APP_URL)?;
+                if !(app_url.starts_with("https://") || app_url.starts_with("http://")) {
+                    return Err(invalid(env::APP_URL, format!("{app_url:?} is not an http(s) URL")));
+                }
+                ServiceSettings::Notify { from: email(env::MAIL_FROM)?, admin: email(env::ADMIN_EMAIL)?, app_url }
+            }
+        };
+        Ok(Self {
+            service,
+            stack: get(env::STACK)?,
+            names,
+            bucket: get(env::BUCKET)?,
+            table: get(env::TABLE)?,
+            metrics_namespace: get(env::METRICS_NAMESPACE)?,
+            settings,
+        })
+    }
+
+    pub fn from_env(service: Service) -> Result<Self, ConfigError> {
+        Self::from_lookup(service, |name| std::env::var(name).ok())
+    }
+}
+
+/// Logged at start-up; nothing here is secret, addresses included (they are the
+/// operator's own).
+impl fmt::Debug for ServiceConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ServiceConfig")
+            .field("service", &self.service)
+            .field("stack", &self.stack)
+            .field("prefix", &self.names.prefix())
+            .field("bucket", &self.bucket)
+            .field("table", &self.table)
+            .field("metrics_namespace", &self.metrics_namespace)
+            .field("settings", &self.settings)
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+
+    fn lookup(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let map: HashMap<String, String> = pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+        move |k| map.get(k).cloned()
+    }
+
+    const COMMON: [(&str, &str); 5] = [
+        ("GEN3D_STACK", "dev"),
+        ("GEN3D_RESOURCE_PREFIX", "gen3d-dev"),
+        ("GEN3D_BUCKET", "gen3d-dev-data-1"),
+        ("GEN3D_TABLE", "gen3d-dev-jobs"),
+        ("GEN3D_METRICS_NAMESPACE", "Gen3D"),
+    ];
+
+    #[test]
+    fn notify_reads_its_addresses() {
+        let mut pairs = COMMON.to_vec();
+        pairs.extend([("GEN3D_MAIL_FROM", "no-reply@x.example"), ("GEN3D_ADMIN_EMAIL", "Admin@X.example"), ("GEN3D_APP_URL", "https://x.example")]);
+        let c = ServiceConfig::from_lookup(Service::Notify, lookup(&pairs)).unwrap();
+        match c.settings {
+            ServiceSettings::Notify { admin, .. } => assert_eq!(admin.as_str(), "admin@x.example"),
+            other => panic!("unexpected {other:?}"),
+        }
+        assert_eq!(c.names.queue("notify"), "gen3d-dev-notify");
+    }
+
+    #[test]
+    fn missing_and_bad_values_name_the_variable() {
+        let err = ServiceConfig::from_lookup(Service::Embedding, lookup(&COMMON)).unwrap_err();
+        assert_eq!(err, ConfigError::Missing("GEN3D_ENDPOINT_NAME"));
+        let mut pairs = COMMON.to_vec();
+        pairs.extend([("GEN3D_MAIL_FROM", "nobody"), ("GEN3D_ADMIN_EMAIL", "a@b.example"), ("GEN3D_APP_URL", "https://x.example")]);
+        let err = ServiceConfig::from_lookup(Service::Notify, lookup(&pairs)).unwrap_err();
+        assert!(matches!(err, ConfigError::Invalid { name: "GEN3D_MAIL_FROM", .. }), "{err}");
+        let mut pairs = COMMON.to_vec();
+        pairs[1] = ("GEN3D_RESOURCE_PREFIX", "Gen3D Dev");
+        pairs.push(("GEN3D_ENDPOINT_NAME", "ep"));
+        assert!(ServiceConfig::from_lookup(Service::Meshing, lookup(&pairs)).is_err());
+    }
+}

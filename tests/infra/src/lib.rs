@@ -1,0 +1,17 @@
+//! A checker for Gen3D's Pulumi YAML program, since the Pulumi CLI cannot run here.
+//!
+//! [`Program::load`] reads `Pulumi.yaml` and a [`Stack`] reads `Pulumi.<stack>.yaml`;
+//! [`evaluate`] resolves every `${...}` reference and `fn::` call the way Pulumi YAML
+//! does, with values only the cloud knows (ARNs, ids, URLs) kept as `⟨resource.attr⟩`
+//! placeholders; [`checks::run`] applies the deployment rules to the result;
+//! [`inventory`] lists the resources for snapshots and docs/aws-resources.md.
+
+pub mod checks;
+mod eval;
+pub mod inventory;
+mod program;
+mod types;
+
+pub use eval::{Evaluated, Resolved, evaluate, placeholder_refs};
+pub use program::{LoadError, Program, Resource, Stack};
+pub use types::{KNOWN_TYPES, ResourceType, known_type};
