@@ -9,8 +9,9 @@ POINT ?= 500,375
 OUT ?= out/truck
 
 ORT_VENV ?= $(HOME)/.cache/gen3d/ort-venv
+MOTO_VENV ?= $(HOME)/.cache/gen3d/moto-venv
 
-.PHONY: deps ort run serve test bench decoder
+.PHONY: deps ort moto run serve test bench decoder
 
 ## Debian packages: Open3D (C++ library + headers), Eigen, pkg-config.
 deps:
@@ -30,6 +31,16 @@ ort:
 		python3 -m venv $(ORT_VENV) && $(ORT_VENV)/bin/pip install -q --disable-pip-version-check onnxruntime numpy; \
 	fi
 
+## moto server, the AWS wire emulator the AWS adapters are tested against.
+moto:
+	@if ! $(MOTO_VENV)/bin/python -c "import moto, flask" 2>/dev/null; then \
+		if ! python3 -c "import venv, ensurepip" 2>/dev/null; then \
+			$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq python3-venv; \
+		fi; \
+		echo "installing moto[server] into $(MOTO_VENV) (pip)"; \
+		python3 -m venv $(MOTO_VENV) && $(MOTO_VENV)/bin/pip install -q --disable-pip-version-check "moto[server]>=5.2.2"; \
+	fi
+
 ## One photo to a 3D model: writes $(OUT)/mask.png, splat.ply, mesh.glb.
 run: deps
 	cargo run --release --locked -p gen3d -- --data $(CURDIR)/.gen3d-data run $(PHOTO) --point $(POINT) --out $(OUT)
@@ -39,8 +50,8 @@ serve: deps
 	cargo run --release --locked -p gen3d -- --data $(CURDIR)/.gen3d-data serve --port 8080
 
 ## Every test of the workspace.
-test: deps ort
-	GEN3D_ORT_PYTHON=$(ORT_VENV)/bin/python cargo test --workspace --locked
+test: deps ort moto
+	tests/with-moto.sh $(MOTO_VENV) -- env GEN3D_ORT_PYTHON=$(ORT_VENV)/bin/python cargo test --workspace --locked
 
 ## Benchmarks (results go into docs/benchmarks.md by hand, with the machine).
 bench: deps

@@ -97,6 +97,26 @@ fn key_from_s3_uri(uri: &str) -> Result<ObjectKey, DomainError> {
     ObjectKey::parse(key)
 }
 
+/// Decodes an S3 event key: `%XX` escapes and `+` for a space.
+fn url_decode(raw: &str) -> Result<String, DomainError> {
+    let bytes = raw.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' => {
+                let hex = raw.get(i + 1..i + 3).ok_or_else(|| bad(format!("bad escape in key {raw:?}")))?;
+                out.push(u8::from_str_radix(hex, 16).map_err(|_| bad(format!("bad escape in key {raw:?}")))?);
+                i += 2;
+            }
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8(out).map_err(|_| bad(format!("key {raw:?} is not utf-8")))
+}
+
 impl QueueMessage {
     /// The JSON body sent on a queue.
     pub fn to_body(&self) -> String {
@@ -121,6 +141,9 @@ impl QueueMessage {
         if obj.get("Event").and_then(Value::as_str) == Some("s3:TestEvent") {
             return Err(bad("s3 test event"));
         }
+        if obj.contains_key("Records") {
+            return Self::s3_event(&value);
+        }
         if obj.contains_key("invocationStatus") {
             return Self::inference_result(value);
         }
@@ -129,6 +152,34 @@ impl QueueMessage {
             return Err(bad(format!("unsupported version {version}")));
         }
         serde_json::from_value(value).map_err(|e| bad(e.to_string()))
+    }
+
+    /// True for the one-off `s3:TestEvent` S3 sends when notifications are configured:
+    /// consumers delete it without handling.
+    pub fn is_s3_test_event(body: &str) -> bool {
+        serde_json::from_str::<Value>(body).is_ok_and(|v| v.get("Event").and_then(Value::as_str) == Some("s3:TestEvent"))
+    }
+
+    /// An S3 `ObjectCreated` notification for a session's photo starts its embedding.
+    /// Parsed leniently (moto's events lack some fields): only `eventName` and
+    /// `s3.object.key` (URL-encoded, `+` for space) are read.
+    fn s3_event(value: &Value) -> Result<Self, DomainError> {
+        let records = value["Records"].as_array().ok_or_else(|| bad("s3 event without a Records list"))?;
+        let [record] = records.as_slice() else {
+            return Err(bad(format!("s3 event with {} records, expected one", records.len())));
+        };
+        let event = record["eventName"].as_str().unwrap_or_default();
+        if !event.starts_with("ObjectCreated") {
+            return Err(bad(format!("s3 event {event:?} is not an object creation")));
+        }
+        let raw = record["s3"]["object"]["key"].as_str().ok_or_else(|| bad("s3 event without s3.object.key"))?;
+        let key = ObjectKey::parse(&url_decode(raw)?)?;
+        match key.owner() {
+            Some(crate::KeyOwner::Session { user, session, file: crate::SessionFile::Image }) => {
+                Ok(QueueMessage::EmbedRequested(EmbedRequested { user, session }))
+            }
+            _ => Err(bad(format!("s3 event for {key}, which is not a session's photo"))),
+        }
     }
 
     fn inference_result(value: Value) -> Result<Self, DomainError> {
@@ -241,5 +292,24 @@ mod tests {
             let err = QueueMessage::parse(body).unwrap_err().to_string();
             assert!(err.contains(expected), "{body}: {err}");
         }
+    }
+
+    #[test]
+    fn s3_photo_uploads_become_embedding_requests() {
+        let body = r#"{"Records":[{"eventVersion":"2.1","eventSource":"aws:s3","eventName":"ObjectCreated:Put","s3":{"bucket":{"name":"b"},"object":{"key":"users/user-1/sessions/sess%2D1/image","size":5}}}]}"#;
+        let m = QueueMessage::parse(body).unwrap();
+        assert_eq!(m, QueueMessage::EmbedRequested(EmbedRequested { user: UserId::parse("user-1").unwrap(), session: SessionId::parse("sess-1").unwrap() }));
+        for (bad_body, why) in [
+            (r#"{"Records":[{"eventName":"ObjectCreated:Put","s3":{"object":{"key":"users/u/sessions/s/embeddings.g3e"}}}]}"#, "not a session's photo"),
+            (r#"{"Records":[{"eventName":"ObjectRemoved:Delete","s3":{"object":{"key":"users/u/sessions/s/image"}}}]}"#, "not an object creation"),
+            (r#"{"Records":[{"eventName":"ObjectCreated:Put","s3":{"object":{"key":"elsewhere/x"}}}]}"#, "not a session's photo"),
+            (r#"{"Records":[{"eventName":"ObjectCreated:Put","s3":{"object":{"key":"users/u/sessions/s/im%ZZ"}}}]}"#, "bad escape"),
+            (r#"{"Records":[]}"#, "expected one"),
+        ] {
+            let err = QueueMessage::parse(bad_body).unwrap_err().to_string();
+            assert!(err.contains(why), "{bad_body}: {err}");
+        }
+        assert!(QueueMessage::is_s3_test_event(r#"{"Service":"Amazon S3","Event":"s3:TestEvent","Bucket":"b"}"#));
+        assert!(!QueueMessage::is_s3_test_event(body));
     }
 }

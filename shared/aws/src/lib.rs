@@ -1,0 +1,59 @@
+//! The AWS side of every port. Services hold `Arc<dyn Port>` and never see these types;
+//! a Lambda builds them once with [`AwsPorts::connect`] from its `ServiceConfig`.
+//! Everything here also runs against moto server (`tests/`), which speaks the same wire
+//! protocols: pass its URL as the endpoint.
+
+mod dynamo;
+pub mod provision;
+mod emf;
+mod error;
+mod s3;
+mod sagemaker;
+mod ses;
+mod sqs;
+
+use std::sync::Arc;
+
+pub use dynamo::DynamoJobStore;
+pub use emf::EmfMetrics;
+pub use s3::S3BlobStore;
+pub use sagemaker::SageMakerEndpoint;
+pub use ses::SesMailer;
+pub use sqs::SqsQueue;
+
+use gen3d_config::{ServiceConfig, ServiceSettings};
+use gen3d_ports::{InferenceEndpoint, PortError, Ports};
+
+/// The SDK configuration: the default chain (Lambda's role, `AWS_*` variables), or a
+/// local emulator when `endpoint_url` is given (test credentials, path-style S3).
+pub async fn sdk_config(endpoint_url: Option<&str>, region: Option<&str>) -> aws_config::SdkConfig {
+    let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
+    if let Some(region) = region {
+        loader = loader.region(aws_config::Region::new(region.to_owned()));
+    }
+    if let Some(url) = endpoint_url {
+        loader = loader.endpoint_url(url).test_credentials();
+    }
+    loader.load().await
+}
+
+/// Every port of one service, on AWS.
+pub struct AwsPorts;
+
+impl AwsPorts {
+    /// Builds the ports a service's handler needs. `emulated` makes S3 path-style (moto).
+    pub async fn connect(config: &ServiceConfig, sdk: &aws_config::SdkConfig, emulated: bool) -> Result<Ports, PortError> {
+        let blobs = Arc::new(S3BlobStore::new(s3::client(sdk, emulated), &config.bucket));
+        let queue = Arc::new(SqsQueue::connect(aws_sdk_sqs::Client::new(sdk), config.names.clone()).await?);
+        let jobs = Arc::new(DynamoJobStore::new(aws_sdk_dynamodb::Client::new(sdk), &config.table));
+        let mailer = Arc::new(SesMailer::new(aws_sdk_sesv2::Client::new(sdk)));
+        let metrics = Arc::new(EmfMetrics::stdout(&config.metrics_namespace, config.service.name()));
+        let inference: Arc<dyn InferenceEndpoint> = match &config.settings {
+            ServiceSettings::Inference { endpoint_name } => {
+                Arc::new(SageMakerEndpoint::new(aws_sdk_sagemakerruntime::Client::new(sdk), endpoint_name, &config.bucket))
+            }
+            _ => Arc::new(sagemaker::NoEndpoint(config.service.name())),
+        };
+        Ok(Ports { blobs, queue, jobs, mailer, metrics, inference })
+    }
+}

@@ -1,0 +1,41 @@
+use async_trait::async_trait;
+use aws_sdk_sesv2::types::{Body, Content, Destination, EmailContent, Message};
+use gen3d_ports::{Email, Mailer, PortError};
+
+use crate::error::classify;
+
+/// Mail through SES v2 `SendEmail`: a text and an HTML part. Sending once per outcome is
+/// the notify service's job (its `notified` flag); SES has no idempotency key.
+pub struct SesMailer {
+    client: aws_sdk_sesv2::Client,
+}
+
+impl SesMailer {
+    pub fn new(client: aws_sdk_sesv2::Client) -> Self {
+        Self { client }
+    }
+}
+
+fn content(text: &str) -> Result<Content, PortError> {
+    Content::builder().data(text).charset("UTF-8").build().map_err(|e| PortError::Internal(format!("mail content: {e}")))
+}
+
+#[async_trait]
+impl Mailer for SesMailer {
+    async fn send(&self, email: &Email) -> Result<(), PortError> {
+        let destination = Destination::builder().set_to_addresses(Some(email.to.iter().map(|a| a.to_string()).collect())).build();
+        let message = Message::builder()
+            .subject(content(&email.subject)?)
+            .body(Body::builder().text(content(&email.text)?).html(content(&email.html)?).build())
+            .build();
+        self.client
+            .send_email()
+            .from_email_address(email.from.as_str())
+            .destination(destination)
+            .content(EmailContent::builder().simple(message).build())
+            .send()
+            .await
+            .map_err(|e| classify(&format!("send mail {}", email.idempotency_key), e))?;
+        Ok(())
+    }
+}
