@@ -10,6 +10,7 @@ OUT ?= out/truck
 
 ORT_VENV ?= $(HOME)/.cache/gen3d/ort-venv
 MOTO_VENV ?= $(HOME)/.cache/gen3d/moto-venv
+comma := ,
 
 .PHONY: deps ort moto run serve test bench decoder
 
@@ -21,25 +22,26 @@ deps:
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends libopen3d-dev libeigen3-dev pkg-config; \
 	fi
 
-## A Python with onnxruntime (the engine of onnxruntime-web) for the decoder parity test.
-ort:
-	@if ! $(ORT_VENV)/bin/python -c "import onnxruntime, numpy" 2>/dev/null; then \
+# $(call venv,DIR,MODULES TO IMPORT,PIP PACKAGES): a Python virtual environment in DIR
+# holding the packages, created (with python3-venv from apt if missing) unless the
+# modules already import.
+define venv
+	@if ! $(1)/bin/python -c "import $(2)" 2>/dev/null; then \
 		if ! python3 -c "import venv, ensurepip" 2>/dev/null; then \
 			$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq python3-venv; \
 		fi; \
-		echo "installing onnxruntime + numpy into $(ORT_VENV) (pip)"; \
-		python3 -m venv $(ORT_VENV) && $(ORT_VENV)/bin/pip install -q --disable-pip-version-check onnxruntime numpy; \
+		echo "installing $(3) into $(1) (pip)"; \
+		python3 -m venv $(1) && $(1)/bin/pip install -q --disable-pip-version-check $(3); \
 	fi
+endef
+
+## A Python with onnxruntime (the engine of onnxruntime-web) for the decoder parity test.
+ort:
+	$(call venv,$(ORT_VENV),onnxruntime$(comma) numpy,onnxruntime numpy)
 
 ## moto server, the AWS wire emulator the AWS adapters are tested against.
 moto:
-	@if ! $(MOTO_VENV)/bin/python -c "import moto, flask" 2>/dev/null; then \
-		if ! python3 -c "import venv, ensurepip" 2>/dev/null; then \
-			$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq python3-venv; \
-		fi; \
-		echo "installing moto[server] into $(MOTO_VENV) (pip)"; \
-		python3 -m venv $(MOTO_VENV) && $(MOTO_VENV)/bin/pip install -q --disable-pip-version-check "moto[server]>=5.2.2"; \
-	fi
+	$(call venv,$(MOTO_VENV),moto$(comma) flask,'moto[server]>=5.2.2')
 
 ## One photo to a 3D model: writes $(OUT)/mask.png, splat.ply, mesh.glb.
 run: deps

@@ -25,16 +25,7 @@ pub async fn create_queues(sdk: &aws_config::SdkConfig, names: &ResourceNames, m
             .await
             .map_err(|e| classify(&format!("create {dlq_name}"), e))?;
         let dlq_url = dlq.queue_url().unwrap_or_default().to_owned();
-        let arn = sqs
-            .get_queue_attributes()
-            .queue_url(&dlq_url)
-            .attribute_names(QueueAttributeName::QueueArn)
-            .send()
-            .await
-            .map_err(|e| classify(&format!("arn of {dlq_name}"), e))?
-            .attributes()
-            .and_then(|a| a.get(&QueueAttributeName::QueueArn).cloned())
-            .unwrap_or_default();
+        let arn = crate::sqs::queue_attribute(&sqs, &dlq_url, QueueAttributeName::QueueArn).await?.unwrap_or_default();
         let redrive = serde_json::json!({"deadLetterTargetArn": arn, "maxReceiveCount": max_receives}).to_string();
         let name = names.queue(q);
         sqs.create_queue()

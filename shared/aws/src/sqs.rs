@@ -21,6 +21,18 @@ pub struct SqsQueue {
     max_receives: HashMap<QueueName, u32>,
 }
 
+/// One attribute of the queue at `url`, if it has it.
+pub(crate) async fn queue_attribute(client: &aws_sdk_sqs::Client, url: &str, name: QueueAttributeName) -> Result<Option<String>, PortError> {
+    let out = client
+        .get_queue_attributes()
+        .queue_url(url)
+        .attribute_names(name.clone())
+        .send()
+        .await
+        .map_err(|e| classify(&format!("attribute {name} of {url}"), e))?;
+    Ok(out.attributes().and_then(|a| a.get(&name)).cloned())
+}
+
 fn whole_seconds(d: Duration) -> i32 {
     d.as_secs_f64().ceil().clamp(0.0, 43_200.0) as i32
 }
@@ -32,18 +44,9 @@ impl SqsQueue {
         for name in QueueName::PIPELINE {
             let name = QueueName::pipeline(name);
             let url = q.url(&name).await?;
-            let attrs = q
-                .client
-                .get_queue_attributes()
-                .queue_url(&url)
-                .attribute_names(QueueAttributeName::RedrivePolicy)
-                .send()
-                .await
-                .map_err(|e| classify(&format!("attributes of {name}"), e))?;
-            let max = attrs
-                .attributes()
-                .and_then(|a| a.get(&QueueAttributeName::RedrivePolicy))
-                .and_then(|p| serde_json::from_str::<serde_json::Value>(p).ok())
+            let max = queue_attribute(&q.client, &url, QueueAttributeName::RedrivePolicy)
+                .await?
+                .and_then(|p| serde_json::from_str::<serde_json::Value>(&p).ok())
                 .and_then(|p| match &p["maxReceiveCount"] {
                     serde_json::Value::Number(n) => n.as_u64(),
                     serde_json::Value::String(s) => s.parse().ok(),
@@ -71,17 +74,8 @@ impl SqsQueue {
 
     async fn arn(&self, queue: &QueueName) -> Result<String, PortError> {
         let url = self.url(queue).await?;
-        let out = self
-            .client
-            .get_queue_attributes()
-            .queue_url(&url)
-            .attribute_names(QueueAttributeName::QueueArn)
-            .send()
-            .await
-            .map_err(|e| classify(&format!("arn of {queue}"), e))?;
-        out.attributes()
-            .and_then(|a| a.get(&QueueAttributeName::QueueArn))
-            .cloned()
+        queue_attribute(&self.client, &url, QueueAttributeName::QueueArn)
+            .await?
             .ok_or_else(|| PortError::Internal(format!("queue {queue} has no ARN")))
     }
 

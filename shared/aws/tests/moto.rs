@@ -5,21 +5,25 @@ mod conformance;
 
 use gen3d_aws::{DynamoJobStore, S3BlobStore, SesMailer, SqsQueue, provision};
 
-#[tokio::test]
-async fn s3_blob_store() {
-    let Some(moto) = common::moto().await else { return };
+/// A new bucket on moto and the store on it.
+async fn fresh_bucket(moto: &common::Moto) -> (String, S3BlobStore) {
     let bucket = format!("{}-data", common::fresh_names().prefix());
     provision::create_bucket(&moto.sdk, &bucket, true).await.unwrap();
     let store = S3BlobStore::from_sdk(&moto.sdk, &bucket, true);
+    (bucket, store)
+}
+
+#[tokio::test]
+async fn s3_blob_store() {
+    let Some(moto) = common::moto().await else { return };
+    let (bucket, store) = fresh_bucket(&moto).await;
     conformance::blob::suite(&store, &format!("s3://{bucket}/")).await;
 }
 
 #[tokio::test]
 async fn s3_presigned_urls_upload_and_download_one_key() {
     let Some(moto) = common::moto().await else { return };
-    let bucket = format!("{}-data", common::fresh_names().prefix());
-    provision::create_bucket(&moto.sdk, &bucket, true).await.unwrap();
-    let store = S3BlobStore::from_sdk(&moto.sdk, &bucket, true);
+    let (_, store) = fresh_bucket(&moto).await;
     let key = gen3d_domain::ObjectKey::parse("users/u1/sessions/s1/image").unwrap();
     let put = store.presigned_put(&key, "image/jpeg", std::time::Duration::from_secs(3600)).await.unwrap();
     assert!(put.contains("X-Amz-Expires=900"), "expiry is capped at 15 minutes: {put}");

@@ -50,13 +50,13 @@ pub async fn consume(ports: Ports, handler: Arc<dyn Handler>, config: ConsumerCo
 
 async fn handle_one(ports: &Ports, handler: &dyn Handler, config: &ConsumerConfig, msg: Received) {
     let queue = &config.queue;
-    if QueueMessage::is_s3_test_event(&msg.body) {
-        tracing::info!("s3 test event deleted");
-        let _ = ports.queue.delete(queue, &msg.receipt).await;
-        return;
-    }
     let message = match QueueMessage::parse(&msg.body) {
         Ok(m) => m,
+        Err(_) if QueueMessage::is_s3_test_event(&msg.body) => {
+            tracing::info!("s3 test event deleted");
+            let _ = ports.queue.delete(queue, &msg.receipt).await;
+            return;
+        }
         Err(e) => {
             tracing::error!(error = %e, "poison message left to dead-letter");
             ports.metrics.count("poison_messages", 1, &[("queue", queue.as_str())]);

@@ -44,7 +44,7 @@ pub struct Stack {
 fn read_yaml(path: &Path) -> Result<Value, LoadError> {
     let shown = path.display().to_string();
     let text = std::fs::read_to_string(path).map_err(|source| LoadError::Read { path: shown.clone(), source })?;
-    Program::parse_value(&text).map_err(|source| LoadError::Yaml { path: shown, source })
+    serde_norway::from_str(&text).map_err(|source| LoadError::Yaml { path: shown, source })
 }
 
 fn object(value: Option<&Value>, what: &str, path: &str) -> Result<serde_json::Map<String, Value>, LoadError> {
@@ -56,10 +56,6 @@ fn object(value: Option<&Value>, what: &str, path: &str) -> Result<serde_json::M
 }
 
 impl Program {
-    fn parse_value(text: &str) -> Result<Value, serde_norway::Error> {
-        serde_norway::from_str(text)
-    }
-
     pub fn load(path: &Path) -> Result<Self, LoadError> {
         let root = read_yaml(path)?;
         Self::from_value(&root, &path.display().to_string())
