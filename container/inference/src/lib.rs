@@ -12,9 +12,9 @@ mod endpoint;
 mod server;
 mod task;
 
-pub use endpoint::{LocalAsyncEndpoint, Runner, INFERENCE_QUEUE};
-pub use server::{app, ServerState};
-pub use task::{run_task, TaskError, TaskResponse};
+pub use endpoint::{INFERENCE_QUEUE, LocalAsyncEndpoint, Runner};
+pub use server::{ServerState, app};
+pub use task::{TaskError, TaskResponse, run_task};
 
 /// Reads the model manifest (`manifest.json` in the model directory, SageMaker's
 /// `/opt/ml/model`) once at start. No manifest means the built-in models. Only the
@@ -26,10 +26,14 @@ pub fn load_backend(model_dir: &std::path::Path) -> anyhow::Result<&'static str>
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok("builtin"),
         Err(e) => anyhow::bail!("cannot read {}: {e}", path.display()),
     };
-    let manifest: serde_json::Value = serde_json::from_str(&text).map_err(|e| anyhow::anyhow!("{} is not valid JSON: {e}", path.display()))?;
+    let manifest: serde_json::Value = serde_json::from_str(&text)
+        .map_err(|e| anyhow::anyhow!("{} is not valid JSON: {e}", path.display()))?;
     match manifest["backend"].as_str() {
         Some("builtin") => Ok("builtin"),
-        Some(other) => anyhow::bail!("{}: backend {other:?} is not available in this build (only \"builtin\")", path.display()),
+        Some(other) => anyhow::bail!(
+            "{}: backend {other:?} is not available in this build (only \"builtin\")",
+            path.display()
+        ),
         None => anyhow::bail!("{}: missing \"backend\"", path.display()),
     }
 }

@@ -1,5 +1,6 @@
 use bytes::Bytes;
-use gen3d_media::{decode_photo, Mask, MediaError};
+use gen3d_domain::{KeyOwner, MeshFormat, MeshStats, ObjectFile, ObjectKey};
+use gen3d_media::{Mask, MediaError, SplatCloud, decode_photo};
 use gen3d_models::{encoder, reconstructor};
 use gen3d_ports::{BlobStore, PortError, TaskRequest};
 use serde::Serialize;
@@ -27,10 +28,39 @@ pub struct TaskResponse {
     pub task: &'static str,
     pub output: String,
     pub bytes: usize,
-    pub width: u32,
-    pub height: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub width: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub height: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub splats: Option<usize>,
+    /// The mesh task's statistics (what the meshing service records on the object).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stats: Option<MeshStats>,
+}
+
+/// The key of every mesh format next to a mesh task's `output`, which must be one of an
+/// object's mesh files.
+fn mesh_outputs(output: &ObjectKey) -> Result<Vec<(MeshFormat, ObjectKey)>, TaskError> {
+    match output.owner() {
+        Some(KeyOwner::Object {
+            user,
+            session,
+            object,
+            file: ObjectFile::Mesh(_),
+        }) => Ok(MeshFormat::ALL
+            .into_iter()
+            .map(|f| {
+                (
+                    f,
+                    ObjectKey::object_file(&user, &session, &object, ObjectFile::Mesh(f)),
+                )
+            })
+            .collect()),
+        _ => Err(TaskError::Rejected(format!(
+            "mesh output {output} is not an object's mesh file"
+        ))),
+    }
 }
 
 fn read_err(what: &str, e: PortError) -> TaskError {
@@ -45,38 +75,131 @@ fn media_err(what: &str, e: MediaError) -> TaskError {
     TaskError::Rejected(format!("{what}: {e}"))
 }
 
-async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Result<T, TaskError> {
-    tokio::task::spawn_blocking(f).await.map_err(|e| TaskError::Unavailable(format!("model task panicked or was cancelled: {e}")))
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, TaskError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| TaskError::Unavailable(format!("model task panicked or was cancelled: {e}")))
 }
 
 /// Runs one inference request against the blob store.
-pub async fn run_task(blobs: &dyn BlobStore, request: &TaskRequest) -> Result<TaskResponse, TaskError> {
+pub async fn run_task(
+    blobs: &dyn BlobStore,
+    request: &TaskRequest,
+) -> Result<TaskResponse, TaskError> {
     match request {
         TaskRequest::Embed { image, output } => {
-            let bytes = blobs.get(image).await.map_err(|e| read_err("the image", e))?;
+            let bytes = blobs
+                .get(image)
+                .await
+                .map_err(|e| read_err("the image", e))?;
             let (file, width, height) = blocking(move || -> Result<_, TaskError> {
                 let photo = decode_photo(&bytes).map_err(|e| media_err("image", e))?;
-                Ok((encoder::encode(&photo).encode(), photo.width(), photo.height()))
+                Ok((
+                    encoder::encode(&photo).encode(),
+                    photo.width(),
+                    photo.height(),
+                ))
             })
             .await??;
             let size = file.len();
-            blobs.put(output, Bytes::from(file), "application/octet-stream").await.map_err(|e| TaskError::Unavailable(format!("writing embeddings: {e}")))?;
-            Ok(TaskResponse { task: "embed", output: output.to_string(), bytes: size, width, height, splats: None })
+            blobs
+                .put(output, Bytes::from(file), "application/octet-stream")
+                .await
+                .map_err(|e| TaskError::Unavailable(format!("writing embeddings: {e}")))?;
+            Ok(TaskResponse {
+                task: "embed",
+                output: output.to_string(),
+                bytes: size,
+                width: Some(width),
+                height: Some(height),
+                splats: None,
+                stats: None,
+            })
         }
-        TaskRequest::Reconstruct { image, mask, output, seed } => {
-            let image_bytes = blobs.get(image).await.map_err(|e| read_err("the image", e))?;
+        TaskRequest::Reconstruct {
+            image,
+            mask,
+            output,
+            seed,
+        } => {
+            let image_bytes = blobs
+                .get(image)
+                .await
+                .map_err(|e| read_err("the image", e))?;
             let mask_bytes = blobs.get(mask).await.map_err(|e| read_err("the mask", e))?;
             let seed = *seed;
             let (ply, width, height, splats) = blocking(move || -> Result<_, TaskError> {
                 let photo = decode_photo(&image_bytes).map_err(|e| media_err("image", e))?;
-                let mask = Mask::decode_png(&mask_bytes, photo.width(), photo.height()).map_err(|e| media_err("mask", e))?;
+                let mask = Mask::decode_png(&mask_bytes, photo.width(), photo.height())
+                    .map_err(|e| media_err("mask", e))?;
                 let cloud = reconstructor::reconstruct(&photo, &mask, seed);
-                Ok((cloud.write_ply(), photo.width(), photo.height(), cloud.splats.len()))
+                Ok((
+                    cloud.write_ply(),
+                    photo.width(),
+                    photo.height(),
+                    cloud.splats.len(),
+                ))
             })
             .await??;
             let size = ply.len();
-            blobs.put(output, Bytes::from(ply), "application/octet-stream").await.map_err(|e| TaskError::Unavailable(format!("writing splats: {e}")))?;
-            Ok(TaskResponse { task: "reconstruct", output: output.to_string(), bytes: size, width, height, splats: Some(splats) })
+            blobs
+                .put(output, Bytes::from(ply), "application/octet-stream")
+                .await
+                .map_err(|e| TaskError::Unavailable(format!("writing splats: {e}")))?;
+            Ok(TaskResponse {
+                task: "reconstruct",
+                output: output.to_string(),
+                bytes: size,
+                width: Some(width),
+                height: Some(height),
+                splats: Some(splats),
+                stats: None,
+            })
+        }
+        TaskRequest::Mesh {
+            splat,
+            output,
+            options,
+        } => {
+            let targets = mesh_outputs(output)?;
+            let bytes = blobs
+                .get(splat)
+                .await
+                .map_err(|e| read_err("the splat file", e))?;
+            let options = *options;
+            let (files, stats) = blocking(move || -> Result<_, TaskError> {
+                let cloud = SplatCloud::read_ply(&bytes).map_err(|e| media_err("splat file", e))?;
+                let (mesh, stats) = gen3d_meshing::mesh_splats(&cloud, &options)
+                    .map_err(|e| TaskError::Rejected(e.to_string()))?;
+                let files: Vec<Vec<u8>> = MeshFormat::ALL
+                    .into_iter()
+                    .map(|f| gen3d_meshing::write_mesh(&mesh, f))
+                    .collect();
+                Ok((files, stats))
+            })
+            .await??;
+            let mut size = 0;
+            for ((format, key), file) in targets.into_iter().zip(files) {
+                if key == *output {
+                    size = file.len();
+                }
+                blobs
+                    .put(&key, Bytes::from(file), format.content_type())
+                    .await
+                    .map_err(|e| TaskError::Unavailable(format!("writing {key}: {e}")))?;
+            }
+            let splats = usize::try_from(stats.splats_in).ok();
+            Ok(TaskResponse {
+                task: "mesh",
+                output: output.to_string(),
+                bytes: size,
+                width: None,
+                height: None,
+                splats,
+                stats: Some(stats),
+            })
         }
     }
 }

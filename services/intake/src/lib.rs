@@ -8,19 +8,21 @@
 //! another user's session is simply not found.
 
 mod auth;
+mod cognito;
 mod error;
 mod routes;
 mod views;
 
 use std::sync::Arc;
 
+use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
-use axum::Router;
 use gen3d_models::decoder::Decoder;
 use gen3d_ports::Ports;
 
-pub use auth::{LocalAuth, Principal};
+pub use auth::{Auth, LocalAuth, Principal};
+pub use cognito::CognitoAuth;
 pub use error::ApiError;
 pub use views::{ObjectView, SessionView};
 
@@ -28,7 +30,7 @@ pub use views::{ObjectView, SessionView};
 pub struct AppState {
     pub ports: Ports,
     pub decoder: Arc<Decoder>,
-    pub auth: Arc<LocalAuth>,
+    pub auth: Arc<Auth>,
 }
 
 /// The API router.
@@ -38,14 +40,32 @@ pub fn app(state: AppState) -> Router {
         .route("/v1/auth/register", post(routes::register))
         .route("/v1/auth/login", post(routes::login))
         .route("/v1/models/decoder.onnx", get(routes::decoder_model))
-        .route("/v1/sessions", post(routes::create_session).get(routes::list_sessions))
+        .route(
+            "/v1/sessions",
+            post(routes::create_session).get(routes::list_sessions),
+        )
         .route("/v1/sessions/{session}", get(routes::get_session))
-        .route("/v1/sessions/{session}/image", axum::routing::put(routes::upload_image).get(routes::get_image))
-        .route("/v1/sessions/{session}/embeddings", get(routes::get_embeddings))
+        .route(
+            "/v1/sessions/{session}/image",
+            axum::routing::put(routes::upload_image).get(routes::get_image),
+        )
+        .route(
+            "/v1/sessions/{session}/embeddings",
+            get(routes::get_embeddings),
+        )
         .route("/v1/sessions/{session}/masks", post(routes::decode_mask))
-        .route("/v1/sessions/{session}/objects", post(routes::create_object).get(routes::list_objects))
-        .route("/v1/sessions/{session}/objects/{object}", get(routes::get_object))
-        .route("/v1/sessions/{session}/objects/{object}/files/{file}", get(routes::get_file))
+        .route(
+            "/v1/sessions/{session}/objects",
+            post(routes::create_object).get(routes::list_objects),
+        )
+        .route(
+            "/v1/sessions/{session}/objects/{object}",
+            get(routes::get_object),
+        )
+        .route(
+            "/v1/sessions/{session}/objects/{object}/files/{file}",
+            get(routes::get_file),
+        )
         .layer(DefaultBodyLimit::max(gen3d_media::MAX_PHOTO_BYTES + 1024))
         .with_state(state)
 }

@@ -2,8 +2,8 @@
 //! embedded adapters, each hop crossing a real (SQLite) queue. Used by `gen3d serve`,
 //! `gen3d run` and the end-to-end tests.
 
-pub mod client;
 pub mod cli;
+pub mod client;
 mod stack;
 
 pub use stack::{LocalConfig, LocalStack, Workers};

@@ -1,16 +1,33 @@
-//! The point-cloud-to-mesh service: the object's splat PLY -> a coloured mesh (Open3D
-//! Poisson by default) -> `mesh.glb`, `mesh.obj`, `mesh.ply`, `mesh.stl`, then object
-//! meshing -> done and `NotifyRequested`.
+//! The point-cloud-to-mesh service: the object's splat PLY -> a coloured mesh in every
+//! format (`mesh.glb`, `mesh.obj`, `mesh.ply`, `mesh.stl`), then object meshing -> done
+//! and `NotifyRequested`.
+//!
+//! The service only orchestrates: Open3D runs in the inference container's `mesh` task
+//! (the same image as the SAM models, so the Lambda stays small). `MeshRequested` writes
+//! `mesh.request.json` and invokes the endpoint; the endpoint's notification carries the
+//! response document with the mesh statistics.
 
 use async_trait::async_trait;
 use bytes::Bytes;
-use gen3d_domain::{MeshFormat, MeshRequested, NotifyRequested, ObjectFile, ObjectKey, ObjectState, QueueMessage, Stage};
-use gen3d_media::SplatCloud;
-use gen3d_pipeline::{fail_object_by_id, load_object, send, Handler, HandlerError};
-use gen3d_ports::{now_ms, Ports, QueueName, Transition};
+use gen3d_domain::{
+    InferenceNotification, InferenceStatus, KeyOwner, MeshFormat, MeshRequested, MeshStats,
+    NotifyRequested, ObjectFile, ObjectId, ObjectKey, ObjectRecord, ObjectState, QueueMessage,
+    SessionId, Stage, UserId,
+};
+use gen3d_pipeline::{Handler, HandlerError, fail_object, fail_object_by_id, load_object, send};
+use gen3d_ports::{
+    InferenceInvocation, InferenceTask, Ports, QueueName, TaskRequest, Transition, now_ms,
+};
+use serde::Deserialize;
 
 pub struct MeshingService {
     ports: Ports,
+}
+
+/// The part of the mesh task's response document the service reads.
+#[derive(Deserialize)]
+struct MeshResponse {
+    stats: MeshStats,
 }
 
 impl MeshingService {
@@ -18,71 +35,201 @@ impl MeshingService {
         Self { ports }
     }
 
-    async fn mesh(&self, m: &MeshRequested) -> Result<(), HandlerError> {
+    async fn transition(
+        &self,
+        rec: &ObjectRecord,
+        next: ObjectRecord,
+    ) -> Result<ObjectRecord, HandlerError> {
+        match self
+            .ports
+            .jobs
+            .update_object(rec.state, rec.notified, &next)
+            .await?
+        {
+            Transition::Applied(r) | Transition::Stale(r) => Ok(r),
+        }
+    }
+
+    async fn requested(&self, m: &MeshRequested) -> Result<(), HandlerError> {
         let mut rec = load_object(&self.ports, &m.user, &m.session, &m.object).await?;
-        if rec.state == ObjectState::Failed && rec.failure.as_ref().is_some_and(|f| f.stage == Stage::Meshing) {
-            let next = rec.resumed(now_ms()).map_err(|e| HandlerError::Permanent(e.to_string()))?;
-            let (Transition::Applied(r) | Transition::Stale(r)) = self.ports.jobs.update_object(rec.state, rec.notified, &next).await?;
-            rec = r;
+        if rec.state == ObjectState::Failed
+            && rec
+                .failure
+                .as_ref()
+                .is_some_and(|f| f.stage == Stage::Meshing)
+        {
+            // A replayed message: mesh again.
+            rec = self
+                .transition(
+                    &rec,
+                    rec.resumed(now_ms())
+                        .map_err(|e| HandlerError::Permanent(e.to_string()))?,
+                )
+                .await?;
         }
         if rec.state == ObjectState::Meshing {
-            let splat_key = ObjectKey::object_file(&m.user, &m.session, &m.object, ObjectFile::Splat);
-            let bytes = self.ports.blobs.get(&splat_key).await?;
-            let options = rec.options;
-            let (files, stats) = tokio::task::spawn_blocking(move || -> Result<_, HandlerError> {
-                let cloud = SplatCloud::read_ply(&bytes).map_err(|e| HandlerError::Permanent(format!("splat file: {e}")))?;
-                let (mesh, stats) = gen3d_meshing::mesh_splats(&cloud, &options).map_err(|e| HandlerError::Permanent(e.to_string()))?;
-                let files: Vec<(MeshFormat, Vec<u8>)> = MeshFormat::ALL.into_iter().map(|f| (f, gen3d_meshing::write_mesh(&mesh, f))).collect();
-                Ok((files, stats))
-            })
-            .await
-            .map_err(|e| HandlerError::Retryable(format!("meshing task: {e}")))??;
-            // Every format is offered for download; the requested one is the primary.
-            for (format, bytes) in files {
-                let key = ObjectKey::object_file(&m.user, &m.session, &m.object, ObjectFile::Mesh(format));
-                self.ports.blobs.put(&key, Bytes::from(bytes), format.content_type()).await?;
-            }
-            let mut next = rec.moved(ObjectState::Done, now_ms()).map_err(|e| HandlerError::Permanent(e.to_string()))?;
-            next.stats = Some(stats);
-            match self.ports.jobs.update_object(ObjectState::Meshing, rec.notified, &next).await? {
-                Transition::Applied(r) => {
+            let request =
+                ObjectKey::object_file(&m.user, &m.session, &m.object, ObjectFile::MeshRequest);
+            let doc = TaskRequest::Mesh {
+                splat: ObjectKey::object_file(&m.user, &m.session, &m.object, ObjectFile::Splat),
+                output: ObjectKey::object_file(
+                    &m.user,
+                    &m.session,
+                    &m.object,
+                    ObjectFile::Mesh(MeshFormat::Glb),
+                ),
+                options: rec.options,
+            };
+            self.ports
+                .blobs
+                .put(
+                    &request,
+                    Bytes::from(serde_json::to_vec(&doc).expect("request serialises")),
+                    "application/json",
+                )
+                .await?;
+            let invocation = InferenceInvocation {
+                inference_id: format!("mesh-{}", m.object),
+                request,
+                task: InferenceTask::Mesh,
+            };
+            self.ports.inference.invoke_async(&invocation).await?;
+            return Ok(());
+        }
+        self.notify_if_done(&rec).await
+    }
+
+    async fn result(&self, note: InferenceNotification) -> Result<(), HandlerError> {
+        let Some(KeyOwner::Object {
+            user,
+            session,
+            object,
+            file: ObjectFile::MeshRequest,
+        }) = note.request_key.as_ref().and_then(|k| k.owner())
+        else {
+            return Err(HandlerError::Permanent(format!(
+                "inference result {} is not for a mesh request",
+                note.inference_id
+            )));
+        };
+        let mut rec = load_object(&self.ports, &user, &session, &object).await?;
+        match (rec.state, note.invocation_status) {
+            (ObjectState::Meshing, InferenceStatus::Completed) => {
+                let stats = self.read_stats(&note).await?;
+                let glb = ObjectKey::object_file(
+                    &user,
+                    &session,
+                    &object,
+                    ObjectFile::Mesh(MeshFormat::Glb),
+                );
+                if self.ports.blobs.head(&glb).await?.is_none() {
+                    return Err(HandlerError::Retryable(
+                        "endpoint reported success but the mesh is not there yet".into(),
+                    ));
+                }
+                let mut next = rec
+                    .moved(ObjectState::Done, now_ms())
+                    .map_err(|e| HandlerError::Permanent(e.to_string()))?;
+                next.stats = Some(stats);
+                if let Transition::Applied(r) = self
+                    .ports
+                    .jobs
+                    .update_object(ObjectState::Meshing, rec.notified, &next)
+                    .await?
+                {
                     self.ports.metrics.count("objects_done", 1, &[]);
                     rec = r;
+                } else {
+                    rec = load_object(&self.ports, &user, &session, &object).await?;
                 }
-                Transition::Stale(r) => rec = r,
             }
+            (ObjectState::Meshing, status) => {
+                let reason = note
+                    .failure_reason
+                    .unwrap_or_else(|| format!("meshing {status:?}").to_lowercase());
+                return fail_object(&self.ports, &rec, &reason).await;
+            }
+            _ => {}
         }
-        // Done but not yet told (now, or a redelivery after a crash before the send).
+        self.notify_if_done(&rec).await
+    }
+
+    /// The statistics from the response document (its location is in the notification).
+    async fn read_stats(&self, note: &InferenceNotification) -> Result<MeshStats, HandlerError> {
+        let key = match &note.output_key {
+            Some(k) => k.clone(),
+            None => ObjectKey::inference_output(&note.inference_id, false)
+                .map_err(|e| HandlerError::Permanent(e.to_string()))?,
+        };
+        let doc = self.ports.blobs.get(&key).await?;
+        let response: MeshResponse = serde_json::from_slice(&doc).map_err(|e| {
+            HandlerError::Permanent(format!("mesh response {key} is not a mesh result: {e}"))
+        })?;
+        Ok(response.stats)
+    }
+
+    /// Done but not yet told (now, or a redelivery after a crash before the send).
+    async fn notify_if_done(&self, rec: &ObjectRecord) -> Result<(), HandlerError> {
         if rec.state == ObjectState::Done && !rec.notified {
-            let note = NotifyRequested { user: m.user.clone(), session: m.session.clone(), object: m.object.clone() };
-            send(&self.ports, QueueName::NOTIFY, QueueMessage::NotifyRequested(note)).await?;
+            let note = NotifyRequested {
+                user: rec.user.clone(),
+                session: rec.session.clone(),
+                object: rec.object.clone(),
+            };
+            send(
+                &self.ports,
+                QueueName::NOTIFY,
+                QueueMessage::NotifyRequested(note),
+            )
+            .await?;
         }
         Ok(())
     }
 
-    async fn fail(&self, m: &MeshRequested, reason: &str) -> Result<(), HandlerError> {
-        fail_object_by_id(&self.ports, &m.user, &m.session, &m.object, reason).await
+    async fn fail(
+        &self,
+        ids: (&UserId, &SessionId, &ObjectId),
+        reason: &str,
+    ) -> Result<(), HandlerError> {
+        fail_object_by_id(&self.ports, ids.0, ids.1, ids.2, reason).await
     }
 }
 
 #[async_trait]
 impl Handler for MeshingService {
     async fn handle(&self, message: QueueMessage) -> Result<(), HandlerError> {
-        let QueueMessage::MeshRequested(m) = message else {
-            return Err(HandlerError::Permanent(format!("meshing service got a {} message", message.kind())));
-        };
-        match self.mesh(&m).await {
-            Err(HandlerError::Permanent(reason)) => {
-                self.fail(&m, &reason).await?;
-                Err(HandlerError::Permanent(reason))
-            }
-            other => other,
+        match message {
+            QueueMessage::MeshRequested(m) => match self.requested(&m).await {
+                Err(HandlerError::Permanent(reason)) => {
+                    self.fail((&m.user, &m.session, &m.object), &reason).await?;
+                    Err(HandlerError::Permanent(reason))
+                }
+                other => other,
+            },
+            QueueMessage::InferenceResult(n) => self.result(n).await,
+            other => Err(HandlerError::Permanent(format!(
+                "meshing service got a {} message",
+                other.kind()
+            ))),
         }
     }
 
     async fn give_up(&self, message: QueueMessage, reason: &str) -> Result<(), HandlerError> {
         match message {
-            QueueMessage::MeshRequested(m) => self.fail(&m, reason).await,
+            QueueMessage::MeshRequested(m) => {
+                self.fail((&m.user, &m.session, &m.object), reason).await
+            }
+            QueueMessage::InferenceResult(n) => {
+                match n.request_key.as_ref().and_then(|k| k.owner()) {
+                    Some(KeyOwner::Object {
+                        user,
+                        session,
+                        object,
+                        ..
+                    }) => self.fail((&user, &session, &object), reason).await,
+                    _ => Ok(()),
+                }
+            }
             _ => Ok(()),
         }
     }

@@ -6,10 +6,10 @@ mod templates;
 
 use async_trait::async_trait;
 use gen3d_domain::{EmailAddress, NotifyRequested, QueueMessage};
-use gen3d_pipeline::{load_object, load_session, Handler, HandlerError};
-use gen3d_ports::{now_ms, Ports};
+use gen3d_pipeline::{Handler, HandlerError, load_object, load_session};
+use gen3d_ports::{Ports, now_ms};
 
-pub use templates::{compose, Outcome};
+pub use templates::{Outcome, compose};
 
 /// Who mail comes from and goes to, and where links point.
 #[derive(Clone, Debug)]
@@ -39,9 +39,18 @@ impl NotifyService {
         for email in compose(&self.config, &session, &rec) {
             self.ports.mailer.send(&email).await?;
         }
-        let told = gen3d_domain::ObjectRecord { notified: true, updated_ms: now_ms(), ..rec.clone() };
-        self.ports.jobs.update_object(rec.state, false, &told).await?;
-        self.ports.metrics.count("emails_sent", 1, &[("outcome", rec.state.as_str())]);
+        let told = gen3d_domain::ObjectRecord {
+            notified: true,
+            updated_ms: now_ms(),
+            ..rec.clone()
+        };
+        self.ports
+            .jobs
+            .update_object(rec.state, false, &told)
+            .await?;
+        self.ports
+            .metrics
+            .count("emails_sent", 1, &[("outcome", rec.state.as_str())]);
         Ok(())
     }
 }
@@ -51,7 +60,10 @@ impl Handler for NotifyService {
     async fn handle(&self, message: QueueMessage) -> Result<(), HandlerError> {
         match message {
             QueueMessage::NotifyRequested(m) => self.notify(&m).await,
-            other => Err(HandlerError::Permanent(format!("notify service got a {} message", other.kind()))),
+            other => Err(HandlerError::Permanent(format!(
+                "notify service got a {} message",
+                other.kind()
+            ))),
         }
     }
 

@@ -37,7 +37,10 @@ where
 {
     let code = err.code().unwrap_or_default().to_owned();
     let message = format!("{what}: {}", DisplayErrorContext(&err));
-    let transport = matches!(err, SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_));
+    let transport = matches!(
+        err,
+        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_)
+    );
     if transport || RETRYABLE_CODES.contains(&code.as_str()) {
         PortError::Unavailable(message)
     } else if NOT_FOUND_CODES.contains(&code.as_str()) {

@@ -41,7 +41,13 @@ pub mod env {
 }
 
 impl Service {
-    pub const ALL: [Service; 5] = [Service::Intake, Service::Embedding, Service::Reconstruction, Service::Meshing, Service::Notify];
+    pub const ALL: [Service; 5] = [
+        Service::Intake,
+        Service::Embedding,
+        Service::Reconstruction,
+        Service::Meshing,
+        Service::Notify,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -94,7 +100,9 @@ impl Service {
     pub fn env_vars(self) -> Vec<&'static str> {
         let own: &[&str] = match self {
             Service::Intake => &[env::USER_POOL_ID, env::USER_POOL_CLIENT_ID],
-            Service::Embedding | Service::Reconstruction | Service::Meshing => &[env::ENDPOINT_NAME],
+            Service::Embedding | Service::Reconstruction | Service::Meshing => {
+                &[env::ENDPOINT_NAME]
+            }
             Service::Notify => &[env::MAIL_FROM, env::ADMIN_EMAIL, env::APP_URL],
         };
         COMMON_ENV.iter().chain(own).copied().collect()
@@ -133,6 +141,9 @@ mod tests {
             assert_eq!(unique.len(), env.len(), "{s} lists a variable twice");
         }
         assert_eq!(Service::parse("lambda"), None);
-        assert_eq!(Service::Meshing.inference_request_file(), Some("mesh.request.json"));
+        assert_eq!(
+            Service::Meshing.inference_request_file(),
+            Some("mesh.request.json")
+        );
     }
 }

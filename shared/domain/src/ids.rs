@@ -27,8 +27,14 @@ fn check_id(what: &'static str, raw: &str) -> Result<(), DomainError> {
     if raw.starts_with('-') {
         return Err(DomainError::invalid(what, "must not start with '-'"));
     }
-    if let Some(c) = raw.chars().find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '-')) {
-        return Err(DomainError::invalid(what, format!("unexpected character {c:?}")));
+    if let Some(c) = raw
+        .chars()
+        .find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '-'))
+    {
+        return Err(DomainError::invalid(
+            what,
+            format!("unexpected character {c:?}"),
+        ));
     }
     Ok(())
 }

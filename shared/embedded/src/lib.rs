@@ -20,6 +20,6 @@ mod queue;
 pub use blob::FsBlobStore;
 pub use db::open_database;
 pub use jobs::SqliteJobStore;
-pub use mail::{render_eml, OutboxMailer};
+pub use mail::{OutboxMailer, render_eml};
 pub use metrics::MemoryMetrics;
 pub use queue::SqliteQueue;

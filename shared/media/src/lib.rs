@@ -8,9 +8,9 @@ mod photo;
 mod points;
 mod splat;
 
-pub use embeddings::{Embeddings, EMBED_SHAPE, HIGH_RES_0_SHAPE, HIGH_RES_1_SHAPE};
+pub use embeddings::{EMBED_SHAPE, Embeddings, HIGH_RES_0_SHAPE, HIGH_RES_1_SHAPE};
 pub use error::MediaError;
 pub use mask::Mask;
-pub use photo::{decode_photo, Photo, MAX_PHOTO_BYTES, MAX_PHOTO_PIXELS, MAX_PHOTO_SIDE};
+pub use photo::{MAX_PHOTO_BYTES, MAX_PHOTO_PIXELS, MAX_PHOTO_SIDE, Photo, decode_photo};
 pub use points::PointCloud;
-pub use splat::{Splat, SplatCloud, SH_C0};
+pub use splat::{SH_C0, Splat, SplatCloud};

@@ -4,14 +4,15 @@
 //!   (fail the job with a reason and tell the user, never loop);
 //! - [`Handler`]: a service's library entry point, free of process concerns, so the
 //!   local runner and a Lambda call the same code;
-//! - [`consume`]: the local consumer loop (receive, handle, delete / back off / give up);
+//! - [`consume`]: the local consumer loop (receive, handle, delete / back off / give up),
+//!   around [`disposition`], the per-message rules a Lambda batch handler shares;
 //! - [`fail_object`]: the one way an object fails.
 
 mod consumer;
 mod error;
 mod jobs;
 
-pub use consumer::{consume, ConsumerConfig};
+pub use consumer::{ConsumerConfig, Disposition, consume, disposition};
 pub use error::HandlerError;
 pub use jobs::{fail_object, fail_object_by_id, load_object, load_session, send};
 

@@ -4,7 +4,7 @@
 //! it back to the job.
 
 use async_trait::async_trait;
-use gen3d_domain::ObjectKey;
+use gen3d_domain::{MeshOptions, ObjectKey};
 use serde::{Deserialize, Serialize};
 
 use crate::PortError;
@@ -16,7 +16,19 @@ pub enum TaskRequest {
     /// Image -> `embeddings.g3e` (the SAM 3 encoder's three tensors).
     Embed { image: ObjectKey, output: ObjectKey },
     /// Image + mask -> Gaussian-splat PLY (SAM 3D Objects).
-    Reconstruct { image: ObjectKey, mask: ObjectKey, output: ObjectKey, seed: u64 },
+    Reconstruct {
+        image: ObjectKey,
+        mask: ObjectKey,
+        output: ObjectKey,
+        seed: u64,
+    },
+    /// Splat PLY -> a mesh (Open3D) in every format, written next to `output` (an
+    /// object's `mesh.{glb,obj,ply,stl}`); the response document carries the statistics.
+    Mesh {
+        splat: ObjectKey,
+        output: ObjectKey,
+        options: MeshOptions,
+    },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -24,6 +36,17 @@ pub enum TaskRequest {
 pub enum InferenceTask {
     Embed,
     Reconstruct,
+    Mesh,
+}
+
+impl InferenceTask {
+    pub fn name(self) -> &'static str {
+        match self {
+            InferenceTask::Embed => "embed",
+            InferenceTask::Reconstruct => "reconstruct",
+            InferenceTask::Mesh => "mesh",
+        }
+    }
 }
 
 impl TaskRequest {
@@ -31,12 +54,15 @@ impl TaskRequest {
         match self {
             TaskRequest::Embed { .. } => InferenceTask::Embed,
             TaskRequest::Reconstruct { .. } => InferenceTask::Reconstruct,
+            TaskRequest::Mesh { .. } => InferenceTask::Mesh,
         }
     }
 
     pub fn output(&self) -> &ObjectKey {
         match self {
-            TaskRequest::Embed { output, .. } | TaskRequest::Reconstruct { output, .. } => output,
+            TaskRequest::Embed { output, .. }
+            | TaskRequest::Reconstruct { output, .. }
+            | TaskRequest::Mesh { output, .. } => output,
         }
     }
 }

@@ -9,6 +9,7 @@ mod jobs;
 mod mail;
 mod metrics;
 mod queue;
+mod topic;
 
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -20,6 +21,7 @@ pub use jobs::{JobStore, Transition};
 pub use mail::{Email, Mailer};
 pub use metrics::{Metrics, MetricsSnapshot};
 pub use queue::{Queue, QueueName, Receipt, Received};
+pub use topic::Topic;
 
 /// Everything a service handler may touch, built once per process.
 #[derive(Clone)]
@@ -34,5 +36,8 @@ pub struct Ports {
 
 /// Milliseconds since the Unix epoch, for record timestamps.
 pub fn now_ms() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
 }

@@ -16,9 +16,19 @@ fn every_stack_passes_every_check() {
     let program = common::program();
     for stack in common::stacks() {
         let ev = evaluate(&program, &stack);
-        assert!(ev.resources.len() > 100, "stack {} has only {} resources", stack.name, ev.resources.len());
+        assert!(
+            ev.resources.len() > 100,
+            "stack {} has only {} resources",
+            stack.name,
+            ev.resources.len()
+        );
         let violations = checks::run(&ev, &stack.config);
-        assert!(violations.is_empty(), "stack {}:\n{}", stack.name, violations.join("\n"));
+        assert!(
+            violations.is_empty(),
+            "stack {}:\n{}",
+            stack.name,
+            violations.join("\n")
+        );
     }
 }
 
@@ -27,7 +37,10 @@ fn inventories_match_the_snapshots() {
     let program = common::program();
     for stack in common::stacks() {
         let ev = evaluate(&program, &stack);
-        insta::assert_snapshot!(format!("inventory_{}", stack.name), inventory::render_text(&ev));
+        insta::assert_snapshot!(
+            format!("inventory_{}", stack.name),
+            inventory::render_text(&ev)
+        );
     }
 }
 

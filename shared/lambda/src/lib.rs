@@ -1,0 +1,76 @@
+//! What every Gen3D Lambda shares, so each binary is a few lines around its service's
+//! library handler:
+//!
+//! - [`QueueService::handle_batch`]: an SQS batch -> `SqsBatchResponse` with partial
+//!   failures. The per-record rules (retry with backoff, give up into the DLQ, poison,
+//!   S3 test events) are `gen3d_pipeline::disposition`, the same as the local consumer's.
+//! - [`poll`]: Lambda's event source mapping, emulated, for runs against AWS or moto
+//!   from one machine (and the tests).
+//! - [`connect`] and [`run_queue_service`]: start-up from `ServiceConfig::from_env`.
+
+mod batch;
+mod poller;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+pub use batch::{QueueService, RecordOutcome};
+pub use poller::{poll, poll_once};
+
+use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
+use gen3d_config::{Service, ServiceConfig};
+use gen3d_pipeline::Handler;
+use gen3d_ports::{Ports, QueueName};
+use lambda_runtime::{Error, LambdaEvent, service_fn};
+
+/// First retry delay of a failing record in a Lambda (doubled per delivery).
+pub const LAMBDA_BACKOFF: Duration = Duration::from_secs(2);
+
+/// JSON logs on stdout (CloudWatch Logs), level from `RUST_LOG` (default `info`).
+pub fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .json()
+        .with_env_filter(filter)
+        .with_current_span(true)
+        .without_time()
+        .with_ansi(false)
+        .try_init();
+}
+
+/// Reads the service's configuration from the environment and connects its ports.
+/// `AWS_ENDPOINT_URL` (an emulator such as moto) switches S3 to path-style addressing.
+pub async fn connect(service: Service) -> Result<(ServiceConfig, Ports), Error> {
+    let config = ServiceConfig::from_env(service)?;
+    tracing::info!(config = ?config, "starting");
+    let endpoint = std::env::var("AWS_ENDPOINT_URL").ok();
+    let sdk = gen3d_aws::sdk_config(endpoint.as_deref(), None).await;
+    let ports = gen3d_aws::AwsPorts::connect(&config, &sdk, endpoint.is_some()).await?;
+    Ok((config, ports))
+}
+
+/// The whole main of a queue-fed service's Lambda: connect once per cold start, then
+/// handle SQS batches with `build`'s handler until the runtime stops.
+pub async fn run_queue_service<F>(service: Service, build: F) -> Result<(), Error>
+where
+    F: FnOnce(Ports, &ServiceConfig) -> Arc<dyn Handler>,
+{
+    init_tracing();
+    let (config, ports) = connect(service).await?;
+    let queue = service
+        .consumes()
+        .ok_or_else(|| format!("the {service} service is not fed by a queue"))?;
+    let handler = build(ports.clone(), &config);
+    let svc = QueueService {
+        ports,
+        handler,
+        queue: QueueName::pipeline(queue),
+        backoff: LAMBDA_BACKOFF,
+    };
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| {
+        let svc = svc.clone();
+        async move { Ok::<SqsBatchResponse, Error>(svc.handle_batch(event.payload).await) }
+    }))
+    .await
+}

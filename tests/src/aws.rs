@@ -1,0 +1,313 @@
+//! The whole pipeline on the AWS profile, on one machine: moto server for S3, SQS, SNS,
+//! DynamoDB, SES v2 and Cognito; the inference container's HTTP server (reading and
+//! writing S3) behind the local async-endpoint stand-in, which publishes SageMaker's
+//! notifications to SNS; each queue-fed service's Lambda handler driven by the local
+//! poller (what Lambda's event source mapping does); the intake API with Cognito auth.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use gen3d::client::ApiClient;
+use gen3d_aws::{AwsPorts, S3BlobStore, SnsTopic, provision};
+use gen3d_config::{ResourceNames, Service, ServiceConfig, ServiceSettings, env};
+use gen3d_inference::{LocalAsyncEndpoint, Runner};
+use gen3d_intake::{AppState, Auth, CognitoAuth};
+use gen3d_lambda::{QueueService, poll};
+use gen3d_pipeline::Handler;
+use gen3d_ports::{Ports, QueueName};
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use crate::cognito::CognitoUser;
+
+pub const SENDER: &str = "no-reply@gen3d.example";
+pub const ADMIN: &str = "admin@gen3d.example";
+
+/// Settings of one harness run.
+pub struct AwsOptions {
+    /// Deliveries before a message dead-letters (each queue's redrive policy).
+    pub max_receives: u32,
+    /// Wraps the meshing handler (to inject failures).
+    pub wrap_meshing: Option<Box<dyn FnOnce(Arc<dyn Handler>) -> Arc<dyn Handler> + Send>>,
+    /// Concurrent invocations of the container.
+    pub container_concurrency: usize,
+}
+
+impl Default for AwsOptions {
+    fn default() -> Self {
+        Self {
+            max_receives: 3,
+            wrap_meshing: None,
+            container_concurrency: 1,
+        }
+    }
+}
+
+pub struct AwsStack {
+    pub moto: String,
+    pub sdk: gen3d_aws::SdkConfig,
+    pub names: ResourceNames,
+    pub bucket: String,
+    pub user: CognitoUser,
+    /// The intake API as the signed-in user.
+    pub api: ApiClient,
+    /// The intake service's ports (S3, SQS, DynamoDB on moto).
+    pub ports: Ports,
+    stop: watch::Sender<bool>,
+    handles: Vec<JoinHandle<()>>,
+    _dir: tempfile::TempDir,
+}
+
+/// Base64url without padding (JWT segments).
+pub fn b64url(text: &str) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(text)
+}
+
+/// A fresh resource prefix, so tests share one moto without meeting.
+pub fn fresh_names() -> ResourceNames {
+    let n: u64 = rand_u64();
+    ResourceNames::for_stack("gen3d", &format!("e{:012x}", n & 0xffff_ffff_ffff))
+        .expect("valid prefix")
+}
+
+fn rand_u64() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0),
+    );
+    h.finish()
+}
+
+/// The `GEN3D_*` environment the stack's Lambdas would get from `Pulumi.yaml`.
+fn environment(
+    names: &ResourceNames,
+    bucket: &str,
+    user: &CognitoUser,
+) -> HashMap<&'static str, String> {
+    HashMap::from([
+        (env::STACK, "e2e".to_owned()),
+        (env::RESOURCE_PREFIX, names.prefix().to_owned()),
+        (env::BUCKET, bucket.to_owned()),
+        (env::TABLE, names.job_table()),
+        (env::METRICS_NAMESPACE, "Gen3D".to_owned()),
+        (env::ENDPOINT_NAME, names.endpoint()),
+        (env::MAIL_FROM, SENDER.to_owned()),
+        (env::ADMIN_EMAIL, ADMIN.to_owned()),
+        (env::APP_URL, "https://app.gen3d.example".to_owned()),
+        (env::USER_POOL_ID, user.pool_id.clone()),
+        (env::USER_POOL_CLIENT_ID, user.client_id.clone()),
+    ])
+}
+
+impl AwsStack {
+    /// Provisions a fresh stack on moto at `moto` and starts every worker.
+    pub async fn start(moto: &str, options: AwsOptions) -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let sdk = gen3d_aws::sdk_config(Some(moto), Some("us-east-1")).await;
+        let names = fresh_names();
+        let bucket = format!("{}-data", names.prefix());
+        provision::create_bucket(&sdk, &bucket, true)
+            .await
+            .expect("bucket");
+        provision::create_queues(&sdk, &names, options.max_receives, 30)
+            .await
+            .expect("queues");
+        provision::create_job_table(&sdk, &names.job_table())
+            .await
+            .expect("job table");
+        provision::create_email_identity(&sdk, SENDER)
+            .await
+            .expect("sender identity");
+        let topic_arn = gen3d_aws::create_inference_topic(&sdk, &names)
+            .await
+            .expect("inference topic");
+        let email = format!("{}@example.com", names.prefix());
+        let user = {
+            let (moto, pool, email) = (moto.to_owned(), names.prefix().to_owned(), email.clone());
+            tokio::task::spawn_blocking(move || CognitoUser::create(&moto, &pool, &email))
+                .await
+                .expect("cognito user")
+        };
+        let vars = environment(&names, &bucket, &user);
+        let config = |service| {
+            ServiceConfig::from_lookup(service, |k| vars.get(k).cloned())
+                .expect("the harness sets every variable")
+        };
+        let (stop, rx) = watch::channel(false);
+        let mut handles = Vec::new();
+
+        // The GPU container (S3 blobs) and the async-endpoint stand-in in front of it.
+        let blobs = Arc::new(S3BlobStore::from_sdk(&sdk, &bucket, true));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("container port");
+        let base = format!("http://{}", listener.local_addr().expect("addr"));
+        let container = gen3d_inference::app(gen3d_inference::ServerState::new(
+            blobs.clone(),
+            options.container_concurrency,
+        ));
+        handles.push(tokio::spawn(async move {
+            let _ = axum::serve(listener, container).await;
+        }));
+        let own_queue = Arc::new(gen3d_embedded::SqliteQueue::new(
+            gen3d_embedded::open_database(&dir.path().join("endpoint.sqlite")).expect("db"),
+            10,
+        ));
+        let topic = Arc::new(SnsTopic::from_sdk(&sdk, &topic_arn));
+        let endpoint = Arc::new(
+            LocalAsyncEndpoint::new(
+                blobs,
+                own_queue,
+                Arc::new(gen3d_embedded::MemoryMetrics::default()),
+            )
+            .with_runner(Runner::Container { base })
+            .with_topic(topic),
+        );
+        for _ in 0..options.container_concurrency {
+            let (endpoint, rx) = (endpoint.clone(), rx.clone());
+            handles.push(tokio::spawn(async move { endpoint.run_worker(rx).await }));
+        }
+
+        // The four queue-fed Lambdas, each polled as its event source mapping would.
+        let mut wrap_meshing = options.wrap_meshing;
+        for service in [
+            Service::Embedding,
+            Service::Reconstruction,
+            Service::Meshing,
+            Service::Notify,
+        ] {
+            let config = config(service);
+            let mut ports = AwsPorts::connect(&config, &sdk, true).await.expect("ports");
+            if matches!(config.settings, ServiceSettings::Inference { .. }) {
+                ports.inference = endpoint.clone();
+            }
+            let mut handler: Arc<dyn Handler> = match (service, &config.settings) {
+                (Service::Embedding, _) => {
+                    Arc::new(gen3d_embedding::EmbeddingService::new(ports.clone()))
+                }
+                (Service::Reconstruction, _) => Arc::new(
+                    gen3d_reconstruction::ReconstructionService::new(ports.clone()),
+                ),
+                (Service::Meshing, _) => {
+                    Arc::new(gen3d_meshing_service::MeshingService::new(ports.clone()))
+                }
+                (
+                    _,
+                    ServiceSettings::Notify {
+                        from,
+                        admin,
+                        app_url,
+                    },
+                ) => Arc::new(gen3d_notify::NotifyService::new(
+                    ports.clone(),
+                    gen3d_notify::NotifyConfig {
+                        from: from.clone(),
+                        admin: Some(admin.clone()),
+                        app_url: app_url.clone(),
+                    },
+                )),
+                _ => unreachable!("four queue-fed services"),
+            };
+            if service == Service::Meshing
+                && let Some(wrap) = wrap_meshing.take()
+            {
+                handler = wrap(handler);
+            }
+            let queue = QueueName::pipeline(service.consumes().expect("queue-fed"));
+            let svc = QueueService {
+                ports,
+                handler,
+                queue,
+                backoff: Duration::from_millis(100),
+            };
+            handles.push(tokio::spawn(poll(
+                svc,
+                10,
+                Duration::from_secs(30),
+                rx.clone(),
+            )));
+        }
+
+        // The intake API with Cognito auth, as behind API Gateway.
+        let intake = config(Service::Intake);
+        let ports = AwsPorts::connect(&intake, &sdk, true)
+            .await
+            .expect("intake ports");
+        let ServiceSettings::Intake {
+            user_pool_id,
+            user_pool_client_id,
+        } = &intake.settings
+        else {
+            unreachable!("intake settings")
+        };
+        let issuer = CognitoAuth::issuer("us-east-1", user_pool_id);
+        let jwks = format!("{moto}/{user_pool_id}/.well-known/jwks.json");
+        let client_id = user_pool_client_id.clone();
+        let auth =
+            tokio::task::spawn_blocking(move || CognitoAuth::fetch(&issuer, &client_id, &jwks))
+                .await
+                .expect("join")
+                .expect("jwks");
+        let state = AppState {
+            ports: ports.clone(),
+            decoder: Arc::new(gen3d_models::decoder::Decoder::builtin()),
+            auth: Arc::new(Auth::Cognito(auth)),
+        };
+        let api = ApiClient::new(gen3d_intake::app(state), user.id_token.clone());
+        Self {
+            moto: moto.to_owned(),
+            sdk,
+            names,
+            bucket,
+            user,
+            api,
+            ports,
+            stop,
+            handles,
+            _dir: dir,
+        }
+    }
+
+    /// The intake router with another bearer token.
+    pub fn api_with_token(&self, token: &str) -> ApiClient {
+        self.api.with_token(token)
+    }
+
+    /// `gen3d --profile aws` arguments for this stack, then `command`.
+    pub fn cli_args(&self, command: &[&str]) -> Vec<String> {
+        let stack = self
+            .names
+            .prefix()
+            .strip_prefix("gen3d-")
+            .expect("fresh_names uses the gen3d project");
+        let head = [
+            "gen3d",
+            "--profile",
+            "aws",
+            "--aws-endpoint-url",
+            &self.moto,
+            "--region",
+            "us-east-1",
+            "--stack",
+            stack,
+        ];
+        head.iter()
+            .chain(command)
+            .map(|s| (*s).to_owned())
+            .collect()
+    }
+
+    pub async fn stop(self) {
+        let _ = self.stop.send(true);
+        for h in self.handles {
+            h.abort();
+            let _ = h.await;
+        }
+    }
+}
