@@ -10,9 +10,10 @@ OUT ?= out/truck
 
 ORT_VENV ?= $(HOME)/.cache/gen3d/ort-venv
 MOTO_VENV ?= $(HOME)/.cache/gen3d/moto-venv
+ZIG_VENV ?= $(HOME)/.cache/gen3d/zig-venv
 comma := ,
 
-.PHONY: deps ort moto run serve test bench decoder
+.PHONY: deps ort moto run serve test bench bench-aws dist decoder
 
 ## Debian packages: Open3D (C++ library + headers), Eigen, pkg-config.
 deps:
@@ -62,3 +63,16 @@ bench: deps
 ## The built-in click decoder as an ONNX file.
 decoder: deps
 	cargo run --release --locked -p gen3d -- export-decoder --out decoder.onnx
+
+## The AWS profile on moto: SQS hop overhead and 200 objects through the pipeline.
+bench-aws: deps moto
+	tests/with-moto.sh $(MOTO_VENV) -- cargo bench --locked --profile dev -p gen3d-tests --bench moto_pipeline
+
+## The Lambda bundles Pulumi.yaml deploys (dist/lambda/<service>/bootstrap); ARCH=x86_64 for x86_64.
+ARCH ?= arm64
+dist:
+	$(call venv,$(ZIG_VENV),ziglang,cargo-zigbuild ziglang)
+	@if [ "$(ARCH)" = arm64 ] && ! command -v aarch64-linux-gnu-strip >/dev/null; then \
+		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq binutils-aarch64-linux-gnu; \
+	fi
+	PATH=$(ZIG_VENV)/bin:$$PATH cargo xtask dist --arch $(ARCH)

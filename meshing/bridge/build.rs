@@ -2,20 +2,16 @@
 
 use std::path::Path;
 
-const INSTALL_HINT: &str =
-    "install it with: apt-get install libopen3d-dev libeigen3-dev pkg-config (see README)";
+const INSTALL_HINT: &str = "install it with: apt-get install libopen3d-dev libeigen3-dev pkg-config (see README)";
 
 fn main() {
     let open3d = pkg_config::Config::new()
         .atleast_version("0.16")
         .probe("Open3D")
-        .unwrap_or_else(|e| {
-            panic!("Open3D >= 0.16 was not found by pkg-config ({e}); {INSTALL_HINT}")
-        });
+        .unwrap_or_else(|e| panic!("Open3D >= 0.16 was not found by pkg-config ({e}); {INSTALL_HINT}"));
     // pkg-config hands Open3D's include dirs over as -isystem flags, which the crate does
     // not parse: add them (and Eigen, which Open3D's .pc omits) ourselves.
-    let include =
-        pkg_config::get_variable("Open3D", "includedir").unwrap_or_else(|_| "/usr/include".into());
+    let include = pkg_config::get_variable("Open3D", "includedir").unwrap_or_else(|_| "/usr/include".into());
     let third_party = Path::new(&include).join("open3d/3rdparty");
     let eigen = ["/usr/include/eigen3", "/usr/local/include/eigen3"]
         .into_iter()

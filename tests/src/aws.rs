@@ -36,11 +36,7 @@ pub struct AwsOptions {
 
 impl Default for AwsOptions {
     fn default() -> Self {
-        Self {
-            max_receives: 3,
-            wrap_meshing: None,
-            container_concurrency: 1,
-        }
+        Self { max_receives: 3, wrap_meshing: None, container_concurrency: 1 }
     }
 }
 
@@ -68,28 +64,18 @@ pub fn b64url(text: &str) -> String {
 /// A fresh resource prefix, so tests share one moto without meeting.
 pub fn fresh_names() -> ResourceNames {
     let n: u64 = rand_u64();
-    ResourceNames::for_stack("gen3d", &format!("e{:012x}", n & 0xffff_ffff_ffff))
-        .expect("valid prefix")
+    ResourceNames::for_stack("gen3d", &format!("e{:012x}", n & 0xffff_ffff_ffff)).expect("valid prefix")
 }
 
 fn rand_u64() -> u64 {
     use std::hash::{BuildHasher, Hasher};
     let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-    h.write_u128(
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos())
-            .unwrap_or(0),
-    );
+    h.write_u128(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0));
     h.finish()
 }
 
 /// The `GEN3D_*` environment the stack's Lambdas would get from `Pulumi.yaml`.
-fn environment(
-    names: &ResourceNames,
-    bucket: &str,
-    user: &CognitoUser,
-) -> HashMap<&'static str, String> {
+fn environment(names: &ResourceNames, bucket: &str, user: &CognitoUser) -> HashMap<&'static str, String> {
     HashMap::from([
         (env::STACK, "e2e".to_owned()),
         (env::RESOURCE_PREFIX, names.prefix().to_owned()),
@@ -112,62 +98,36 @@ impl AwsStack {
         let sdk = gen3d_aws::sdk_config(Some(moto), Some("us-east-1")).await;
         let names = fresh_names();
         let bucket = format!("{}-data", names.prefix());
-        provision::create_bucket(&sdk, &bucket, true)
-            .await
-            .expect("bucket");
-        provision::create_queues(&sdk, &names, options.max_receives, 30)
-            .await
-            .expect("queues");
-        provision::create_job_table(&sdk, &names.job_table())
-            .await
-            .expect("job table");
-        provision::create_email_identity(&sdk, SENDER)
-            .await
-            .expect("sender identity");
-        let topic_arn = gen3d_aws::create_inference_topic(&sdk, &names)
-            .await
-            .expect("inference topic");
+        provision::create_bucket(&sdk, &bucket, true).await.expect("bucket");
+        provision::create_queues(&sdk, &names, options.max_receives, 30).await.expect("queues");
+        provision::create_job_table(&sdk, &names.job_table()).await.expect("job table");
+        provision::create_email_identity(&sdk, SENDER).await.expect("sender identity");
+        let topic_arn = gen3d_aws::create_inference_topic(&sdk, &names).await.expect("inference topic");
         let email = format!("{}@example.com", names.prefix());
         let user = {
             let (moto, pool, email) = (moto.to_owned(), names.prefix().to_owned(), email.clone());
-            tokio::task::spawn_blocking(move || CognitoUser::create(&moto, &pool, &email))
-                .await
-                .expect("cognito user")
+            tokio::task::spawn_blocking(move || CognitoUser::create(&moto, &pool, &email)).await.expect("cognito user")
         };
         let vars = environment(&names, &bucket, &user);
-        let config = |service| {
-            ServiceConfig::from_lookup(service, |k| vars.get(k).cloned())
-                .expect("the harness sets every variable")
-        };
+        let config = |service| ServiceConfig::from_lookup(service, |k| vars.get(k).cloned()).expect("the harness sets every variable");
         let (stop, rx) = watch::channel(false);
         let mut handles = Vec::new();
 
         // The GPU container (S3 blobs) and the async-endpoint stand-in in front of it.
         let blobs = Arc::new(S3BlobStore::from_sdk(&sdk, &bucket, true));
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("container port");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("container port");
         let base = format!("http://{}", listener.local_addr().expect("addr"));
-        let container = gen3d_inference::app(gen3d_inference::ServerState::new(
-            blobs.clone(),
-            options.container_concurrency,
-        ));
+        let container = gen3d_inference::app(gen3d_inference::ServerState::new(blobs.clone(), options.container_concurrency));
         handles.push(tokio::spawn(async move {
             let _ = axum::serve(listener, container).await;
         }));
-        let own_queue = Arc::new(gen3d_embedded::SqliteQueue::new(
-            gen3d_embedded::open_database(&dir.path().join("endpoint.sqlite")).expect("db"),
-            10,
-        ));
+        let own_queue =
+            Arc::new(gen3d_embedded::SqliteQueue::new(gen3d_embedded::open_database(&dir.path().join("endpoint.sqlite")).expect("db"), 10));
         let topic = Arc::new(SnsTopic::from_sdk(&sdk, &topic_arn));
         let endpoint = Arc::new(
-            LocalAsyncEndpoint::new(
-                blobs,
-                own_queue,
-                Arc::new(gen3d_embedded::MemoryMetrics::default()),
-            )
-            .with_runner(Runner::Container { base })
-            .with_topic(topic),
+            LocalAsyncEndpoint::new(blobs, own_queue, Arc::new(gen3d_embedded::MemoryMetrics::default()))
+                .with_runner(Runner::Container { base })
+                .with_topic(topic),
         );
         for _ in 0..options.container_concurrency {
             let (endpoint, rx) = (endpoint.clone(), rx.clone());
@@ -176,41 +136,19 @@ impl AwsStack {
 
         // The four queue-fed Lambdas, each polled as its event source mapping would.
         let mut wrap_meshing = options.wrap_meshing;
-        for service in [
-            Service::Embedding,
-            Service::Reconstruction,
-            Service::Meshing,
-            Service::Notify,
-        ] {
+        for service in [Service::Embedding, Service::Reconstruction, Service::Meshing, Service::Notify] {
             let config = config(service);
             let mut ports = AwsPorts::connect(&config, &sdk, true).await.expect("ports");
             if matches!(config.settings, ServiceSettings::Inference { .. }) {
                 ports.inference = endpoint.clone();
             }
             let mut handler: Arc<dyn Handler> = match (service, &config.settings) {
-                (Service::Embedding, _) => {
-                    Arc::new(gen3d_embedding::EmbeddingService::new(ports.clone()))
-                }
-                (Service::Reconstruction, _) => Arc::new(
-                    gen3d_reconstruction::ReconstructionService::new(ports.clone()),
-                ),
-                (Service::Meshing, _) => {
-                    Arc::new(gen3d_meshing_service::MeshingService::new(ports.clone()))
-                }
-                (
-                    _,
-                    ServiceSettings::Notify {
-                        from,
-                        admin,
-                        app_url,
-                    },
-                ) => Arc::new(gen3d_notify::NotifyService::new(
+                (Service::Embedding, _) => Arc::new(gen3d_embedding::EmbeddingService::new(ports.clone())),
+                (Service::Reconstruction, _) => Arc::new(gen3d_reconstruction::ReconstructionService::new(ports.clone())),
+                (Service::Meshing, _) => Arc::new(gen3d_meshing_service::MeshingService::new(ports.clone())),
+                (_, ServiceSettings::Notify { from, admin, app_url }) => Arc::new(gen3d_notify::NotifyService::new(
                     ports.clone(),
-                    gen3d_notify::NotifyConfig {
-                        from: from.clone(),
-                        admin: Some(admin.clone()),
-                        app_url: app_url.clone(),
-                    },
+                    gen3d_notify::NotifyConfig { from: from.clone(), admin: Some(admin.clone()), app_url: app_url.clone() },
                 )),
                 _ => unreachable!("four queue-fed services"),
             };
@@ -220,58 +158,22 @@ impl AwsStack {
                 handler = wrap(handler);
             }
             let queue = QueueName::pipeline(service.consumes().expect("queue-fed"));
-            let svc = QueueService {
-                ports,
-                handler,
-                queue,
-                backoff: Duration::from_millis(100),
-            };
-            handles.push(tokio::spawn(poll(
-                svc,
-                10,
-                Duration::from_secs(30),
-                rx.clone(),
-            )));
+            let svc = QueueService { ports, handler, queue, backoff: Duration::from_millis(100) };
+            handles.push(tokio::spawn(poll(svc, 10, Duration::from_secs(30), rx.clone())));
         }
 
         // The intake API with Cognito auth, as behind API Gateway.
         let intake = config(Service::Intake);
-        let ports = AwsPorts::connect(&intake, &sdk, true)
-            .await
-            .expect("intake ports");
-        let ServiceSettings::Intake {
-            user_pool_id,
-            user_pool_client_id,
-        } = &intake.settings
-        else {
-            unreachable!("intake settings")
-        };
+        let ports = AwsPorts::connect(&intake, &sdk, true).await.expect("intake ports");
+        let ServiceSettings::Intake { user_pool_id, user_pool_client_id } = &intake.settings else { unreachable!("intake settings") };
         let issuer = CognitoAuth::issuer("us-east-1", user_pool_id);
         let jwks = format!("{moto}/{user_pool_id}/.well-known/jwks.json");
         let client_id = user_pool_client_id.clone();
-        let auth =
-            tokio::task::spawn_blocking(move || CognitoAuth::fetch(&issuer, &client_id, &jwks))
-                .await
-                .expect("join")
-                .expect("jwks");
-        let state = AppState {
-            ports: ports.clone(),
-            decoder: Arc::new(gen3d_models::decoder::Decoder::builtin()),
-            auth: Arc::new(Auth::Cognito(auth)),
-        };
+        let auth = tokio::task::spawn_blocking(move || CognitoAuth::fetch(&issuer, &client_id, &jwks)).await.expect("join").expect("jwks");
+        let state =
+            AppState { ports: ports.clone(), decoder: Arc::new(gen3d_models::decoder::Decoder::builtin()), auth: Arc::new(Auth::Cognito(auth)) };
         let api = ApiClient::new(gen3d_intake::app(state), user.id_token.clone());
-        Self {
-            moto: moto.to_owned(),
-            sdk,
-            names,
-            bucket,
-            user,
-            api,
-            ports,
-            stop,
-            handles,
-            _dir: dir,
-        }
+        Self { moto: moto.to_owned(), sdk, names, bucket, user, api, ports, stop, handles, _dir: dir }
     }
 
     /// The intake router with another bearer token.
@@ -281,26 +183,9 @@ impl AwsStack {
 
     /// `gen3d --profile aws` arguments for this stack, then `command`.
     pub fn cli_args(&self, command: &[&str]) -> Vec<String> {
-        let stack = self
-            .names
-            .prefix()
-            .strip_prefix("gen3d-")
-            .expect("fresh_names uses the gen3d project");
-        let head = [
-            "gen3d",
-            "--profile",
-            "aws",
-            "--aws-endpoint-url",
-            &self.moto,
-            "--region",
-            "us-east-1",
-            "--stack",
-            stack,
-        ];
-        head.iter()
-            .chain(command)
-            .map(|s| (*s).to_owned())
-            .collect()
+        let stack = self.names.prefix().strip_prefix("gen3d-").expect("fresh_names uses the gen3d project");
+        let head = ["gen3d", "--profile", "aws", "--aws-endpoint-url", &self.moto, "--region", "us-east-1", "--stack", stack];
+        head.iter().chain(command).map(|s| (*s).to_owned()).collect()
     }
 
     pub async fn stop(self) {

@@ -16,9 +16,7 @@ use serde_json::{Value, json};
 
 /// `../shared/fixtures/images/{name}` next to the workspace.
 pub fn fixture(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../shared/fixtures/images")
-        .join(name)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/fixtures/images").join(name)
 }
 
 pub struct TestApp {
@@ -36,26 +34,18 @@ impl TestApp {
         config.max_receives = 3;
         let stack = LocalStack::open(config).expect("stack opens");
         let workers = Some(stack.start_workers().expect("workers start"));
-        Self {
-            dir,
-            stack,
-            workers,
-        }
+        Self { dir, stack, workers }
     }
 
     /// A client authenticated as a new user with this email.
     pub fn user(&self, email: &str) -> ApiClient {
-        let principal = Principal {
-            user: UserId::generate(),
-            email: EmailAddress::parse(email).expect("valid email"),
-        };
+        let principal = Principal { user: UserId::generate(), email: EmailAddress::parse(email).expect("valid email") };
         ApiClient::new(self.stack.router(), self.stack.token(&principal))
     }
 
     pub fn outbox(&self) -> Vec<PathBuf> {
-        let mut files: Vec<PathBuf> = std::fs::read_dir(self.stack.config.outbox())
-            .map(|d| d.flatten().map(|e| e.path()).collect())
-            .unwrap_or_default();
+        let mut files: Vec<PathBuf> =
+            std::fs::read_dir(self.stack.config.outbox()).map(|d| d.flatten().map(|e| e.path()).collect()).unwrap_or_default();
         files.sort();
         files
     }
@@ -64,24 +54,9 @@ impl TestApp {
 /// Creates a session and uploads a photo; returns the session id and the reply.
 pub async fn upload(api: &ApiClient, bytes: Vec<u8>) -> (String, Reply) {
     let created = api.post_json("/v1/sessions", &json!({})).await;
-    assert_eq!(
-        created.status,
-        StatusCode::CREATED,
-        "{}",
-        created.error_message()
-    );
-    let session = created.json()["id"]
-        .as_str()
-        .expect("session id")
-        .to_owned();
-    let reply = api
-        .call(
-            Method::PUT,
-            &format!("/v1/sessions/{session}/image"),
-            Some("image/jpeg"),
-            bytes,
-        )
-        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.error_message());
+    let session = created.json()["id"].as_str().expect("session id").to_owned();
+    let reply = api.call(Method::PUT, &format!("/v1/sessions/{session}/image"), Some("image/jpeg"), bytes).await;
     (session, reply)
 }
 
@@ -103,17 +78,11 @@ pub async fn wait_ready(api: &ApiClient, session: &str) {
 pub async fn wait_object(api: &ApiClient, session: &str, object: &str) -> Value {
     let deadline = Instant::now() + Duration::from_secs(120);
     loop {
-        let v = api
-            .get(&format!("/v1/sessions/{session}/objects/{object}"))
-            .await
-            .json();
+        let v = api.get(&format!("/v1/sessions/{session}/objects/{object}")).await.json();
         if matches!(v["state"].as_str(), Some("done" | "failed")) {
             return v;
         }
-        assert!(
-            Instant::now() < deadline,
-            "object did not finish in time: {v}"
-        );
+        assert!(Instant::now() < deadline, "object did not finish in time: {v}");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
@@ -122,25 +91,10 @@ pub async fn wait_object(api: &ApiClient, session: &str, object: &str) -> Value 
 pub async fn photo_to_object(api: &ApiClient, photo: &str, x: f32, y: f32) -> (String, Value) {
     let bytes = std::fs::read(fixture(photo)).expect("fixture exists");
     let (session, reply) = upload(api, bytes).await;
-    assert_eq!(
-        reply.status,
-        StatusCode::ACCEPTED,
-        "{}",
-        reply.error_message()
-    );
+    assert_eq!(reply.status, StatusCode::ACCEPTED, "{}", reply.error_message());
     wait_ready(api, &session).await;
-    let created = api
-        .post_json(
-            &format!("/v1/sessions/{session}/objects"),
-            &json!({"points": [{"x": x, "y": y, "label": "include"}]}),
-        )
-        .await;
-    assert_eq!(
-        created.status,
-        StatusCode::CREATED,
-        "{}",
-        created.error_message()
-    );
+    let created = api.post_json(&format!("/v1/sessions/{session}/objects"), &json!({"points": [{"x": x, "y": y, "label": "include"}]})).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.error_message());
     let object = created.json()["id"].as_str().expect("object id").to_owned();
     let done = wait_object(api, &session, &object).await;
     (session, done)

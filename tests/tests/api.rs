@@ -37,36 +37,14 @@ async fn users_cannot_reach_each_others_data() {
     for path in &paths {
         assert_eq!(ann.get(path).await.status, StatusCode::OK, "{path}");
         let reply = bob.get(path).await;
-        assert_eq!(
-            reply.status,
-            StatusCode::NOT_FOUND,
-            "bob must not see {path}"
-        );
+        assert_eq!(reply.status, StatusCode::NOT_FOUND, "bob must not see {path}");
     }
     assert_eq!(bob.get("/v1/sessions").await.json()["sessions"], json!([]));
-    assert_eq!(
-        ann.get("/v1/sessions").await.json()["sessions"]
-            .as_array()
-            .unwrap()
-            .len(),
-        1
-    );
+    assert_eq!(ann.get("/v1/sessions").await.json()["sessions"].as_array().unwrap().len(), 1);
     // Bob cannot add objects to Ann's session or upload into it either.
-    let r = bob
-        .post_json(
-            &format!("/v1/sessions/{session}/objects"),
-            &json!({"points": [{"x": 1, "y": 1, "label": "include"}]}),
-        )
-        .await;
+    let r = bob.post_json(&format!("/v1/sessions/{session}/objects"), &json!({"points": [{"x": 1, "y": 1, "label": "include"}]})).await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
-    let r = bob
-        .call(
-            Method::PUT,
-            &format!("/v1/sessions/{session}/image"),
-            Some("image/jpeg"),
-            std::fs::read(fixture("dog.jpg")).unwrap(),
-        )
-        .await;
+    let r = bob.call(Method::PUT, &format!("/v1/sessions/{session}/image"), Some("image/jpeg"), std::fs::read(fixture("dog.jpg")).unwrap()).await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
 
     // Without a token, or with a forged one: 401.
@@ -86,32 +64,16 @@ async fn bad_uploads_get_clear_4xx_errors_and_harm_nothing() {
     let api = app.user("carol@example.com");
     let truck = std::fs::read(fixture("truck.jpg")).unwrap();
     let cases: Vec<(Vec<u8>, StatusCode, &str)> = vec![
-        (
-            b"this is not an image".to_vec(),
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "not a supported image",
-        ),
+        (b"this is not an image".to_vec(), StatusCode::UNSUPPORTED_MEDIA_TYPE, "not a supported image"),
         (Vec::new(), StatusCode::UNPROCESSABLE_ENTITY, "empty file"),
-        (
-            truck[..truck.len() / 3].to_vec(),
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "corrupt or truncated",
-        ),
+        (truck[..truck.len() / 3].to_vec(), StatusCode::UNPROCESSABLE_ENTITY, "corrupt or truncated"),
         (bomb_png(), StatusCode::PAYLOAD_TOO_LARGE, "over the limit"),
     ];
     for (bytes, status, message) in cases {
         let (session, reply) = upload(&api, bytes).await;
         assert_eq!(reply.status, status, "{}", reply.error_message());
-        assert!(
-            reply.error_message().contains(message),
-            "{}",
-            reply.error_message()
-        );
-        assert_eq!(
-            api.get(&format!("/v1/sessions/{session}")).await.json()["state"],
-            "created",
-            "a rejected upload leaves the session untouched"
-        );
+        assert!(reply.error_message().contains(message), "{}", reply.error_message());
+        assert_eq!(api.get(&format!("/v1/sessions/{session}")).await.json()["state"], "created", "a rejected upload leaves the session untouched");
     }
 
     // A good photo, then bad selections.
@@ -119,72 +81,29 @@ async fn bad_uploads_get_clear_4xx_errors_and_harm_nothing() {
     assert_eq!(reply.status, StatusCode::ACCEPTED);
     wait_ready(&api, &session).await;
     let objects = format!("/v1/sessions/{session}/objects");
-    let outside = api
-        .post_json(
-            &objects,
-            &json!({"points": [{"x": 5000, "y": 10, "label": "include"}]}),
-        )
-        .await;
+    let outside = api.post_json(&objects, &json!({"points": [{"x": 5000, "y": 10, "label": "include"}]})).await;
     assert_eq!(outside.status, StatusCode::BAD_REQUEST);
-    assert_eq!(
-        outside.error_message(),
-        "invalid prompt: point (5000, 10) is outside the 1800x1200 image"
-    );
-    let exclude_only = api
-        .post_json(
-            &objects,
-            &json!({"points": [{"x": 5, "y": 10, "label": "exclude"}]}),
-        )
-        .await;
+    assert_eq!(outside.error_message(), "invalid prompt: point (5000, 10) is outside the 1800x1200 image");
+    let exclude_only = api.post_json(&objects, &json!({"points": [{"x": 5, "y": 10, "label": "exclude"}]})).await;
     assert_eq!(exclude_only.status, StatusCode::BAD_REQUEST);
     let wrong_size = png_mask(10, 10, true);
-    let r = api
-        .call(Method::POST, &objects, Some("image/png"), wrong_size)
-        .await;
-    assert_eq!(
-        (r.status, r.error_message()),
-        (
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "mask: mask is 10x10 but the photo is 1800x1200".into()
-        )
-    );
+    let r = api.call(Method::POST, &objects, Some("image/png"), wrong_size).await;
+    assert_eq!((r.status, r.error_message()), (StatusCode::UNPROCESSABLE_ENTITY, "mask: mask is 10x10 but the photo is 1800x1200".into()));
     let empty = png_mask(1800, 1200, false);
-    let r = api
-        .call(Method::POST, &objects, Some("image/png"), empty)
-        .await;
-    assert_eq!(
-        (r.status, r.error_message()),
-        (
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "mask: mask is empty: no pixel is selected".into()
-        )
-    );
-    let r = api
-        .call(Method::POST, &objects, Some("text/plain"), "hi")
-        .await;
+    let r = api.call(Method::POST, &objects, Some("image/png"), empty).await;
+    assert_eq!((r.status, r.error_message()), (StatusCode::UNPROCESSABLE_ENTITY, "mask: mask is empty: no pixel is selected".into()));
+    let r = api.call(Method::POST, &objects, Some("text/plain"), "hi").await;
     assert_eq!(r.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
-    assert_eq!(
-        api.get(&objects).await.json()["objects"],
-        json!([]),
-        "no object was created by bad input"
-    );
+    assert_eq!(api.get(&objects).await.json()["objects"], json!([]), "no object was created by bad input");
     // A second photo into the same session is refused.
-    let again = api
-        .call(
-            Method::PUT,
-            &format!("/v1/sessions/{session}/image"),
-            Some("image/jpeg"),
-            std::fs::read(fixture("dog.jpg")).unwrap(),
-        )
-        .await;
+    let again = api.call(Method::PUT, &format!("/v1/sessions/{session}/image"), Some("image/jpeg"), std::fs::read(fixture("dog.jpg")).unwrap()).await;
     assert_eq!(again.status, StatusCode::CONFLICT);
 }
 
 fn png_mask(w: u32, h: u32, on: bool) -> Vec<u8> {
     let img = image::GrayImage::from_pixel(w, h, image::Luma([if on { 255 } else { 0 }]));
     let mut out = Vec::new();
-    img.write_to(&mut std::io::Cursor::new(&mut out), image::ImageFormat::Png)
-        .unwrap();
+    img.write_to(&mut std::io::Cursor::new(&mut out), image::ImageFormat::Png).unwrap();
     out
 }
 
@@ -204,11 +123,7 @@ fn crc32(data: &[u8]) -> u32 {
     for &b in data {
         crc ^= u32::from(b);
         for _ in 0..8 {
-            crc = if crc & 1 != 0 {
-                (crc >> 1) ^ 0xEDB8_8320
-            } else {
-                crc >> 1
-            };
+            crc = if crc & 1 != 0 { (crc >> 1) ^ 0xEDB8_8320 } else { crc >> 1 };
         }
     }
     !crc
@@ -229,27 +144,15 @@ async fn response_shapes() {
         let (s, reply) = upload(&api, std::fs::read(fixture("groceries.jpg")).unwrap()).await;
         insta::assert_json_snapshot!("photo_uploaded", reply.json(), {".id" => "[session]", ".created_ms" => "[ms]", ".updated_ms" => "[ms]"});
         wait_ready(&api, &s).await;
-        let r = api
-            .post_json(
-                &format!("/v1/sessions/{s}/objects"),
-                &json!({"points": [{"x": 408, "y": 267, "label": "include"}]}),
-            )
-            .await;
+        let r = api.post_json(&format!("/v1/sessions/{s}/objects"), &json!({"points": [{"x": 408, "y": 267, "label": "include"}]})).await;
         let object = r.json()["id"].as_str().unwrap().to_owned();
-        let text = r
-            .json()
-            .to_string()
-            .replace(&object, "[object]")
-            .replace(&s, "[session]");
+        let text = r.json().to_string().replace(&object, "[object]").replace(&s, "[session]");
         insta::assert_json_snapshot!("object_submitted", serde_json::from_str::<serde_json::Value>(&text).unwrap(), {".created_ms" => "[ms]", ".updated_ms" => "[ms]"});
         (s.clone(), gen3d_tests::wait_object(&api, &s, &object).await)
     };
     let object = done["id"].as_str().unwrap().to_owned();
     let session = done["session"].as_str().unwrap().to_owned();
-    let text = done
-        .to_string()
-        .replace(&object, "[object]")
-        .replace(&session, "[session]");
+    let text = done.to_string().replace(&object, "[object]").replace(&session, "[session]");
     insta::assert_json_snapshot!("object_done", serde_json::from_str::<serde_json::Value>(&text).unwrap(), {
         ".created_ms" => "[ms]", ".updated_ms" => "[ms]", ".stats.vertices" => "[n]", ".stats.triangles" => "[n]",
         ".stats.bbox_min" => "[bbox]", ".stats.bbox_max" => "[bbox]", ".stats.watertight" => "[bool]", ".stats.splats_in" => "[n]", ".stats.splats_used" => "[n]"

@@ -19,32 +19,19 @@ fn moto() -> Option<String> {
     match std::env::var("GEN3D_MOTO_URL") {
         Ok(url) => Some(url),
         Err(_) => {
-            assert!(
-                std::env::var_os("CI").is_none(),
-                "GEN3D_MOTO_URL is not set: CI must run the AWS end-to-end tests"
-            );
-            eprintln!(
-                "GEN3D_MOTO_URL is not set: the AWS profile is NOT exercised (run `make test`)"
-            );
+            assert!(std::env::var_os("CI").is_none(), "GEN3D_MOTO_URL is not set: CI must run the AWS end-to-end tests");
+            eprintln!("GEN3D_MOTO_URL is not set: the AWS profile is NOT exercised (run `make test`)");
             None
         }
     }
 }
 
-/// Mails moto's SES accepted for `to`: (subject, body).
+/// Mails moto's SES accepted for `to`: (subject, body). (`data.json` holds moto's whole
+/// state, S3 objects included, hence the large read limit.)
 async fn mails_to(moto: &str, to: &str) -> Vec<(String, String)> {
     let data: serde_json::Value = {
         let url = format!("{moto}/moto-api/data.json");
-        tokio::task::spawn_blocking(move || {
-            ureq::get(&url)
-                .call()
-                .expect("moto data")
-                .body_mut()
-                .read_json()
-                .expect("json")
-        })
-        .await
-        .expect("join")
+        tokio::task::spawn_blocking(move || ureq::get(&url).call().expect("moto data").body_mut().with_config().limit(1 << 30).read_json().expect("json")).await.expect("join")
     };
     data["ses"]["Message"]
         .as_array()
@@ -52,12 +39,7 @@ async fn mails_to(moto: &str, to: &str) -> Vec<(String, String)> {
         .unwrap_or_default()
         .into_iter()
         .filter(|m| m["destinations"].to_string().contains(to))
-        .map(|m| {
-            (
-                m["subject"].as_str().unwrap_or_default().to_owned(),
-                m["body"].as_str().unwrap_or_default().to_owned(),
-            )
-        })
+        .map(|m| (m["subject"].as_str().unwrap_or_default().to_owned(), m["body"].as_str().unwrap_or_default().to_owned()))
         .collect()
 }
 
@@ -79,55 +61,27 @@ async fn photo_to_mesh_on_the_aws_profile() {
     let stack = AwsStack::start(&moto, AwsOptions::default()).await;
     let (session, done) = photo_to_object(&stack.api, "dog.jpg", 150.0, 420.0).await;
     assert_eq!(done["state"], "done", "{done}");
-    assert!(
-        done["stats"]["triangles"].as_u64().unwrap_or(0) > 1000,
-        "{done}"
-    );
+    assert!(done["stats"]["triangles"].as_u64().unwrap_or(0) > 1000, "{done}");
 
     // The mesh is in S3 under the prefix of the Cognito user's `sub`, written by the
     // container's mesh task.
     let user = UserId::parse(&stack.user.sub).unwrap();
-    let (session, object) = (
-        SessionId::parse(&session).unwrap(),
-        ObjectId::parse(done["id"].as_str().unwrap()).unwrap(),
-    );
+    let (session, object) = (SessionId::parse(&session).unwrap(), ObjectId::parse(done["id"].as_str().unwrap()).unwrap());
     for format in MeshFormat::ALL {
         let key = ObjectKey::object_file(&user, &session, &object, ObjectFile::Mesh(format));
-        let bytes = stack
-            .ports
-            .blobs
-            .get(&key)
-            .await
-            .unwrap_or_else(|e| panic!("{key}: {e}"));
+        let bytes = stack.ports.blobs.get(&key).await.unwrap_or_else(|e| panic!("{key}: {e}"));
         assert!(bytes.len() > 1000, "{key} has {} bytes", bytes.len());
     }
-    let glb = stack
-        .ports
-        .blobs
-        .get(&ObjectKey::object_file(
-            &user,
-            &session,
-            &object,
-            ObjectFile::Mesh(MeshFormat::Glb),
-        ))
-        .await
-        .unwrap();
+    let glb = stack.ports.blobs.get(&ObjectKey::object_file(&user, &session, &object, ObjectFile::Mesh(MeshFormat::Glb))).await.unwrap();
     assert_eq!(&glb[..4], b"glTF");
 
     // The owner and the admin got mail through SES v2.
     let mails = wait_mails(&moto, &stack.user.email, 1).await;
     assert_eq!(mails.len(), 1, "one mail to the owner: {mails:?}");
     assert_eq!(mails[0].0, "Your 3D model is ready");
-    assert!(
-        mails[0].1.contains(object.as_str()),
-        "the mail links the object: {}",
-        mails[0].1
-    );
+    assert!(mails[0].1.contains(object.as_str()), "the mail links the object: {}", mails[0].1);
     let admin = wait_mails(&moto, ADMIN, 1).await;
-    assert!(
-        admin.iter().any(|(_, body)| body.contains(object.as_str())),
-        "the admin copy: {admin:?}"
-    );
+    assert!(admin.iter().any(|(_, body)| body.contains(object.as_str())), "the admin copy: {admin:?}");
 
     // Every queue drained; nothing dead-lettered.
     for q in QueueName::PIPELINE {
@@ -142,94 +96,39 @@ async fn the_api_takes_only_valid_cognito_id_tokens_of_the_caller() {
     let Some(moto) = moto() else { return };
     let stack = AwsStack::start(&moto, AwsOptions::default()).await;
     let created = stack.api.post_json("/v1/sessions", &json!({})).await;
-    assert_eq!(
-        created.status,
-        StatusCode::CREATED,
-        "{}",
-        created.error_message()
-    );
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.error_message());
     let session = created.json()["id"].as_str().unwrap().to_owned();
     let path = format!("/v1/sessions/{session}");
     assert_eq!(stack.api.get(&path).await.status, StatusCode::OK);
 
     let unauthorised = |token: &str| stack.api_with_token(token);
-    assert_eq!(
-        unauthorised("").get(&path).await.status,
-        StatusCode::UNAUTHORIZED,
-        "no token"
-    );
+    assert_eq!(unauthorised("").get(&path).await.status, StatusCode::UNAUTHORIZED, "no token");
     let token = &stack.user.id_token;
-    let forged = format!(
-        "{}{}",
-        &token[..token.len() - 4],
-        if token.ends_with("AAAA") {
-            "BBBB"
-        } else {
-            "AAAA"
-        }
-    );
-    assert_eq!(
-        unauthorised(&forged).get(&path).await.status,
-        StatusCode::UNAUTHORIZED,
-        "bad signature"
-    );
+    let forged = format!("{}{}", &token[..token.len() - 4], if token.ends_with("AAAA") { "BBBB" } else { "AAAA" });
+    assert_eq!(unauthorised(&forged).get(&path).await.status, StatusCode::UNAUTHORIZED, "bad signature");
     let (head, rest) = token.split_once('.').unwrap();
     let (_, sig) = rest.split_once('.').unwrap();
-    let claims = gen3d_tests::aws::b64url(&json!({"sub": stack.user.sub, "email": stack.user.email, "token_use": "id", "exp": 4102444800u64}).to_string());
-    assert_eq!(
-        unauthorised(&format!("{head}.{claims}.{sig}"))
-            .get(&path)
-            .await
-            .status,
-        StatusCode::UNAUTHORIZED,
-        "altered claims"
-    );
+    let claims =
+        gen3d_tests::aws::b64url(&json!({"sub": stack.user.sub, "email": stack.user.email, "token_use": "id", "exp": 4102444800u64}).to_string());
+    assert_eq!(unauthorised(&format!("{head}.{claims}.{sig}")).get(&path).await.status, StatusCode::UNAUTHORIZED, "altered claims");
 
     // A token of another pool (another issuer and audience) is refused.
     let other_pool = {
         let (m, e) = (moto.clone(), format!("other-{}", stack.user.email));
-        tokio::task::spawn_blocking(move || {
-            gen3d_tests::cognito::CognitoUser::create(&m, "other-pool", &e)
-        })
-        .await
-        .unwrap()
+        tokio::task::spawn_blocking(move || gen3d_tests::cognito::CognitoUser::create(&m, "other-pool", &e)).await.unwrap()
     };
-    assert_eq!(
-        unauthorised(&other_pool.id_token).get(&path).await.status,
-        StatusCode::UNAUTHORIZED,
-        "another pool"
-    );
+    assert_eq!(unauthorised(&other_pool.id_token).get(&path).await.status, StatusCode::UNAUTHORIZED, "another pool");
 
     // Another user of the same pool cannot see the first user's session.
     let other = {
-        let (m, e, u) = (
-            moto.clone(),
-            format!("second-{}", stack.user.email),
-            stack.user.clone(),
-        );
-        tokio::task::spawn_blocking(move || u.another(&m, &e))
-            .await
-            .unwrap()
+        let (m, e, u) = (moto.clone(), format!("second-{}", stack.user.email), stack.user.clone());
+        tokio::task::spawn_blocking(move || u.another(&m, &e)).await.unwrap()
     };
     let theirs = stack.api_with_token(&other.id_token);
-    assert_eq!(
-        theirs.get("/v1/sessions").await.status,
-        StatusCode::OK,
-        "their token is valid"
-    );
-    assert_eq!(
-        theirs.get(&path).await.status,
-        StatusCode::NOT_FOUND,
-        "but the session is not theirs"
-    );
+    assert_eq!(theirs.get("/v1/sessions").await.status, StatusCode::OK, "their token is valid");
+    assert_eq!(theirs.get(&path).await.status, StatusCode::NOT_FOUND, "but the session is not theirs");
     // Local accounts do not exist in this deployment.
-    let register = stack
-        .api
-        .post_json(
-            "/v1/auth/register",
-            &json!({"email": "x@example.com", "password": "long enough"}),
-        )
-        .await;
+    let register = stack.api.post_json("/v1/auth/register", &json!({"email": "x@example.com", "password": "long enough"})).await;
     assert_eq!(register.status, StatusCode::NOT_FOUND);
     stack.stop().await;
 }
@@ -262,9 +161,7 @@ async fn a_dead_lettered_step_replays_and_completes_exactly_once() {
     let switch = on.clone();
     let options = AwsOptions {
         max_receives: 2,
-        wrap_meshing: Some(Box::new(move |inner| {
-            Arc::new(Outage { inner, on: switch }) as Arc<dyn Handler>
-        })),
+        wrap_meshing: Some(Box::new(move |inner| Arc::new(Outage { inner, on: switch }) as Arc<dyn Handler>)),
         ..AwsOptions::default()
     };
     let stack = AwsStack::start(&moto, options).await;
@@ -272,13 +169,8 @@ async fn a_dead_lettered_step_replays_and_completes_exactly_once() {
     let (session, reply) = upload(&stack.api, bytes).await;
     assert_eq!(reply.status, StatusCode::ACCEPTED);
     wait_ready(&stack.api, &session).await;
-    let created = stack
-        .api
-        .post_json(
-            &format!("/v1/sessions/{session}/objects"),
-            &json!({"points": [{"x": 150.0, "y": 420.0, "label": "include"}]}),
-        )
-        .await;
+    let created =
+        stack.api.post_json(&format!("/v1/sessions/{session}/objects"), &json!({"points": [{"x": 150.0, "y": 420.0, "label": "include"}]})).await;
     let object = created.json()["id"].as_str().unwrap().to_owned();
 
     // Two deliveries fail; the second gives up: the object fails at meshing, the user is
@@ -286,13 +178,7 @@ async fn a_dead_lettered_step_replays_and_completes_exactly_once() {
     let failed = wait_object(&stack.api, &session, &object).await;
     assert_eq!(failed["state"], "failed", "{failed}");
     assert_eq!(failed["failure"]["stage"], "meshing", "{failed}");
-    assert!(
-        failed["failure"]["reason"]
-            .as_str()
-            .unwrap()
-            .contains("injected outage"),
-        "{failed}"
-    );
+    assert!(failed["failure"]["reason"].as_str().unwrap().contains("injected outage"), "{failed}");
     let dlq = QueueName::pipeline("meshing").dead_letter();
     let deadline = Instant::now() + Duration::from_secs(30);
     while stack.ports.queue.depth(&dlq).await.unwrap() < 1 {
@@ -304,58 +190,31 @@ async fn a_dead_lettered_step_replays_and_completes_exactly_once() {
 
     // The outage ends; the operator looks, then replays.
     on.store(false, Ordering::SeqCst);
-    gen3d::cli::run_args(stack.cli_args(&["jobs"]))
-        .await
-        .expect("gen3d jobs");
-    gen3d::cli::run_args(stack.cli_args(&["replay", "--queue", "meshing-dlq", "--dry-run"]))
-        .await
-        .expect("dry run");
-    assert_eq!(
-        stack.ports.queue.depth(&dlq).await.unwrap(),
-        1,
-        "a dry run moves nothing"
-    );
-    gen3d::cli::run_args(stack.cli_args(&["replay", "--queue", "meshing-dlq"]))
-        .await
-        .expect("gen3d replay");
+    gen3d::cli::run_args(stack.cli_args(&["jobs"])).await.expect("gen3d jobs");
+    gen3d::cli::run_args(stack.cli_args(&["replay", "--queue", "meshing-dlq", "--dry-run"])).await.expect("dry run");
+    assert_eq!(stack.ports.queue.depth(&dlq).await.unwrap(), 1, "a dry run moves nothing");
+    gen3d::cli::run_args(stack.cli_args(&["replay", "--queue", "meshing-dlq"])).await.expect("gen3d replay");
 
     let deadline = Instant::now() + Duration::from_secs(60);
     let done = loop {
-        let v = stack
-            .api
-            .get(&format!("/v1/sessions/{session}/objects/{object}"))
-            .await
-            .json();
+        let v = stack.api.get(&format!("/v1/sessions/{session}/objects/{object}")).await.json();
         if v["state"] == "done" {
             break v;
         }
-        assert!(
-            Instant::now() < deadline,
-            "the replayed object did not finish: {v}"
-        );
+        assert!(Instant::now() < deadline, "the replayed object did not finish: {v}");
         tokio::time::sleep(Duration::from_millis(100)).await;
     };
     assert!(done["failure"].is_null(), "{done}");
     let mails = wait_mails(&moto, &stack.user.email, 2).await;
     tokio::time::sleep(Duration::from_secs(2)).await;
     let mails_later = mails_to(&moto, &stack.user.email).await;
-    assert_eq!(
-        mails_later.len(),
-        2,
-        "one failure mail, then exactly one ready mail: {mails:?}"
-    );
+    assert_eq!(mails_later.len(), 2, "one failure mail, then exactly one ready mail: {mails:?}");
     assert_eq!(mails_later[1].0, "Your 3D model is ready");
     assert_eq!(stack.ports.queue.depth(&dlq).await.unwrap(), 0);
     // A second replay finds nothing to move, and the object stays done.
-    gen3d::cli::run_args(stack.cli_args(&["replay", "--queue", "meshing-dlq"]))
-        .await
-        .expect("second replay");
+    gen3d::cli::run_args(stack.cli_args(&["replay", "--queue", "meshing-dlq"])).await.expect("second replay");
     tokio::time::sleep(Duration::from_secs(1)).await;
-    let still = stack
-        .api
-        .get(&format!("/v1/sessions/{session}/objects/{object}"))
-        .await
-        .json();
+    let still = stack.api.get(&format!("/v1/sessions/{session}/objects/{object}")).await.json();
     assert_eq!(still["state"], "done");
     assert_eq!(still["updated_ms"], done["updated_ms"], "nothing ran again");
     stack.stop().await;

@@ -25,74 +25,35 @@ async fn pipeline_runs_through_the_container_http_contract() {
     config.backoff = Duration::from_millis(50);
     let stack = LocalStack::open(config).unwrap();
     let workers = stack.start_workers().unwrap();
-    let principal = Principal {
-        user: UserId::generate(),
-        email: EmailAddress::parse("http@example.com").unwrap(),
-    };
+    let principal = Principal { user: UserId::generate(), email: EmailAddress::parse("http@example.com").unwrap() };
     let api = gen3d::client::ApiClient::new(stack.router(), stack.token(&principal));
     let (_, done) = photo_to_object(&api, "dog.jpg", 150.0, 420.0).await;
     assert_eq!(done["state"], "done", "{done}");
     // The endpoint wrote SageMaker-style response documents.
-    let outputs: Vec<_> = std::fs::read_dir(dir.path().join("blobs/inference/output"))
-        .unwrap()
-        .flatten()
-        .collect();
-    assert_eq!(
-        outputs.len(),
-        3,
-        "one embed, one reconstruct and one mesh response"
-    );
+    let outputs: Vec<_> = std::fs::read_dir(dir.path().join("blobs/inference/output")).unwrap().flatten().collect();
+    assert_eq!(outputs.len(), 3, "one embed, one reconstruct and one mesh response");
 
     // The container refuses a reconstruction whose photo has vanished: the object fails
     // at that stage with the container's reason, and the user is told.
     let session = done["session"].as_str().unwrap();
-    let image = dir
-        .path()
-        .join("blobs/users")
-        .join(principal.user.as_str())
-        .join("sessions")
-        .join(session)
-        .join("image");
+    let image = dir.path().join("blobs/users").join(principal.user.as_str()).join("sessions").join(session).join("image");
     std::fs::remove_file(&image).unwrap();
     let mask = {
-        let img = image::GrayImage::from_fn(800, 534, |x, y| {
-            image::Luma([if (100..300).contains(&x) && (300..500).contains(&y) {
-                255
-            } else {
-                0
-            }])
-        });
+        let img = image::GrayImage::from_fn(800, 534, |x, y| image::Luma([if (100..300).contains(&x) && (300..500).contains(&y) { 255 } else { 0 }]));
         let mut out = Vec::new();
-        img.write_to(&mut std::io::Cursor::new(&mut out), image::ImageFormat::Png)
-            .unwrap();
+        img.write_to(&mut std::io::Cursor::new(&mut out), image::ImageFormat::Png).unwrap();
         out
     };
-    let r = api
-        .call(
-            axum::http::Method::POST,
-            &format!("/v1/sessions/{session}/objects"),
-            Some("image/png"),
-            mask,
-        )
-        .await;
+    let r = api.call(axum::http::Method::POST, &format!("/v1/sessions/{session}/objects"), Some("image/png"), mask).await;
     assert_eq!(r.status, 201, "{}", r.error_message());
     let failed = gen3d_tests::wait_object(&api, session, r.json()["id"].as_str().unwrap()).await;
     assert_eq!(failed["state"], "failed");
     assert_eq!(failed["failure"]["stage"], "reconstructing");
     assert_eq!(failed["failure"]["reason"], "the image is missing");
-    let failure_docs: Vec<_> = std::fs::read_dir(dir.path().join("blobs/inference/failure"))
-        .unwrap()
-        .flatten()
-        .collect();
+    let failure_docs: Vec<_> = std::fs::read_dir(dir.path().join("blobs/inference/failure")).unwrap().flatten().collect();
     assert_eq!(failure_docs.len(), 1);
     tokio::time::sleep(Duration::from_millis(300)).await;
     let object = failed["id"].as_str().unwrap();
-    assert!(
-        dir.path()
-            .join("outbox")
-            .join(format!("{object}-failed.eml"))
-            .exists(),
-        "the user is told"
-    );
+    assert!(dir.path().join("outbox").join(format!("{object}-failed.eml")).exists(), "the user is told");
     workers.stop().await;
 }

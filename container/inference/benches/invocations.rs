@@ -17,28 +17,15 @@ fn median(mut v: Vec<f64>) -> f64 {
 }
 
 fn main() {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
     let dir = tempfile::tempdir().unwrap();
     let blobs = Arc::new(FsBlobStore::new(dir.path()));
     let image = ObjectKey::parse("users/u/sessions/s/image").unwrap();
-    let photo = std::fs::read(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/fixtures/images/dog.jpg"
-    ))
-    .unwrap();
-    rt.block_on(blobs.put(&image, Bytes::from(photo), "image/jpeg"))
-        .unwrap();
-    let request = TaskRequest::Embed {
-        image,
-        output: ObjectKey::parse("users/u/sessions/s/embeddings.g3e").unwrap(),
-    };
+    let photo = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/fixtures/images/dog.jpg")).unwrap();
+    rt.block_on(blobs.put(&image, Bytes::from(photo), "image/jpeg")).unwrap();
+    let request = TaskRequest::Embed { image, output: ObjectKey::parse("users/u/sessions/s/embeddings.g3e").unwrap() };
     let body = serde_json::to_vec(&request).unwrap();
-    let listener = rt
-        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-        .unwrap();
+    let listener = rt.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
     let url = format!("http://{}/invocations", listener.local_addr().unwrap());
     let app = gen3d_inference::app(gen3d_inference::ServerState::new(blobs.clone(), 1));
     rt.spawn(async move { axum::serve(listener, app).await.unwrap() });
@@ -46,18 +33,10 @@ fn main() {
     let (mut http, mut direct) = (Vec::new(), Vec::new());
     for i in 0..=RUNS {
         let t = Instant::now();
-        agent
-            .post(&url)
-            .header("content-type", "application/json")
-            .send(&body[..])
-            .unwrap()
-            .body_mut()
-            .read_to_vec()
-            .unwrap();
+        agent.post(&url).header("content-type", "application/json").send(&body[..]).unwrap().body_mut().read_to_vec().unwrap();
         let h = t.elapsed().as_secs_f64() * 1e3;
         let t = Instant::now();
-        rt.block_on(gen3d_inference::run_task(blobs.as_ref(), &request))
-            .unwrap();
+        rt.block_on(gen3d_inference::run_task(blobs.as_ref(), &request)).unwrap();
         let d = t.elapsed().as_secs_f64() * 1e3;
         if i > 0 {
             http.push(h);
@@ -68,9 +47,5 @@ fn main() {
     println!("embed dog.jpg (800x534), median of {RUNS}, concurrency 1:");
     println!("| via /invocations | direct run_task | overhead | requests/s |");
     println!("|---:|---:|---:|---:|");
-    println!(
-        "| {h:.1} ms | {d:.1} ms | {:.1} ms | {:.2} |",
-        h - d,
-        1e3 / h
-    );
+    println!("| {h:.1} ms | {d:.1} ms | {:.1} ms | {:.2} |", h - d, 1e3 / h);
 }

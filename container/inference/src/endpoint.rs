@@ -4,10 +4,7 @@ use std::time::{Duration, Instant};
 use async_trait::async_trait;
 use bytes::Bytes;
 use gen3d_domain::{InferenceStatus, ObjectKey, inference_notification_body};
-use gen3d_ports::{
-    BlobStore, InferenceEndpoint, InferenceInvocation, InferenceTask, Metrics, PortError, Queue,
-    QueueName, TaskRequest, Topic,
-};
+use gen3d_ports::{BlobStore, InferenceEndpoint, InferenceInvocation, InferenceTask, Metrics, PortError, Queue, QueueName, TaskRequest, Topic};
 use serde::{Deserialize, Serialize};
 
 use crate::task::{TaskError, run_task};
@@ -59,18 +56,8 @@ fn own_queue() -> QueueName {
 }
 
 impl LocalAsyncEndpoint {
-    pub fn new(
-        blobs: Arc<dyn BlobStore>,
-        queue: Arc<dyn Queue>,
-        metrics: Arc<dyn Metrics>,
-    ) -> Self {
-        Self {
-            blobs,
-            queue,
-            metrics,
-            runner: Runner::InProcess,
-            topic: None,
-        }
+    pub fn new(blobs: Arc<dyn BlobStore>, queue: Arc<dyn Queue>, metrics: Arc<dyn Metrics>) -> Self {
+        Self { blobs, queue, metrics, runner: Runner::InProcess, topic: None }
     }
 
     /// Publishes notifications on `topic` instead of sending them to the services' queues.
@@ -93,35 +80,22 @@ impl LocalAsyncEndpoint {
                     let response = run_task(self.blobs.as_ref(), &req).await?;
                     Ok(serde_json::to_vec(&response).expect("response serialises"))
                 }
-                Ok(req) => Err(TaskError::Rejected(format!(
-                    "request document is a {:?} task, invoked as {:?}",
-                    req.task(),
-                    task
-                ))),
-                Err(e) => Err(TaskError::Rejected(format!(
-                    "request document is not a valid task: {e}"
-                ))),
+                Ok(req) => Err(TaskError::Rejected(format!("request document is a {:?} task, invoked as {:?}", req.task(), task))),
+                Err(e) => Err(TaskError::Rejected(format!("request document is not a valid task: {e}"))),
             },
             Runner::Container { base } => {
                 let url = format!("{}/invocations", base.trim_end_matches('/'));
                 let body = doc.to_vec();
                 tokio::task::spawn_blocking(move || {
-                    let agent: ureq::Agent = ureq::Agent::config_builder()
-                        .http_status_as_error(false)
-                        .timeout_global(Some(Duration::from_secs(900)))
-                        .build()
-                        .into();
+                    let agent: ureq::Agent =
+                        ureq::Agent::config_builder().http_status_as_error(false).timeout_global(Some(Duration::from_secs(900))).build().into();
                     let mut resp = agent
                         .post(&url)
                         .header("content-type", "application/json")
                         .send(&body[..])
-                        .map_err(|e| {
-                            TaskError::Unavailable(format!("container unreachable at {url}: {e}"))
-                        })?;
+                        .map_err(|e| TaskError::Unavailable(format!("container unreachable at {url}: {e}")))?;
                     let status = resp.status().as_u16();
-                    let bytes = resp.body_mut().read_to_vec().map_err(|e| {
-                        TaskError::Unavailable(format!("reading the container's reply: {e}"))
-                    })?;
+                    let bytes = resp.body_mut().read_to_vec().map_err(|e| TaskError::Unavailable(format!("reading the container's reply: {e}")))?;
                     let reason = || {
                         serde_json::from_slice::<serde_json::Value>(&bytes)
                             .ok()
@@ -145,11 +119,7 @@ impl LocalAsyncEndpoint {
     pub async fn run_worker(&self, stop: tokio::sync::watch::Receiver<bool>) {
         let queue = own_queue();
         while !*stop.borrow() {
-            let batch = match self
-                .queue
-                .receive(&queue, 1, VISIBILITY, Duration::from_millis(500))
-                .await
-            {
+            let batch = match self.queue.receive(&queue, 1, VISIBILITY, Duration::from_millis(500)).await {
                 Ok(b) => b,
                 Err(e) => {
                     tracing::error!(error = %e, "inference queue receive failed");
@@ -166,8 +136,7 @@ impl LocalAsyncEndpoint {
                     }
                     Err(e) => {
                         tracing::warn!(error = %e, attempt = msg.receive_count, "invocation will be retried");
-                        let backoff =
-                            Duration::from_millis(200 * 2u64.pow(msg.receive_count.min(6)));
+                        let backoff = Duration::from_millis(200 * 2u64.pow(msg.receive_count.min(6)));
                         let _ = self.queue.retry_after(&queue, &msg.receipt, backoff).await;
                     }
                 }
@@ -188,37 +157,22 @@ impl LocalAsyncEndpoint {
         let started = Instant::now();
         let result = match self.blobs.get(&accepted.request).await {
             Ok(doc) => self.run(&doc, accepted.task).await,
-            Err(PortError::NotFound(_)) => {
-                Err(TaskError::Rejected("request document is missing".into()))
-            }
+            Err(PortError::NotFound(_)) => Err(TaskError::Rejected("request document is missing".into())),
             Err(e) => Err(TaskError::Unavailable(e.to_string())),
         };
         let task = accepted.task.name();
-        self.metrics.duration_ms(
-            "inference_ms",
-            started.elapsed().as_secs_f64() * 1e3,
-            &[("task", task)],
-        );
+        self.metrics.duration_ms("inference_ms", started.elapsed().as_secs_f64() * 1e3, &[("task", task)]);
         let (status, doc, failure) = match result {
             Ok(response) => (InferenceStatus::Completed, response, None),
             Err(e) if e.is_retryable() => return Err(PortError::Unavailable(e.to_string())),
             Err(e) => {
                 let reason = e.to_string();
-                (
-                    InferenceStatus::Failed,
-                    serde_json::to_vec(&serde_json::json!({"error": reason})).expect("json"),
-                    Some(reason),
-                )
+                (InferenceStatus::Failed, serde_json::to_vec(&serde_json::json!({"error": reason})).expect("json"), Some(reason))
             }
         };
-        let out_key = ObjectKey::inference_output(
-            &accepted.inference_id,
-            status != InferenceStatus::Completed,
-        )
-        .map_err(|e| PortError::Invalid(e.to_string()))?;
-        self.blobs
-            .put(&out_key, Bytes::from(doc), "application/json")
-            .await?;
+        let out_key = ObjectKey::inference_output(&accepted.inference_id, status != InferenceStatus::Completed)
+            .map_err(|e| PortError::Invalid(e.to_string()))?;
+        self.blobs.put(&out_key, Bytes::from(doc), "application/json").await?;
         let note = inference_notification_body(
             status,
             &accepted.inference_id,
@@ -232,21 +186,7 @@ impl LocalAsyncEndpoint {
                 self.queue.send(&result_queue(accepted.task), &note).await?;
             }
         }
-        self.metrics.count(
-            "inference_results",
-            1,
-            &[
-                ("task", task),
-                (
-                    "status",
-                    if failure.is_none() {
-                        "completed"
-                    } else {
-                        "failed"
-                    },
-                ),
-            ],
-        );
+        self.metrics.count("inference_results", 1, &[("task", task), ("status", if failure.is_none() { "completed" } else { "failed" })]);
         Ok(())
     }
 }
@@ -256,16 +196,10 @@ impl InferenceEndpoint for LocalAsyncEndpoint {
     async fn invoke_async(&self, invocation: &InferenceInvocation) -> Result<(), PortError> {
         let id = &invocation.inference_id;
         if id.is_empty() || id.len() > 64 || !id.chars().all(|c| c.is_ascii_graphic()) {
-            return Err(PortError::Invalid(format!(
-                "inference id {id:?} must be 1 to 64 printable characters"
-            )));
+            return Err(PortError::Invalid(format!("inference id {id:?} must be 1 to 64 printable characters")));
         }
-        let body = serde_json::to_string(&Accepted {
-            inference_id: id.clone(),
-            request: invocation.request.clone(),
-            task: invocation.task,
-        })
-        .expect("accepted invocation serialises");
+        let body = serde_json::to_string(&Accepted { inference_id: id.clone(), request: invocation.request.clone(), task: invocation.task })
+            .expect("accepted invocation serialises");
         self.queue.send(&own_queue(), &body).await.map(|_| ())
     }
 }

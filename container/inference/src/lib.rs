@@ -26,14 +26,10 @@ pub fn load_backend(model_dir: &std::path::Path) -> anyhow::Result<&'static str>
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok("builtin"),
         Err(e) => anyhow::bail!("cannot read {}: {e}", path.display()),
     };
-    let manifest: serde_json::Value = serde_json::from_str(&text)
-        .map_err(|e| anyhow::anyhow!("{} is not valid JSON: {e}", path.display()))?;
+    let manifest: serde_json::Value = serde_json::from_str(&text).map_err(|e| anyhow::anyhow!("{} is not valid JSON: {e}", path.display()))?;
     match manifest["backend"].as_str() {
         Some("builtin") => Ok("builtin"),
-        Some(other) => anyhow::bail!(
-            "{}: backend {other:?} is not available in this build (only \"builtin\")",
-            path.display()
-        ),
+        Some(other) => anyhow::bail!("{}: backend {other:?} is not available in this build (only \"builtin\")", path.display()),
         None => anyhow::bail!("{}: missing \"backend\"", path.display()),
     }
 }

@@ -3,45 +3,38 @@
 use std::sync::Arc;
 
 use anyhow::{Context, bail};
+use gen3d_ports::BlobStore;
+
+/// S3 (`GEN3D_BLOB_BUCKET`, set by Pulumi.yaml on the SageMaker model; the task's role
+/// grants the users' prefixes) or a local data directory (`GEN3D_BLOB_ROOT`, shared with
+/// `gen3d serve --inference-url`). `AWS_ENDPOINT_URL` points S3 at an emulator.
+async fn blob_store() -> anyhow::Result<Arc<dyn BlobStore>> {
+    if let Ok(bucket) = std::env::var(gen3d_config::env::CONTAINER_BLOB_BUCKET) {
+        let endpoint = std::env::var("AWS_ENDPOINT_URL").ok();
+        let sdk = gen3d_aws::sdk_config(endpoint.as_deref(), None).await;
+        return Ok(Arc::new(gen3d_aws::S3BlobStore::from_sdk(&sdk, &bucket, endpoint.is_some())));
+    }
+    match std::env::var("GEN3D_BLOB_ROOT") {
+        Ok(root) => Ok(Arc::new(gen3d_embedded::FsBlobStore::new(root))),
+        Err(_) => bail!("set GEN3D_BLOB_BUCKET (S3) or GEN3D_BLOB_ROOT (a local data directory)"),
+    }
+}
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    tracing_subscriber::fmt()
-        .json()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
-        )
-        .init();
+    tracing_subscriber::fmt().json().with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into())).init();
     let args: Vec<String> = std::env::args().skip(1).collect();
     if args.first().map(String::as_str) != Some("serve") {
         bail!("usage: gen3d-inference serve");
     }
-    let port: u16 = std::env::var("SAGEMAKER_BIND_TO_PORT")
-        .ok()
-        .map(|p| p.parse())
-        .transpose()
-        .context("SAGEMAKER_BIND_TO_PORT must be a port")?
-        .unwrap_or(8080);
-    let root = std::env::var("GEN3D_BLOB_ROOT").context(
-        "GEN3D_BLOB_ROOT must name the data directory (the S3 adapter comes with the AWS issue)",
-    )?;
-    let concurrency: usize = std::env::var("GEN3D_MAX_CONCURRENCY")
-        .ok()
-        .map(|c| c.parse())
-        .transpose()
-        .context("GEN3D_MAX_CONCURRENCY must be a number")?
-        .unwrap_or(1);
+    let port: u16 =
+        std::env::var("SAGEMAKER_BIND_TO_PORT").ok().map(|p| p.parse()).transpose().context("SAGEMAKER_BIND_TO_PORT must be a port")?.unwrap_or(8080);
+    let concurrency: usize =
+        std::env::var("GEN3D_MAX_CONCURRENCY").ok().map(|c| c.parse()).transpose().context("GEN3D_MAX_CONCURRENCY must be a number")?.unwrap_or(1);
     let model_dir = std::env::var("GEN3D_MODEL_DIR").unwrap_or_else(|_| "/opt/ml/model".into());
     let backend = gen3d_inference::load_backend(std::path::Path::new(&model_dir))?;
     tracing::info!(port, concurrency, backend, model_dir, "models loaded");
-    let state = gen3d_inference::ServerState::new(
-        Arc::new(gen3d_embedded::FsBlobStore::new(root)),
-        concurrency,
-    );
-    let listener = tokio::net::TcpListener::bind(("0.0.0.0", port))
-        .await
-        .with_context(|| format!("failed to listen on port {port}"))?;
-    axum::serve(listener, gen3d_inference::app(state))
-        .await
-        .context("server failed")
+    let state = gen3d_inference::ServerState::new(blob_store().await?, concurrency);
+    let listener = tokio::net::TcpListener::bind(("0.0.0.0", port)).await.with_context(|| format!("failed to listen on port {port}"))?;
+    axum::serve(listener, gen3d_inference::app(state)).await.context("server failed")
 }

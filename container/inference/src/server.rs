@@ -26,10 +26,7 @@ pub struct ServerState {
 
 impl ServerState {
     pub fn new(blobs: Arc<dyn BlobStore>, max_concurrency: usize) -> Self {
-        Self {
-            blobs,
-            permits: Arc::new(Semaphore::new(max_concurrency.max(1))),
-        }
+        Self { blobs, permits: Arc::new(Semaphore::new(max_concurrency.max(1))) }
     }
 }
 
@@ -54,10 +51,7 @@ async fn invocations(State(state): State<ServerState>, body: Bytes) -> Response 
         Err(e) => return failure(StatusCode::BAD_REQUEST, format!("not a task request: {e}")),
     };
     let Ok(_permit) = state.permits.clone().acquire_owned().await else {
-        return failure(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "server is shutting down".into(),
-        );
+        return failure(StatusCode::SERVICE_UNAVAILABLE, "server is shutting down".into());
     };
     let started = Instant::now();
     let task = request.task();

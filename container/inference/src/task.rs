@@ -43,23 +43,10 @@ pub struct TaskResponse {
 /// object's mesh files.
 fn mesh_outputs(output: &ObjectKey) -> Result<Vec<(MeshFormat, ObjectKey)>, TaskError> {
     match output.owner() {
-        Some(KeyOwner::Object {
-            user,
-            session,
-            object,
-            file: ObjectFile::Mesh(_),
-        }) => Ok(MeshFormat::ALL
-            .into_iter()
-            .map(|f| {
-                (
-                    f,
-                    ObjectKey::object_file(&user, &session, &object, ObjectFile::Mesh(f)),
-                )
-            })
-            .collect()),
-        _ => Err(TaskError::Rejected(format!(
-            "mesh output {output} is not an object's mesh file"
-        ))),
+        Some(KeyOwner::Object { user, session, object, file: ObjectFile::Mesh(_) }) => {
+            Ok(MeshFormat::ALL.into_iter().map(|f| (f, ObjectKey::object_file(&user, &session, &object, ObjectFile::Mesh(f)))).collect())
+        }
+        _ => Err(TaskError::Rejected(format!("mesh output {output} is not an object's mesh file"))),
     }
 }
 
@@ -75,32 +62,18 @@ fn media_err(what: &str, e: MediaError) -> TaskError {
     TaskError::Rejected(format!("{what}: {e}"))
 }
 
-async fn blocking<T: Send + 'static>(
-    f: impl FnOnce() -> T + Send + 'static,
-) -> Result<T, TaskError> {
-    tokio::task::spawn_blocking(f)
-        .await
-        .map_err(|e| TaskError::Unavailable(format!("model task panicked or was cancelled: {e}")))
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Result<T, TaskError> {
+    tokio::task::spawn_blocking(f).await.map_err(|e| TaskError::Unavailable(format!("model task panicked or was cancelled: {e}")))
 }
 
 /// Runs one inference request against the blob store.
-pub async fn run_task(
-    blobs: &dyn BlobStore,
-    request: &TaskRequest,
-) -> Result<TaskResponse, TaskError> {
+pub async fn run_task(blobs: &dyn BlobStore, request: &TaskRequest) -> Result<TaskResponse, TaskError> {
     match request {
         TaskRequest::Embed { image, output } => {
-            let bytes = blobs
-                .get(image)
-                .await
-                .map_err(|e| read_err("the image", e))?;
+            let bytes = blobs.get(image).await.map_err(|e| read_err("the image", e))?;
             let (file, width, height) = blocking(move || -> Result<_, TaskError> {
                 let photo = decode_photo(&bytes).map_err(|e| media_err("image", e))?;
-                Ok((
-                    encoder::encode(&photo).encode(),
-                    photo.width(),
-                    photo.height(),
-                ))
+                Ok((encoder::encode(&photo).encode(), photo.width(), photo.height()))
             })
             .await??;
             let size = file.len();
@@ -118,29 +91,15 @@ pub async fn run_task(
                 stats: None,
             })
         }
-        TaskRequest::Reconstruct {
-            image,
-            mask,
-            output,
-            seed,
-        } => {
-            let image_bytes = blobs
-                .get(image)
-                .await
-                .map_err(|e| read_err("the image", e))?;
+        TaskRequest::Reconstruct { image, mask, output, seed } => {
+            let image_bytes = blobs.get(image).await.map_err(|e| read_err("the image", e))?;
             let mask_bytes = blobs.get(mask).await.map_err(|e| read_err("the mask", e))?;
             let seed = *seed;
             let (ply, width, height, splats) = blocking(move || -> Result<_, TaskError> {
                 let photo = decode_photo(&image_bytes).map_err(|e| media_err("image", e))?;
-                let mask = Mask::decode_png(&mask_bytes, photo.width(), photo.height())
-                    .map_err(|e| media_err("mask", e))?;
+                let mask = Mask::decode_png(&mask_bytes, photo.width(), photo.height()).map_err(|e| media_err("mask", e))?;
                 let cloud = reconstructor::reconstruct(&photo, &mask, seed);
-                Ok((
-                    cloud.write_ply(),
-                    photo.width(),
-                    photo.height(),
-                    cloud.splats.len(),
-                ))
+                Ok((cloud.write_ply(), photo.width(), photo.height(), cloud.splats.len()))
             })
             .await??;
             let size = ply.len();
@@ -158,25 +117,14 @@ pub async fn run_task(
                 stats: None,
             })
         }
-        TaskRequest::Mesh {
-            splat,
-            output,
-            options,
-        } => {
+        TaskRequest::Mesh { splat, output, options } => {
             let targets = mesh_outputs(output)?;
-            let bytes = blobs
-                .get(splat)
-                .await
-                .map_err(|e| read_err("the splat file", e))?;
+            let bytes = blobs.get(splat).await.map_err(|e| read_err("the splat file", e))?;
             let options = *options;
             let (files, stats) = blocking(move || -> Result<_, TaskError> {
                 let cloud = SplatCloud::read_ply(&bytes).map_err(|e| media_err("splat file", e))?;
-                let (mesh, stats) = gen3d_meshing::mesh_splats(&cloud, &options)
-                    .map_err(|e| TaskError::Rejected(e.to_string()))?;
-                let files: Vec<Vec<u8>> = MeshFormat::ALL
-                    .into_iter()
-                    .map(|f| gen3d_meshing::write_mesh(&mesh, f))
-                    .collect();
+                let (mesh, stats) = gen3d_meshing::mesh_splats(&cloud, &options).map_err(|e| TaskError::Rejected(e.to_string()))?;
+                let files: Vec<Vec<u8>> = MeshFormat::ALL.into_iter().map(|f| gen3d_meshing::write_mesh(&mesh, f)).collect();
                 Ok((files, stats))
             })
             .await??;
@@ -185,21 +133,10 @@ pub async fn run_task(
                 if key == *output {
                     size = file.len();
                 }
-                blobs
-                    .put(&key, Bytes::from(file), format.content_type())
-                    .await
-                    .map_err(|e| TaskError::Unavailable(format!("writing {key}: {e}")))?;
+                blobs.put(&key, Bytes::from(file), format.content_type()).await.map_err(|e| TaskError::Unavailable(format!("writing {key}: {e}")))?;
             }
             let splats = usize::try_from(stats.splats_in).ok();
-            Ok(TaskResponse {
-                task: "mesh",
-                output: output.to_string(),
-                bytes: size,
-                width: None,
-                height: None,
-                splats,
-                stats: Some(stats),
-            })
+            Ok(TaskResponse { task: "mesh", output: output.to_string(), bytes: size, width: None, height: None, splats, stats: Some(stats) })
         }
     }
 }

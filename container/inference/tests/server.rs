@@ -27,15 +27,9 @@ async fn start(blobs: Arc<FsBlobStore>) -> String {
 
 async fn post(url: String, body: Value) -> (u16, Value) {
     tokio::task::spawn_blocking(move || {
-        let agent: ureq::Agent = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .build()
-            .into();
+        let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
         let mut r = agent.post(&url).send_json(body).unwrap();
-        (
-            r.status().as_u16(),
-            r.body_mut().read_json().unwrap_or(Value::Null),
-        )
+        (r.status().as_u16(), r.body_mut().read_json().unwrap_or(Value::Null))
     })
     .await
     .unwrap()
@@ -58,8 +52,7 @@ fn mask_png(w: u32, h: u32, rect: Option<(u32, u32, u32, u32)>) -> Vec<u8> {
         image::Luma([if on { 255 } else { 0 }])
     });
     let mut out = Vec::new();
-    img.write_to(&mut std::io::Cursor::new(&mut out), image::ImageFormat::Png)
-        .unwrap();
+    img.write_to(&mut std::io::Cursor::new(&mut out), image::ImageFormat::Png).unwrap();
     out
 }
 
@@ -67,87 +60,36 @@ fn mask_png(w: u32, h: u32, rect: Option<(u32, u32, u32, u32)>) -> Vec<u8> {
 async fn serves_both_models_and_fails_clearly() {
     let dir = tempfile::tempdir().unwrap();
     let blobs = Arc::new(FsBlobStore::new(dir.path()));
-    let photo_bytes = std::fs::read(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/fixtures/images/truck.jpg"
-    ))
-    .unwrap();
+    let photo_bytes = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/fixtures/images/truck.jpg")).unwrap();
     let image = key("users/u/sessions/s/image");
-    blobs
-        .put(&image, Bytes::from(photo_bytes.clone()), "image/jpeg")
-        .await
-        .unwrap();
+    blobs.put(&image, Bytes::from(photo_bytes.clone()), "image/jpeg").await.unwrap();
     let mask = key("users/u/sessions/s/objects/o/mask.png");
-    blobs
-        .put(
-            &mask,
-            Bytes::from(mask_png(1800, 1200, Some((250, 330, 630, 450)))),
-            "image/png",
-        )
-        .await
-        .unwrap();
+    blobs.put(&mask, Bytes::from(mask_png(1800, 1200, Some((250, 330, 630, 450)))), "image/png").await.unwrap();
     let base = start(blobs.clone()).await;
     assert_eq!(ping(&base).await.0, 200);
     let inv = format!("{base}/invocations");
 
     // Embed: the output equals the encoder's, byte for byte.
-    let (status, body) = post(
-        inv.clone(),
-        json!({"task": "embed", "image": image, "output": "users/u/sessions/s/embeddings.g3e"}),
-    )
-    .await;
+    let (status, body) = post(inv.clone(), json!({"task": "embed", "image": image, "output": "users/u/sessions/s/embeddings.g3e"})).await;
     assert_eq!(status, 200, "{body}");
-    assert_eq!(
-        (body["width"].as_u64(), body["height"].as_u64()),
-        (Some(1800), Some(1200))
-    );
+    assert_eq!((body["width"].as_u64(), body["height"].as_u64()), (Some(1800), Some(1200)));
     let photo = decode_photo(&photo_bytes).unwrap();
-    let served = blobs
-        .get(&key("users/u/sessions/s/embeddings.g3e"))
-        .await
-        .unwrap();
+    let served = blobs.get(&key("users/u/sessions/s/embeddings.g3e")).await.unwrap();
     assert_eq!(served.as_ref(), encoder::encode(&photo).encode().as_slice());
 
     // Reconstruct: the output equals the reconstructor's, byte for byte.
     let splat = "users/u/sessions/s/objects/o/splat.ply";
-    let (status, body) = post(
-        inv.clone(),
-        json!({"task": "reconstruct", "image": image, "mask": mask, "output": splat, "seed": 3}),
-    )
-    .await;
+    let (status, body) = post(inv.clone(), json!({"task": "reconstruct", "image": image, "mask": mask, "output": splat, "seed": 3})).await;
     assert_eq!(status, 200, "{body}");
     let m = Mask::decode_png(&blobs.get(&mask).await.unwrap(), 1800, 1200).unwrap();
-    assert_eq!(
-        blobs.get(&key(splat)).await.unwrap().as_ref(),
-        reconstructor::reconstruct(&photo, &m, 3)
-            .write_ply()
-            .as_slice()
-    );
+    assert_eq!(blobs.get(&key(splat)).await.unwrap().as_ref(), reconstructor::reconstruct(&photo, &m, 3).write_ply().as_slice());
 
     // Bad requests: each a clear reason; the server keeps serving.
-    blobs
-        .put(
-            &key("users/u/sessions/s/objects/small/mask.png"),
-            Bytes::from(mask_png(10, 10, Some((0, 0, 5, 5)))),
-            "image/png",
-        )
-        .await
-        .unwrap();
-    blobs
-        .put(
-            &key("users/u/sessions/s/objects/empty/mask.png"),
-            Bytes::from(mask_png(1800, 1200, None)),
-            "image/png",
-        )
-        .await
-        .unwrap();
+    blobs.put(&key("users/u/sessions/s/objects/small/mask.png"), Bytes::from(mask_png(10, 10, Some((0, 0, 5, 5)))), "image/png").await.unwrap();
+    blobs.put(&key("users/u/sessions/s/objects/empty/mask.png"), Bytes::from(mask_png(1800, 1200, None)), "image/png").await.unwrap();
     let cases = [
         (json!({"task": "dance"}), 400, "not a task request"),
-        (
-            json!({"task": "embed", "image": "users/u/sessions/nope/image", "output": "users/u/x/e.g3e"}),
-            422,
-            "the image is missing",
-        ),
+        (json!({"task": "embed", "image": "users/u/sessions/nope/image", "output": "users/u/x/e.g3e"}), 422, "the image is missing"),
         (
             json!({"task": "reconstruct", "image": image, "mask": "users/u/sessions/s/objects/small/mask.png", "output": splat, "seed": 0}),
             422,
@@ -158,37 +100,21 @@ async fn serves_both_models_and_fails_clearly() {
             422,
             "mask is empty",
         ),
-        (
-            json!({"task": "embed", "image": mask, "output": "users/u/x/e.g3e"}),
-            200,
-            "",
-        ),
+        (json!({"task": "embed", "image": mask, "output": "users/u/x/e.g3e"}), 200, ""),
     ];
     for (req, want, reason) in cases {
         let (status, body) = post(inv.clone(), req.clone()).await;
         assert_eq!(status, want, "{req}: {body}");
-        assert!(
-            body["error"].as_str().unwrap_or_default().contains(reason),
-            "{req}: {body}"
-        );
+        assert!(body["error"].as_str().unwrap_or_default().contains(reason), "{req}: {body}");
     }
 
     // /ping answers promptly while invocations run.
-    let jobs: Vec<_> = (0..3)
-        .map(|_| {
-            tokio::spawn(post(
-                inv.clone(),
-                json!({"task": "embed", "image": image, "output": "users/u/sessions/s/e2.g3e"}),
-            ))
-        })
-        .collect();
+    let jobs: Vec<_> =
+        (0..3).map(|_| tokio::spawn(post(inv.clone(), json!({"task": "embed", "image": image, "output": "users/u/sessions/s/e2.g3e"})))).collect();
     tokio::time::sleep(Duration::from_millis(100)).await;
     let (status, took) = ping(&base).await;
     assert_eq!(status, 200);
-    assert!(
-        took < Duration::from_secs(2),
-        "ping took {took:?} during jobs"
-    );
+    assert!(took < Duration::from_secs(2), "ping took {took:?} during jobs");
     for j in jobs {
         assert_eq!(j.await.unwrap().0, 200);
     }
@@ -197,22 +123,9 @@ async fn serves_both_models_and_fails_clearly() {
 #[test]
 fn model_manifest_is_checked_at_start() {
     let dir = tempfile::tempdir().unwrap();
-    assert_eq!(
-        gen3d_inference::load_backend(dir.path()).unwrap(),
-        "builtin"
-    );
+    assert_eq!(gen3d_inference::load_backend(dir.path()).unwrap(), "builtin");
     std::fs::write(dir.path().join("manifest.json"), "{not json").unwrap();
-    assert!(
-        gen3d_inference::load_backend(dir.path())
-            .unwrap_err()
-            .to_string()
-            .contains("is not valid JSON")
-    );
+    assert!(gen3d_inference::load_backend(dir.path()).unwrap_err().to_string().contains("is not valid JSON"));
     std::fs::write(dir.path().join("manifest.json"), r#"{"backend":"torch"}"#).unwrap();
-    assert!(
-        gen3d_inference::load_backend(dir.path())
-            .unwrap_err()
-            .to_string()
-            .contains("not available in this build")
-    );
+    assert!(gen3d_inference::load_backend(dir.path()).unwrap_err().to_string().contains("not available in this build"));
 }

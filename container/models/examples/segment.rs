@@ -14,16 +14,8 @@ fn main() {
         .iter()
         .map(|a| {
             let v: Vec<&str> = a.split(',').collect();
-            let label = if v.get(2) == Some(&"exclude") {
-                PointLabel::Exclude
-            } else {
-                PointLabel::Include
-            };
-            Point {
-                x: v[0].parse().unwrap(),
-                y: v[1].parse().unwrap(),
-                label,
-            }
+            let label = if v.get(2) == Some(&"exclude") { PointLabel::Exclude } else { PointLabel::Include };
+            Point { x: v[0].parse().unwrap(), y: v[1].parse().unwrap(), label }
         })
         .collect();
     let (w, h) = (photo.width(), photo.height());
@@ -38,12 +30,7 @@ fn main() {
     eprintln!("decode (first, incl. plan) {:?}", t.elapsed());
     let t = Instant::now();
     let out2 = decoder.run(&emb, &tensors, None).unwrap();
-    eprintln!(
-        "decode {:?} iou {:?} best {}",
-        t.elapsed(),
-        out2.iou_predictions,
-        out2.best()
-    );
+    eprintln!("decode {:?} iou {:?} best {}", t.elapsed(), out2.iou_predictions, out2.best());
     let mut panels = Vec::new();
     for k in 0..3 {
         let mask = match out.mask(k, w, h) {
@@ -53,11 +40,7 @@ fn main() {
                 continue;
             }
         };
-        eprintln!(
-            "candidate {k}: coverage {:.3} bounds {:?}",
-            mask.coverage(),
-            mask.bounds()
-        );
+        eprintln!("candidate {k}: coverage {:.3} bounds {:?}", mask.coverage(), mask.bounds());
         let mut img = photo.rgb.clone();
         for (x, y, p) in img.enumerate_pixels_mut() {
             if !mask.get(x, y) {
@@ -69,25 +52,12 @@ fn main() {
                 for dx in -4i32..=4 {
                     let (x, y) = (pt.x as i32 + dx, pt.y as i32 + dy);
                     if x >= 0 && y >= 0 && (x as u32) < w && (y as u32) < h {
-                        img.put_pixel(
-                            x as u32,
-                            y as u32,
-                            if pt.label == PointLabel::Include {
-                                Rgb([0, 255, 0])
-                            } else {
-                                Rgb([255, 0, 0])
-                            },
-                        );
+                        img.put_pixel(x as u32, y as u32, if pt.label == PointLabel::Include { Rgb([0, 255, 0]) } else { Rgb([255, 0, 0]) });
                     }
                 }
             }
         }
-        panels.push(imageops::resize(
-            &img,
-            480,
-            480 * h / w,
-            imageops::FilterType::Triangle,
-        ));
+        panels.push(imageops::resize(&img, 480, 480 * h / w, imageops::FilterType::Triangle));
     }
     let ph = panels[0].height();
     let mut sheet = RgbImage::new(480 * panels.len() as u32, ph);

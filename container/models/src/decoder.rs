@@ -48,10 +48,7 @@ impl PromptTensors {
                 labels.push(-1.0);
             }
         }
-        Self {
-            point_coords: coords,
-            point_labels: labels,
-        }
+        Self { point_coords: coords, point_labels: labels }
     }
 
     pub fn len(&self) -> usize {
@@ -74,19 +71,12 @@ pub struct DecoderOutput {
 impl DecoderOutput {
     /// The candidate with the highest predicted IoU.
     pub fn best(&self) -> usize {
-        (0..3)
-            .max_by(|&a, &b| self.iou_predictions[a].total_cmp(&self.iou_predictions[b]))
-            .unwrap_or(0)
+        (0..3).max_by(|&a, &b| self.iou_predictions[a].total_cmp(&self.iou_predictions[b])).unwrap_or(0)
     }
 
     /// Candidate `index` upsampled bilinearly to `width x height` and thresholded at 0,
     /// exactly as the browser client does.
-    pub fn mask(
-        &self,
-        index: usize,
-        width: u32,
-        height: u32,
-    ) -> Result<Mask, gen3d_media::MediaError> {
+    pub fn mask(&self, index: usize, width: u32, height: u32) -> Result<Mask, gen3d_media::MediaError> {
         let n = LOW_RES as usize;
         let plane = &self.masks[index * n * n..(index + 1) * n * n];
         let (sx, sy) = (n as f32 / width as f32, n as f32 / height as f32);
@@ -118,18 +108,12 @@ pub struct Decoder {
 impl Decoder {
     /// The built-in, weight-free decoder.
     pub fn builtin() -> Self {
-        Self {
-            onnx: decoder_onnx(),
-            plans: Mutex::new(HashMap::new()),
-        }
+        Self { onnx: decoder_onnx(), plans: Mutex::new(HashMap::new()) }
     }
 
     /// A decoder from ONNX bytes with the SAM 3 tracker decoder contract.
     pub fn from_onnx(onnx: Vec<u8>) -> Result<Self, ModelError> {
-        let decoder = Self {
-            onnx,
-            plans: Mutex::new(HashMap::new()),
-        };
+        let decoder = Self { onnx, plans: Mutex::new(HashMap::new()) };
         decoder.plan(2)?; // one point + padding: fails now if the file is not a decoder
         Ok(decoder)
     }
@@ -143,42 +127,18 @@ impl Decoder {
             return Ok(plan.clone());
         }
         let err = |e: TractError| ModelError::Onnx(format!("{e:#}"));
-        let shapes: [&[usize]; 7] = [
-            &EMBED_SHAPE,
-            &HIGH_RES_0_SHAPE,
-            &HIGH_RES_1_SHAPE,
-            &[1, n, 2],
-            &[1, n],
-            &[1, 1, 288, 288],
-            &[1],
-        ];
-        let mut model = tract_onnx::onnx()
-            .model_for_read(&mut Cursor::new(&self.onnx))
-            .map_err(err)?;
+        let shapes: [&[usize]; 7] = [&EMBED_SHAPE, &HIGH_RES_0_SHAPE, &HIGH_RES_1_SHAPE, &[1, n, 2], &[1, n], &[1, 1, 288, 288], &[1]];
+        let mut model = tract_onnx::onnx().model_for_read(&mut Cursor::new(&self.onnx)).map_err(err)?;
         for (i, shape) in shapes.iter().enumerate() {
-            model
-                .set_input_fact(i, f32::fact(shape.to_vec()).into())
-                .map_err(err)?;
+            model.set_input_fact(i, f32::fact(shape.to_vec()).into()).map_err(err)?;
         }
-        let plan = model
-            .into_optimized()
-            .map_err(err)?
-            .into_runnable()
-            .map_err(err)?;
-        self.plans
-            .lock()
-            .map_err(|_| ModelError::Poisoned)?
-            .insert(n, plan.clone());
+        let plan = model.into_optimized().map_err(err)?.into_runnable().map_err(err)?;
+        self.plans.lock().map_err(|_| ModelError::Poisoned)?.insert(n, plan.clone());
         Ok(plan)
     }
 
     /// Runs the decoder for one label set, optionally with the previous low-res logits.
-    pub fn run(
-        &self,
-        embeddings: &Embeddings,
-        prompt: &PromptTensors,
-        previous: Option<&[f32]>,
-    ) -> Result<DecoderOutput, ModelError> {
+    pub fn run(&self, embeddings: &Embeddings, prompt: &PromptTensors, previous: Option<&[f32]>) -> Result<DecoderOutput, ModelError> {
         let n = prompt.len();
         let plan = self.plan(n)?;
         let err = |e: TractError| ModelError::Onnx(format!("{e:#}"));
@@ -188,10 +148,7 @@ impl Decoder {
         let (mask_input, has_mask) = match previous {
             Some(p) if p.len() == plane => (p, 1.0),
             Some(p) => {
-                return Err(ModelError::Input(format!(
-                    "previous mask has {} values, expected {plane}",
-                    p.len()
-                )));
+                return Err(ModelError::Input(format!("previous mask has {} values, expected {plane}", p.len())));
             }
             None => (&zeros[..], 0.0),
         };
@@ -208,16 +165,9 @@ impl Decoder {
         let masks = outputs[0].to_plain_array_view::<f32>().map_err(err)?;
         let iou = outputs[1].to_plain_array_view::<f32>().map_err(err)?;
         if masks.shape() != [1, 3, 288, 288] || iou.shape() != [1, 3] {
-            return Err(ModelError::Onnx(format!(
-                "decoder returned shapes {:?} and {:?}",
-                masks.shape(),
-                iou.shape()
-            )));
+            return Err(ModelError::Onnx(format!("decoder returned shapes {:?} and {:?}", masks.shape(), iou.shape())));
         }
         let iou: Vec<f32> = iou.iter().copied().collect();
-        Ok(DecoderOutput {
-            masks: masks.iter().copied().collect(),
-            iou_predictions: [iou[0], iou[1], iou[2]],
-        })
+        Ok(DecoderOutput { masks: masks.iter().copied().collect(), iou_predictions: [iou[0], iou[1], iou[2]] })
     }
 }

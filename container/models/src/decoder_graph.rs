@@ -38,44 +38,12 @@ pub fn decoder_onnx() -> Vec<u8> {
     let mut g = Graph::default();
     let l = Dim::Named("num_labels");
     let n = Dim::Named("num_points");
-    let image_embed = g.input(
-        "image_embed",
-        &[
-            Dim::Fixed(1),
-            Dim::Fixed(256),
-            Dim::Fixed(GRID),
-            Dim::Fixed(GRID),
-        ],
-    );
-    g.input(
-        "high_res_feats_0",
-        &[
-            Dim::Fixed(1),
-            Dim::Fixed(32),
-            Dim::Fixed(LOW_RES),
-            Dim::Fixed(LOW_RES),
-        ],
-    );
-    g.input(
-        "high_res_feats_1",
-        &[
-            Dim::Fixed(1),
-            Dim::Fixed(64),
-            Dim::Fixed(144),
-            Dim::Fixed(144),
-        ],
-    );
+    let image_embed = g.input("image_embed", &[Dim::Fixed(1), Dim::Fixed(256), Dim::Fixed(GRID), Dim::Fixed(GRID)]);
+    g.input("high_res_feats_0", &[Dim::Fixed(1), Dim::Fixed(32), Dim::Fixed(LOW_RES), Dim::Fixed(LOW_RES)]);
+    g.input("high_res_feats_1", &[Dim::Fixed(1), Dim::Fixed(64), Dim::Fixed(144), Dim::Fixed(144)]);
     let coords = g.input("point_coords", &[l.clone(), n.clone(), Dim::Fixed(2)]);
     let labels = g.input("point_labels", &[l.clone(), n]);
-    let mask_input = g.input(
-        "mask_input",
-        &[
-            l.clone(),
-            Dim::Fixed(1),
-            Dim::Fixed(LOW_RES),
-            Dim::Fixed(LOW_RES),
-        ],
-    );
+    let mask_input = g.input("mask_input", &[l.clone(), Dim::Fixed(1), Dim::Fixed(LOW_RES), Dim::Fixed(LOW_RES)]);
     let has_mask = g.input("has_mask_input", &[l.clone()]);
 
     let p = GRID * GRID;
@@ -144,11 +112,7 @@ pub fn decoder_onnx() -> Vec<u8> {
     let cx3 = g.unsqueeze(&cx, &[2]);
     let cy3 = g.unsqueeze(&cy, &[2]);
     let b_centre = bump(&mut g, &cx3, &cy3, &inv_two_s2);
-    let b_all = g.op(
-        "Concat",
-        &[&b_points, &b_centre],
-        vec![("axis", Attr::Int(1))],
-    );
+    let b_all = g.op("Concat", &[&b_points, &b_centre], vec![("axis", Attr::Int(1))]);
     let inc_all = g.op("Concat", &[&inc, &has_box], vec![("axis", Attr::Int(1))]);
     let zero_col = g.mul_s(&has_box, 0.0);
     let exc_all = g.op("Concat", &[&exc, &zero_col], vec![("axis", Attr::Int(1))]);
@@ -220,11 +184,7 @@ pub fn decoder_onnx() -> Vec<u8> {
         let grown = g.op(
             "MaxPool",
             &[&region],
-            vec![
-                ("kernel_shape", Attr::Ints(vec![3, 3])),
-                ("pads", Attr::Ints(vec![1, 1, 1, 1])),
-                ("strides", Attr::Ints(vec![1, 1])),
-            ],
+            vec![("kernel_shape", Attr::Ints(vec![3, 3])), ("pads", Attr::Ints(vec![1, 1, 1, 1])), ("strides", Attr::Ints(vec![1, 1]))],
         );
         let grown = g.mul(&grown, &pass);
         region = g.op("Max", &[&region, &grown], vec![]);
@@ -232,14 +192,8 @@ pub fn decoder_onnx() -> Vec<u8> {
 
     // Upsample to 288x288 logits; a previous mask adds its (clipped) logits.
     let scales = g.f32s(vec![1.0, 1.0, 4.0, 4.0], &[4]);
-    let up = g.op(
-        "Resize",
-        &[&region, "", &scales],
-        vec![
-            ("mode", Attr::Str("linear")),
-            ("coordinate_transformation_mode", Attr::Str("half_pixel")),
-        ],
-    );
+    let up =
+        g.op("Resize", &[&region, "", &scales], vec![("mode", Attr::Str("linear")), ("coordinate_transformation_mode", Attr::Str("half_pixel"))]);
     let logits = g.add_s(&up, -0.5);
     let logits = g.mul_s(&logits, 16.0);
     let lo = g.scalar(-8.0);
@@ -257,16 +211,7 @@ pub fn decoder_onnx() -> Vec<u8> {
     let den = g.add_s(&den, 1e-3);
     let iou = g.div(&num, &den);
 
-    g.output(
-        &masks,
-        "masks",
-        &[
-            l.clone(),
-            Dim::Fixed(3),
-            Dim::Fixed(LOW_RES),
-            Dim::Fixed(LOW_RES),
-        ],
-    );
+    g.output(&masks, "masks", &[l.clone(), Dim::Fixed(3), Dim::Fixed(LOW_RES), Dim::Fixed(LOW_RES)]);
     g.output(&iou, "iou_predictions", &[l, Dim::Fixed(3)]);
     g.to_model(
         "gen3d_builtin_decoder",

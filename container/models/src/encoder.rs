@@ -32,20 +32,12 @@ pub fn encode(photo: &Photo) -> Embeddings {
         let base = base_features(&fine, cells);
         project(&base, cells as usize, channels, seed)
     };
-    Embeddings {
-        image_embed: level(72, 256, 0x5a3_0001),
-        high_res_feats_0: level(288, 32, 0x5a3_0002),
-        high_res_feats_1: level(144, 64, 0x5a3_0003),
-    }
+    Embeddings { image_embed: level(72, 256, 0x5a3_0001), high_res_feats_0: level(288, 32, 0x5a3_0002), high_res_feats_1: level(144, 64, 0x5a3_0003) }
 }
 
 fn srgb_to_linear(c: u8) -> f32 {
     let c = f32::from(c) / 255.0;
-    if c <= 0.04045 {
-        c / 12.92
-    } else {
-        ((c + 0.055) / 1.055).powf(2.4)
-    }
+    if c <= 0.04045 { c / 12.92 } else { ((c + 0.055) / 1.055).powf(2.4) }
 }
 
 fn lab(rgb: [u8; 3], table: &[f32; 256]) -> [f32; 3] {
@@ -54,11 +46,7 @@ fn lab(rgb: [u8; 3], table: &[f32; 256]) -> [f32; 3] {
     let y = 0.212_672_9 * r + 0.715_152_2 * g + 0.072_175 * b;
     let z = (0.019_333_9 * r + 0.119_192 * g + 0.950_304_1 * b) / 1.088_83;
     let f = |t: f32| {
-        if t > 0.008_856 {
-            t.cbrt()
-        } else {
-            7.787 * t + 16.0 / 116.0
-        }
+        if t > 0.008_856 { t.cbrt() } else { 7.787 * t + 16.0 / 116.0 }
     };
     let (fx, fy, fz) = (f(x), f(y), f(z));
     [116.0 * fy - 16.0, 500.0 * (fx - fy), 200.0 * (fy - fz)]
@@ -85,9 +73,7 @@ fn base_features(fine: &RgbImage, cells: u32) -> Vec<[f32; BASE_DIM]> {
             }
             let i = cy as usize * n + cx as usize;
             colour[i] = sum.map(|s| s / 16.0);
-            texture[i] = (sum_l2 / 16.0 - colour[i][0] * colour[i][0])
-                .max(0.0)
-                .sqrt();
+            texture[i] = (sum_l2 / 16.0 - colour[i][0] * colour[i][0]).max(0.0).sqrt();
         }
     }
     let context = box_blur(&colour, n, (n / 24).max(1));
@@ -121,11 +107,7 @@ fn box_blur(values: &[[f32; 3]], n: usize, r: usize) -> Vec<[f32; 3]> {
                 let hi = (b + r).min(n - 1);
                 let mut acc = [0f32; 3];
                 for t in lo..=hi {
-                    let v = if horizontal {
-                        src[a * n + t]
-                    } else {
-                        src[t * n + a]
-                    };
+                    let v = if horizontal { src[a * n + t] } else { src[t * n + a] };
                     for k in 0..3 {
                         acc[k] += v[k];
                     }
@@ -146,9 +128,7 @@ fn orthonormal(channels: usize, seed: u64) -> Vec<[f32; BASE_DIM]> {
     let mut state = seed;
     let mut cols: Vec<Vec<f64>> = Vec::with_capacity(BASE_DIM);
     while cols.len() < BASE_DIM {
-        let mut v: Vec<f64> = (0..channels)
-            .map(|_| (splitmix64(&mut state) >> 11) as f64 / (1u64 << 53) as f64 - 0.5)
-            .collect();
+        let mut v: Vec<f64> = (0..channels).map(|_| (splitmix64(&mut state) >> 11) as f64 / (1u64 << 53) as f64 - 0.5).collect();
         for c in &cols {
             let d: f64 = v.iter().zip(c).map(|(a, b)| a * b).sum();
             v.iter_mut().zip(c).for_each(|(a, b)| *a -= d * b);
@@ -158,9 +138,7 @@ fn orthonormal(channels: usize, seed: u64) -> Vec<[f32; BASE_DIM]> {
             cols.push(v.into_iter().map(|a| a / norm).collect());
         }
     }
-    (0..channels)
-        .map(|r| std::array::from_fn(|k| cols[k][r] as f32))
-        .collect()
+    (0..channels).map(|r| std::array::from_fn(|k| cols[k][r] as f32)).collect()
 }
 
 /// NCHW tensor [1, channels, n, n] = Q * base.
@@ -196,14 +174,8 @@ mod tests {
     fn lab_of_white_and_red() {
         let table: [f32; 256] = std::array::from_fn(|i| srgb_to_linear(i as u8));
         let w = lab([255, 255, 255], &table);
-        assert!(
-            (w[0] - 100.0).abs() < 0.1 && w[1].abs() < 0.5 && w[2].abs() < 0.5,
-            "{w:?}"
-        );
+        assert!((w[0] - 100.0).abs() < 0.1 && w[1].abs() < 0.5 && w[2].abs() < 0.5, "{w:?}");
         let r = lab([255, 0, 0], &table);
-        assert!(
-            (r[0] - 53.2).abs() < 0.5 && (r[1] - 80.1).abs() < 1.0,
-            "{r:?}"
-        );
+        assert!((r[0] - 53.2).abs() < 0.5 && (r[1] - 80.1).abs() < 1.0, "{r:?}");
     }
 }

@@ -26,11 +26,7 @@ struct Grid {
 
 impl Grid {
     fn at(&self, x: isize, y: isize) -> bool {
-        x >= 0
-            && y >= 0
-            && (x as usize) < self.w
-            && (y as usize) < self.h
-            && self.inside[y as usize * self.w + x as usize]
+        x >= 0 && y >= 0 && (x as usize) < self.w && (y as usize) < self.h && self.inside[y as usize * self.w + x as usize]
     }
 }
 
@@ -73,26 +69,14 @@ fn sample(photo: &Photo, mask: &Mask) -> (Grid, f32) {
             }
         }
     }
-    (
-        Grid {
-            w: gw,
-            h: gh,
-            inside,
-            rgb,
-        },
-        step,
-    )
+    (Grid { w: gw, h: gh, inside, rgb }, step)
 }
 
 /// Euclidean-ish distance to the outside (chamfer 3-4, in cells).
 fn distance(grid: &Grid) -> Vec<f32> {
     let (w, h) = (grid.w, grid.h);
     let big = 1e9f32;
-    let mut d: Vec<f32> = grid
-        .inside
-        .iter()
-        .map(|&i| if i { big } else { 0.0 })
-        .collect();
+    let mut d: Vec<f32> = grid.inside.iter().map(|&i| if i { big } else { 0.0 }).collect();
     for y in 0..h {
         for x in 0..w {
             let i = y * w + x;
@@ -163,21 +147,11 @@ pub fn reconstruct(photo: &Photo, mask: &Mask, seed: u64) -> SplatCloud {
     let height: Vec<f32> = dist
         .iter()
         .zip(&grid.inside)
-        .map(|(&d, &inside)| {
-            if inside {
-                INFLATION * ((d + 0.5) * (2.0 * dmax - d).max(0.5)).sqrt()
-            } else {
-                0.0
-            }
-        })
+        .map(|(&d, &inside)| if inside { INFLATION * ((d + 0.5) * (2.0 * dmax - d).max(0.5)).sqrt() } else { 0.0 })
         .collect();
     let (w, hgt) = (grid.w as isize, grid.h as isize);
     let hv = |x: isize, y: isize| {
-        if grid.at(x, y) {
-            height[(y * w + x) as usize]
-        } else {
-            0.0
-        }
+        if grid.at(x, y) { height[(y * w + x) as usize] } else { 0.0 }
     };
 
     let mut rng = seed ^ 0x3d5f_0b1e_c7a2_9e41;
@@ -196,33 +170,18 @@ pub fn reconstruct(photo: &Photo, mask: &Mask, seed: u64) -> SplatCloud {
             let (px, pz) = (x as f32 + jx, -(y as f32) + jz);
             let rgb = grid.rgb[i];
             raw.push(([px, -h, pz], normalize([-hx, -1.0, -hz]), rgb));
-            raw.push((
-                [px, h, pz],
-                normalize([-hx, 1.0, -hz]),
-                rgb.map(|c| c * BACK_SHADE),
-            ));
+            raw.push(([px, h, pz], normalize([-hx, 1.0, -hz]), rgb.map(|c| c * BACK_SHADE)));
             // Rim wall: a column of splats between back and front at boundary cells.
             let outward = [
                 (!grid.at(x + 1, y)) as i32 as f32 - (!grid.at(x - 1, y)) as i32 as f32,
                 (!grid.at(x, y - 1)) as i32 as f32 - (!grid.at(x, y + 1)) as i32 as f32,
             ];
-            if outward != [0.0, 0.0]
-                || !grid.at(x + 1, y + 1)
-                || !grid.at(x - 1, y - 1)
-                || !grid.at(x + 1, y - 1)
-                || !grid.at(x - 1, y + 1)
-            {
+            if outward != [0.0, 0.0] || !grid.at(x + 1, y + 1) || !grid.at(x - 1, y - 1) || !grid.at(x + 1, y - 1) || !grid.at(x - 1, y + 1) {
                 let layers = (2.0 * h).ceil() as i32;
                 for k in 1..layers {
                     let t = -h + 2.0 * h * k as f32 / layers as f32;
                     let n = normalize([outward[0], t / h.max(1e-3) * 0.5, outward[1]]);
-                    raw.push((
-                        [px, t, pz],
-                        n,
-                        rgb.map(|c| {
-                            c * (0.5 + 0.5 * (1.0 - (t / h.max(1e-3)).abs()) * 0.15 + 0.425)
-                        }),
-                    ));
+                    raw.push(([px, t, pz], n, rgb.map(|c| c * (0.5 + 0.5 * (1.0 - (t / h.max(1e-3)).abs()) * 0.15 + 0.425))));
                 }
             }
         }
@@ -263,15 +222,8 @@ mod tests {
     fn disc(size: u32) -> (Photo, Mask) {
         let c = size as f32 / 2.0;
         let r = size as f32 * 0.4;
-        let data = (0..size * size)
-            .map(|i| ((i % size) as f32 + 0.5 - c).hypot((i / size) as f32 + 0.5 - c) < r)
-            .collect();
-        (
-            Photo {
-                rgb: RgbImage::from_pixel(size, size, image::Rgb([200, 40, 40])),
-            },
-            Mask::new(size, size, data).unwrap(),
-        )
+        let data = (0..size * size).map(|i| ((i % size) as f32 + 0.5 - c).hypot((i / size) as f32 + 0.5 - c) < r).collect();
+        (Photo { rgb: RgbImage::from_pixel(size, size, image::Rgb([200, 40, 40])) }, Mask::new(size, size, data).unwrap())
     }
 
     #[test]
@@ -297,16 +249,8 @@ mod tests {
         assert!(ext[1] > 0.6 * ext[0], "{ext:?}");
         let front = cloud.splats.iter().filter(|s| s.position[1] < -0.2).count();
         assert!(front > 1000);
-        let rgb = cloud
-            .splats
-            .iter()
-            .find(|s| s.position[1] < -0.3)
-            .unwrap()
-            .rgb();
-        assert!(
-            (rgb[0] - 200.0 / 255.0).abs() < 0.02,
-            "front is the photo's colour: {rgb:?}"
-        );
+        let rgb = cloud.splats.iter().find(|s| s.position[1] < -0.3).unwrap().rgb();
+        assert!((rgb[0] - 200.0 / 255.0).abs() < 0.02, "front is the photo's colour: {rgb:?}");
     }
 
     #[test]

@@ -19,10 +19,7 @@ fn onnxruntime_and_tract_agree() {
     };
     let dir = tempfile::tempdir().unwrap();
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-    let photo = decode_photo(
-        &std::fs::read(root.join("../../../shared/fixtures/images/truck.jpg")).unwrap(),
-    )
-    .unwrap();
+    let photo = decode_photo(&std::fs::read(root.join("../../../shared/fixtures/images/truck.jpg")).unwrap()).unwrap();
     let emb = encoder::encode(&photo);
     let emb_path = dir.path().join("e.g3e");
     std::fs::write(&emb_path, emb.encode()).unwrap();
@@ -31,84 +28,34 @@ fn onnxruntime_and_tract_agree() {
     std::fs::write(&onnx, decoder_graph::decoder_onnx()).unwrap();
     let decoder = Decoder::builtin();
     let (w, h) = (photo.width(), photo.height());
-    let inc = |x, y| Point {
-        x,
-        y,
-        label: PointLabel::Include,
-    };
+    let inc = |x, y| Point { x, y, label: PointLabel::Include };
     let prompts = [
         Prompt::new(vec![inc(500.0, 375.0)], None, w, h).unwrap(),
-        Prompt::new(
-            vec![
-                inc(900.0, 500.0),
-                Point {
-                    x: 1300.0,
-                    y: 500.0,
-                    label: PointLabel::Exclude,
-                },
-            ],
-            None,
-            w,
-            h,
-        )
-        .unwrap(),
-        Prompt::new(
-            vec![],
-            Some(PromptBox {
-                x0: 100.0,
-                y0: 250.0,
-                x1: 1700.0,
-                y1: 900.0,
-            }),
-            w,
-            h,
-        )
-        .unwrap(),
+        Prompt::new(vec![inc(900.0, 500.0), Point { x: 1300.0, y: 500.0, label: PointLabel::Exclude }], None, w, h).unwrap(),
+        Prompt::new(vec![], Some(PromptBox { x0: 100.0, y0: 250.0, x1: 1700.0, y1: 900.0 }), w, h).unwrap(),
     ];
     for (i, prompt) in prompts.iter().enumerate() {
         let tensors = PromptTensors::new(prompt, w, h);
         let out = decoder.run(&emb, &tensors, None).unwrap();
         let write = |name: &str, v: &[f32]| {
             let p = dir.path().join(format!("{name}{i}.f32"));
-            std::fs::write(
-                &p,
-                v.iter().flat_map(|x| x.to_le_bytes()).collect::<Vec<u8>>(),
-            )
-            .unwrap();
+            std::fs::write(&p, v.iter().flat_map(|x| x.to_le_bytes()).collect::<Vec<u8>>()).unwrap();
             p
         };
         let masks = write("masks", &out.masks);
         let iou = write("iou", &out.iou_predictions);
         let case = dir.path().join(format!("case{i}.json"));
-        std::fs::write(
-            &case,
-            serde_json::json!({"coords": tensors.point_coords, "labels": tensors.point_labels})
-                .to_string(),
-        )
-        .unwrap();
+        std::fs::write(&case, serde_json::json!({"coords": tensors.point_coords, "labels": tensors.point_labels}).to_string()).unwrap();
         let run = Command::new(&python)
             .arg(root.join("tests/onnxruntime_check.py"))
             .args([&onnx, &emb_path, &case, &masks, &iou])
             .output()
             .expect("python runs");
-        assert!(
-            run.status.success(),
-            "onnxruntime failed: {}",
-            String::from_utf8_lossy(&run.stderr)
-        );
+        assert!(run.status.success(), "onnxruntime failed: {}", String::from_utf8_lossy(&run.stderr));
         let report: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
         eprintln!("prompt {i}: {report}");
-        assert!(
-            report["max_logit_diff"].as_f64().unwrap() < 1e-2,
-            "prompt {i}: {report}"
-        );
-        assert!(
-            report["max_iou_diff"].as_f64().unwrap() < 1e-3,
-            "prompt {i}: {report}"
-        );
-        assert!(
-            report["sign_agreement"].as_f64().unwrap() > 0.9999,
-            "prompt {i}: {report}"
-        );
+        assert!(report["max_logit_diff"].as_f64().unwrap() < 1e-2, "prompt {i}: {report}");
+        assert!(report["max_iou_diff"].as_f64().unwrap() < 1e-3, "prompt {i}: {report}");
+        assert!(report["sign_agreement"].as_f64().unwrap() > 0.9999, "prompt {i}: {report}");
     }
 }

@@ -49,59 +49,30 @@ pub mod ffi {
 
         /// Poisson surface reconstruction of an oriented, coloured point cloud, then
         /// density trimming, quadric decimation and vertex normals.
-        fn poisson_mesh(
-            positions: &[f32],
-            normals: &[f32],
-            colors: &[f32],
-            params: &PoissonParams,
-        ) -> Result<MeshBuffers>;
+        fn poisson_mesh(positions: &[f32], normals: &[f32], colors: &[f32], params: &PoissonParams) -> Result<MeshBuffers>;
 
         /// Ball pivoting with the given ball radii; needs normals.
-        fn ball_pivoting_mesh(
-            positions: &[f32],
-            normals: &[f32],
-            colors: &[f32],
-            radii: &[f32],
-            target_triangles: u32,
-        ) -> Result<MeshBuffers>;
+        fn ball_pivoting_mesh(positions: &[f32], normals: &[f32], colors: &[f32], radii: &[f32], target_triangles: u32) -> Result<MeshBuffers>;
 
         /// Alpha shape (Delaunay-based) with parameter `alpha`; the points are joggled by
         /// 1e-4 of their extent so cospherical input does not degenerate.
-        fn alpha_shape_mesh(
-            positions: &[f32],
-            colors: &[f32],
-            alpha: f32,
-            target_triangles: u32,
-        ) -> Result<MeshBuffers>;
+        fn alpha_shape_mesh(positions: &[f32], colors: &[f32], alpha: f32, target_triangles: u32) -> Result<MeshBuffers>;
 
         /// Optional clean-up: voxel down-sampling (cell `voxel`, 0 = off; normals and
         /// colours averaged per cell), then statistical outlier removal (`outlier_k`
         /// neighbours, `outlier_std` deviations; 0 = off).
-        fn clean_points(
-            positions: &[f32],
-            normals: &[f32],
-            colors: &[f32],
-            voxel: f32,
-            outlier_k: u32,
-            outlier_std: f32,
-        ) -> Result<PointBuffers>;
+        fn clean_points(positions: &[f32], normals: &[f32], colors: &[f32], voxel: f32, outlier_k: u32, outlier_std: f32) -> Result<PointBuffers>;
 
         /// Normals from neighbourhoods (hybrid radius/k search); oriented consistently over
         /// a tangent-plane graph of `orient_k` neighbours when `orient_k > 0` (slow).
-        fn estimate_normals(
-            positions: &[f32],
-            radius: f32,
-            max_nn: u32,
-            orient_k: u32,
-        ) -> Result<Vec<f32>>;
+        fn estimate_normals(positions: &[f32], radius: f32, max_nn: u32, orient_k: u32) -> Result<Vec<f32>>;
 
         fn open3d_version() -> String;
     }
 }
 
 pub use ffi::{
-    MeshBuffers, PointBuffers, PoissonParams, alpha_shape_mesh, ball_pivoting_mesh, clean_points,
-    estimate_normals, open3d_version, poisson_mesh,
+    MeshBuffers, PointBuffers, PoissonParams, alpha_shape_mesh, ball_pivoting_mesh, clean_points, estimate_normals, open3d_version, poisson_mesh,
 };
 
 #[cfg(test)]
@@ -115,12 +86,7 @@ mod tests {
 
     #[test]
     fn exceptions_become_errors() {
-        let params = PoissonParams {
-            depth: 6,
-            trim_voxels: 0.0,
-            target_triangles: 0,
-            threads: 1,
-        };
+        let params = PoissonParams { depth: 6, trim_voxels: 0.0, target_triangles: 0, threads: 1 };
         let err = poisson_mesh(&[0.0; 6], &[0.0; 3], &[0.0; 6], &params).unwrap_err();
         assert!(err.what().contains("equal-length"), "{}", err.what());
         let err = poisson_mesh(&[0.0; 6], &[0.0; 6], &[0.0; 6], &params).unwrap_err();

@@ -7,11 +7,7 @@ use crate::{Mesh, write_glb};
 
 fn linear_to_srgb(c: f32) -> f32 {
     let c = c.clamp(0.0, 1.0);
-    if c <= 0.003_130_8 {
-        c * 12.92
-    } else {
-        1.055 * c.powf(1.0 / 2.4) - 0.055
-    }
+    if c <= 0.003_130_8 { c * 12.92 } else { 1.055 * c.powf(1.0 / 2.4) - 0.055 }
 }
 
 /// Serialises `mesh` in `format`.
@@ -29,16 +25,8 @@ fn write_obj(mesh: &Mesh) -> Vec<u8> {
     let mut s = String::with_capacity(mesh.positions.len() * 64 + mesh.indices.len() * 12);
     s.push_str("# gen3d mesh: y-up, per-vertex sRGB colours (v x y z r g b)\n");
     for (i, p) in mesh.positions.iter().enumerate() {
-        let c = mesh
-            .colors
-            .get(i)
-            .map(|c| c.map(linear_to_srgb))
-            .unwrap_or([0.8; 3]);
-        let _ = writeln!(
-            s,
-            "v {} {} {} {:.4} {:.4} {:.4}",
-            p[0], p[1], p[2], c[0], c[1], c[2]
-        );
+        let c = mesh.colors.get(i).map(|c| c.map(linear_to_srgb)).unwrap_or([0.8; 3]);
+        let _ = writeln!(s, "v {} {} {} {:.4} {:.4} {:.4}", p[0], p[1], p[2], c[0], c[1], c[2]);
     }
     for n in &mesh.normals {
         let _ = writeln!(s, "vn {} {} {}", n[0], n[1], n[2]);
@@ -46,11 +34,7 @@ fn write_obj(mesh: &Mesh) -> Vec<u8> {
     let with_normals = mesh.normals.len() == mesh.positions.len();
     for t in mesh.indices.chunks_exact(3) {
         let (a, b, c) = (t[0] + 1, t[1] + 1, t[2] + 1);
-        let _ = if with_normals {
-            writeln!(s, "f {a}//{a} {b}//{b} {c}//{c}")
-        } else {
-            writeln!(s, "f {a} {b} {c}")
-        };
+        let _ = if with_normals { writeln!(s, "f {a}//{a} {b}//{b} {c}//{c}") } else { writeln!(s, "f {a} {b} {c}") };
     }
     s.into_bytes()
 }
@@ -93,11 +77,7 @@ fn write_stl(mesh: &Mesh) -> Vec<u8> {
         let [a, b, c] = [t[0], t[1], t[2]].map(|i| mesh.positions[i as usize]);
         let u = [b[0] - a[0], b[1] - a[1], b[2] - a[2]];
         let v = [c[0] - a[0], c[1] - a[1], c[2] - a[2]];
-        let n = [
-            u[1] * v[2] - u[2] * v[1],
-            u[2] * v[0] - u[0] * v[2],
-            u[0] * v[1] - u[1] * v[0],
-        ];
+        let n = [u[1] * v[2] - u[2] * v[1], u[2] * v[0] - u[0] * v[2], u[0] * v[1] - u[1] * v[0]];
         let len = (n[0] * n[0] + n[1] * n[1] + n[2] * n[2]).sqrt().max(1e-20);
         for x in n.map(|x| x / len).iter().chain(&a).chain(&b).chain(&c) {
             out.extend_from_slice(&x.to_le_bytes());
@@ -113,19 +93,9 @@ mod tests {
 
     fn tetra() -> Mesh {
         Mesh {
-            positions: vec![
-                [0.0, 0.0, 0.0],
-                [1.0, 0.0, 0.0],
-                [0.0, 1.0, 0.0],
-                [0.0, 0.0, 1.0],
-            ],
+            positions: vec![[0.0, 0.0, 0.0], [1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]],
             normals: vec![[0.0, 0.0, 1.0]; 4],
-            colors: vec![
-                [1.0, 0.0, 0.0],
-                [0.0, 1.0, 0.0],
-                [0.0, 0.0, 1.0],
-                [0.214, 0.214, 0.214],
-            ],
+            colors: vec![[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0], [0.214, 0.214, 0.214]],
             indices: vec![0, 2, 1, 0, 1, 3, 1, 2, 3, 2, 0, 3],
             watertight: true,
         }
@@ -135,10 +105,7 @@ mod tests {
     fn obj_has_vertices_colours_and_one_based_faces() {
         let obj = String::from_utf8(write_mesh(&tetra(), MeshFormat::Obj)).unwrap();
         assert_eq!(obj.lines().filter(|l| l.starts_with("v ")).count(), 4);
-        assert!(
-            obj.contains("v 0 0 1 0.5"),
-            "linear 0.214 is sRGB ~0.5: {obj}"
-        );
+        assert!(obj.contains("v 0 0 1 0.5"), "linear 0.214 is sRGB ~0.5: {obj}");
         assert!(obj.contains("f 1//1 3//3 2//2"));
     }
 

@@ -28,10 +28,7 @@ fn min_max(values: &[[f32; 3]]) -> (Vec<f32>, Vec<f32>) {
 
 /// Serialises `mesh` as a .glb file.
 pub fn write_glb(mesh: &Mesh) -> Vec<u8> {
-    assert!(
-        !mesh.positions.is_empty() && !mesh.indices.is_empty(),
-        "a mesh to write has triangles"
-    );
+    assert!(!mesh.positions.is_empty() && !mesh.indices.is_empty(), "a mesh to write has triangles");
     let vertex_count = mesh.positions.len();
     let mut bin: Vec<u8> = Vec::new();
     let mut views = Vec::new();
@@ -43,20 +40,11 @@ pub fn write_glb(mesh: &Mesh) -> Vec<u8> {
         bin.extend_from_slice(&data);
         views.len() - 1
     };
-    let floats = |v: &[[f32; 3]]| {
-        v.iter()
-            .flatten()
-            .flat_map(|f| f.to_le_bytes())
-            .collect::<Vec<u8>>()
-    };
+    let floats = |v: &[[f32; 3]]| v.iter().flatten().flat_map(|f| f.to_le_bytes()).collect::<Vec<u8>>();
     let pos_view = push_view(&mut bin, floats(&mesh.positions), ARRAY_BUFFER);
     let nrm_view = push_view(&mut bin, floats(&mesh.normals), ARRAY_BUFFER);
     let col_view = push_view(&mut bin, floats(&mesh.colors), ARRAY_BUFFER);
-    let idx_view = push_view(
-        &mut bin,
-        mesh.indices.iter().flat_map(|i| i.to_le_bytes()).collect(),
-        ELEMENT_ARRAY_BUFFER,
-    );
+    let idx_view = push_view(&mut bin, mesh.indices.iter().flat_map(|i| i.to_le_bytes()).collect(), ELEMENT_ARRAY_BUFFER);
     while !bin.len().is_multiple_of(4) {
         bin.push(0);
     }
@@ -97,10 +85,7 @@ pub fn write_glb(mesh: &Mesh) -> Vec<u8> {
     });
     // Drop attributes the mesh lacks (null entries are not valid glTF).
     let mut doc = doc;
-    if let Some(attrs) = doc
-        .pointer_mut("/meshes/0/primitives/0/attributes")
-        .and_then(|a| a.as_object_mut())
-    {
+    if let Some(attrs) = doc.pointer_mut("/meshes/0/primitives/0/attributes").and_then(|a| a.as_object_mut()) {
         attrs.retain(|_, v| !v.is_null());
     }
     let mut json_bytes = serde_json::to_vec(&doc).expect("gltf json serialises");

@@ -14,9 +14,7 @@ use std::sync::Mutex;
 
 use gen3d_domain::{MeshMethod, MeshOptions, MeshStats};
 use gen3d_media::SplatCloud;
-use gen3d_open3d::{
-    MeshBuffers, PoissonParams, alpha_shape_mesh, ball_pivoting_mesh, clean_points, poisson_mesh,
-};
+use gen3d_open3d::{MeshBuffers, PoissonParams, alpha_shape_mesh, ball_pivoting_mesh, clean_points, poisson_mesh};
 use thiserror::Error;
 
 pub use formats::write_mesh;
@@ -61,11 +59,7 @@ impl Mesh {
 
 /// sRGB (display) -> linear, per channel.
 pub fn srgb_to_linear(c: f32) -> f32 {
-    if c <= 0.04045 {
-        c / 12.92
-    } else {
-        ((c + 0.055) / 1.055).powf(2.4)
-    }
+    if c <= 0.04045 { c / 12.92 } else { ((c + 0.055) / 1.055).powf(2.4) }
 }
 
 /// Poisson octree depth: 7 resolves 1/128 of the object's size, which already yields
@@ -114,15 +108,9 @@ pub(crate) fn spacing(positions: &[f32]) -> f32 {
 /// Runs a reconstruction method on prepared, y-up buffers.
 pub fn reconstruct(prepared: &PreparedCloud, options: &MeshOptions) -> Result<Mesh, MeshError> {
     let err = |e: cxx::Exception| MeshError::Reconstruction(e.what().to_owned());
-    let _guard = OPEN3D
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    let _guard = OPEN3D.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
     let cleaned;
-    let prepared = if options.remove_outliers
-        || options
-            .max_points
-            .is_some_and(|m| (m as usize) < prepared.positions.len() / 3)
-    {
+    let prepared = if options.remove_outliers || options.max_points.is_some_and(|m| (m as usize) < prepared.positions.len() / 3) {
         let n = prepared.positions.len() / 3;
         // A voxel of the spacing that max_points splats would have on the same surface.
         let voxel = options
@@ -130,25 +118,9 @@ pub fn reconstruct(prepared: &PreparedCloud, options: &MeshOptions) -> Result<Me
             .filter(|&m| (m as usize) < n)
             .map(|m| spacing(&prepared.positions) * 0.5 * (n as f32 / m as f32).sqrt())
             .unwrap_or(0.0);
-        let (k, std) = if options.remove_outliers {
-            (20, 2.0)
-        } else {
-            (0, 0.0)
-        };
-        let b = clean_points(
-            &prepared.positions,
-            &prepared.normals,
-            &prepared.colors,
-            voxel,
-            k,
-            std,
-        )
-        .map_err(err)?;
-        cleaned = PreparedCloud {
-            positions: b.positions,
-            normals: b.normals,
-            colors: b.colors,
-        };
+        let (k, std) = if options.remove_outliers { (20, 2.0) } else { (0, 0.0) };
+        let b = clean_points(&prepared.positions, &prepared.normals, &prepared.colors, voxel, k, std).map_err(err)?;
+        cleaned = PreparedCloud { positions: b.positions, normals: b.normals, colors: b.colors };
         &cleaned
     } else {
         prepared
@@ -162,46 +134,20 @@ pub fn reconstruct(prepared: &PreparedCloud, options: &MeshOptions) -> Result<Me
                 target_triangles: options.target_triangles,
                 threads: -1,
             };
-            poisson_mesh(
-                &prepared.positions,
-                &prepared.normals,
-                &prepared.colors,
-                &params,
-            )
-            .map_err(err)?
+            poisson_mesh(&prepared.positions, &prepared.normals, &prepared.colors, &params).map_err(err)?
         }
         MeshMethod::BallPivoting => {
             let radii = [1.0, 2.0, 4.0].map(|k| k * s);
-            ball_pivoting_mesh(
-                &prepared.positions,
-                &prepared.normals,
-                &prepared.colors,
-                &radii,
-                options.target_triangles,
-            )
-            .map_err(err)?
+            ball_pivoting_mesh(&prepared.positions, &prepared.normals, &prepared.colors, &radii, options.target_triangles).map_err(err)?
         }
-        MeshMethod::AlphaShape => alpha_shape_mesh(
-            &prepared.positions,
-            &prepared.colors,
-            4.0 * s,
-            options.target_triangles,
-        )
-        .map_err(err)?,
+        MeshMethod::AlphaShape => alpha_shape_mesh(&prepared.positions, &prepared.colors, 4.0 * s, options.target_triangles).map_err(err)?,
     };
-    let triples = |v: &[f32]| {
-        v.chunks_exact(3)
-            .map(|c| [c[0], c[1], c[2]])
-            .collect::<Vec<_>>()
-    };
+    let triples = |v: &[f32]| v.chunks_exact(3).map(|c| [c[0], c[1], c[2]]).collect::<Vec<_>>();
     let indices = buffers.indices;
     Ok(Mesh {
         positions: triples(&buffers.positions),
         normals: triples(&buffers.normals),
-        colors: triples(&buffers.colors)
-            .into_iter()
-            .map(|c| c.map(srgb_to_linear))
-            .collect(),
+        colors: triples(&buffers.colors).into_iter().map(|c| c.map(srgb_to_linear)).collect(),
         watertight: is_closed_manifold(&indices),
         indices,
     })
@@ -222,15 +168,10 @@ pub fn stats(mesh: &Mesh, splats_in: usize, splats_used: usize) -> MeshStats {
 }
 
 /// Meshes a plain (coloured) point cloud as `options` ask.
-pub fn mesh_point_cloud(
-    cloud: &gen3d_media::PointCloud,
-    options: &MeshOptions,
-) -> Result<(Mesh, MeshStats), MeshError> {
+pub fn mesh_point_cloud(cloud: &gen3d_media::PointCloud, options: &MeshOptions) -> Result<(Mesh, MeshStats), MeshError> {
     let prepared = {
         // Normal estimation runs in Open3D too: one call at a time.
-        let _guard = OPEN3D
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let _guard = OPEN3D.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         prepare_points(cloud)?
     };
     let mesh = reconstruct(&prepared, options)?;
@@ -240,10 +181,7 @@ pub fn mesh_point_cloud(
 }
 
 /// Meshes a splat cloud as `options` ask.
-pub fn mesh_splats(
-    cloud: &SplatCloud,
-    options: &MeshOptions,
-) -> Result<(Mesh, MeshStats), MeshError> {
+pub fn mesh_splats(cloud: &SplatCloud, options: &MeshOptions) -> Result<(Mesh, MeshStats), MeshError> {
     let prepared = prepare(cloud)?;
     let mesh = reconstruct(&prepared, options)?;
     let stats = stats(&mesh, cloud.splats.len(), prepared.positions.len() / 3);

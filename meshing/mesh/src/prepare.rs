@@ -18,29 +18,15 @@ fn rotation_axis(q: [f32; 4], axis: usize) -> [f32; 3] {
     let n = q.iter().map(|c| c * c).sum::<f32>().sqrt().max(1e-12);
     let [w, x, y, z] = q.map(|c| c / n);
     match axis {
-        0 => [
-            1.0 - 2.0 * (y * y + z * z),
-            2.0 * (x * y + w * z),
-            2.0 * (x * z - w * y),
-        ],
-        1 => [
-            2.0 * (x * y - w * z),
-            1.0 - 2.0 * (x * x + z * z),
-            2.0 * (y * z + w * x),
-        ],
-        _ => [
-            2.0 * (x * z + w * y),
-            2.0 * (y * z - w * x),
-            1.0 - 2.0 * (x * x + y * y),
-        ],
+        0 => [1.0 - 2.0 * (y * y + z * z), 2.0 * (x * y + w * z), 2.0 * (x * z - w * y)],
+        1 => [2.0 * (x * y - w * z), 1.0 - 2.0 * (x * x + z * z), 2.0 * (y * z + w * x)],
+        _ => [2.0 * (x * z + w * y), 2.0 * (y * z - w * x), 1.0 - 2.0 * (x * x + y * y)],
     }
 }
 
 /// The splat's normal: its thinnest axis.
 fn splat_normal(s: &Splat) -> [f32; 3] {
-    let axis = (0..3)
-        .min_by(|&a, &b| s.scale[a].total_cmp(&s.scale[b]))
-        .unwrap_or(2);
+    let axis = (0..3).min_by(|&a, &b| s.scale[a].total_cmp(&s.scale[b])).unwrap_or(2);
     rotation_axis(s.rotation, axis)
 }
 
@@ -59,11 +45,7 @@ const CONSISTENT_SHARE: f32 = 0.6;
 fn orient(positions: &[[f32; 3]], normals: &mut [[f32; 3]]) {
     let c = centroid(positions);
     let outward = |p: &[f32; 3], n: &[f32; 3]| (0..3).map(|k| n[k] * (p[k] - c[k])).sum::<f32>();
-    let out = positions
-        .iter()
-        .zip(normals.iter())
-        .filter(|(p, n)| outward(p, n) > 0.0)
-        .count();
+    let out = positions.iter().zip(normals.iter()).filter(|(p, n)| outward(p, n) > 0.0).count();
     if out as f32 >= CONSISTENT_SHARE * positions.len() as f32 {
         return;
     }
@@ -77,16 +59,9 @@ fn orient(positions: &[[f32; 3]], normals: &mut [[f32; 3]]) {
 /// Keeps opaque splats, takes normals from orientations (a splat's thinnest axis; its
 /// sign is checked by [`orient`]) and converts to y-up.
 pub fn prepare(cloud: &SplatCloud) -> Result<PreparedCloud, MeshError> {
-    let kept: Vec<&Splat> = cloud
-        .splats
-        .iter()
-        .filter(|s| s.alpha() >= MIN_ALPHA)
-        .collect();
+    let kept: Vec<&Splat> = cloud.splats.iter().filter(|s| s.alpha() >= MIN_ALPHA).collect();
     if kept.is_empty() {
-        return Err(MeshError::NothingOpaque {
-            total: cloud.splats.len(),
-            min_alpha: MIN_ALPHA,
-        });
+        return Err(MeshError::NothingOpaque { total: cloud.splats.len(), min_alpha: MIN_ALPHA });
     }
     let positions: Vec<[f32; 3]> = kept.iter().map(|s| s.position).collect();
     let mut normals: Vec<[f32; 3]> = kept.iter().map(|s| splat_normal(s)).collect();
@@ -113,10 +88,7 @@ fn centroid(points: &[[f32; 3]]) -> [f32; 3] {
 /// and oriented consistently; colours default to light grey.
 pub fn prepare_points(cloud: &PointCloud) -> Result<PreparedCloud, MeshError> {
     if cloud.positions.is_empty() {
-        return Err(MeshError::NothingOpaque {
-            total: 0,
-            min_alpha: 0.0,
-        });
+        return Err(MeshError::NothingOpaque { total: 0, min_alpha: 0.0 });
     }
     let positions: Vec<f32> = cloud.positions.iter().flatten().copied().collect();
     let normals: Vec<f32> = match &cloud.normals {
@@ -137,11 +109,7 @@ pub fn prepare_points(cloud: &PointCloud) -> Result<PreparedCloud, MeshError> {
         Some(c) => c.iter().flatten().copied().collect(),
         None => vec![0.8; positions.len()],
     };
-    Ok(PreparedCloud {
-        positions,
-        normals,
-        colors,
-    })
+    Ok(PreparedCloud { positions, normals, colors })
 }
 
 #[cfg(test)]
@@ -158,33 +126,17 @@ mod tests {
 
     #[test]
     fn normals_point_outward_and_transparent_splats_drop() {
-        let s = |pos: [f32; 3], opacity: f32| Splat {
-            position: pos,
-            f_dc: [0.0; 3],
-            opacity,
-            scale: [-3.0, -3.0, -7.0],
-            rotation: [1.0, 0.0, 0.0, 0.0],
-        };
+        let s =
+            |pos: [f32; 3], opacity: f32| Splat { position: pos, f_dc: [0.0; 3], opacity, scale: [-3.0, -3.0, -7.0], rotation: [1.0, 0.0, 0.0, 0.0] };
         // Two splats on the z axis with local-z normals: the lower one must flip.
-        let cloud = SplatCloud {
-            splats: vec![
-                s([0.0, 0.0, 0.4], 3.0),
-                s([0.0, 0.0, -0.4], 3.0),
-                s([0.3, 0.0, 0.0], -5.0),
-            ],
-        };
+        let cloud = SplatCloud { splats: vec![s([0.0, 0.0, 0.4], 3.0), s([0.0, 0.0, -0.4], 3.0), s([0.3, 0.0, 0.0], -5.0)] };
         let p = prepare(&cloud).unwrap();
         assert_eq!(p.positions.len(), 6, "the transparent splat is dropped");
         // y-up: z=+0.4 becomes y=+0.4 with normal +y; z=-0.4 gets normal -y.
         assert_eq!(&p.positions[..3], &[0.0, 0.4, -0.0]);
         assert_eq!(&p.normals[..3], &[0.0, 1.0, -0.0]);
         assert_eq!(&p.normals[3..], &[0.0, -1.0, 0.0]);
-        let none = SplatCloud {
-            splats: vec![s([0.0; 3], -9.0)],
-        };
-        assert!(matches!(
-            prepare(&none),
-            Err(MeshError::NothingOpaque { total: 1, .. })
-        ));
+        let none = SplatCloud { splats: vec![s([0.0; 3], -9.0)] };
+        assert!(matches!(prepare(&none), Err(MeshError::NothingOpaque { total: 1, .. })));
     }
 }

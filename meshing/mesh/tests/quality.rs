@@ -17,10 +17,7 @@ fn check(shape: Shape) {
     let (mesh, stats) = mesh_splats(&cloud, &MeshOptions::standard()).unwrap();
     let c = chamfer(shape, &mesh.positions, 4_000);
     assert!(c < MAX_CHAMFER, "{shape:?}: chamfer {c}");
-    assert!(
-        stats.watertight,
-        "{shape:?} is closed, so must its mesh be: {stats:?}"
-    );
+    assert!(stats.watertight, "{shape:?} is closed, so must its mesh be: {stats:?}");
     assert!(stats.triangles <= u64::from(MeshOptions::DEFAULT_TRIANGLES));
     let mut checked = 0;
     for (p, col) in mesh.positions.iter().zip(&mesh.colors) {
@@ -30,10 +27,7 @@ fn check(shape: Shape) {
         }
         let want = colour_at(z_up).map(srgb_to_linear);
         for k in 0..3 {
-            assert!(
-                (col[k] - want[k]).abs() < COLOUR_TOLERANCE,
-                "{shape:?}: colour {col:?} vs {want:?} at {z_up:?}"
-            );
+            assert!((col[k] - want[k]).abs() < COLOUR_TOLERANCE, "{shape:?}: colour {col:?} vs {want:?} at {z_up:?}");
         }
         checked += 1;
     }
@@ -61,10 +55,7 @@ fn ball_pivoting_and_alpha_shape_stay_close_to_the_surface() {
     for method in [MeshMethod::BallPivoting, MeshMethod::AlphaShape] {
         let options = MeshOptions::new(method, 30_000, gen3d_domain::MeshFormat::Glb).unwrap();
         let (mesh, stats) = mesh_splats(&cloud, &options).unwrap();
-        assert!(
-            stats.triangles > 1_000 && stats.triangles <= 30_000,
-            "{method:?}: {stats:?}"
-        );
+        assert!(stats.triangles > 1_000 && stats.triangles <= 30_000, "{method:?}: {stats:?}");
         let c = chamfer(Shape::Sphere, &mesh.positions, 3_000);
         assert!(c < 0.015, "{method:?}: chamfer {c}");
     }
@@ -74,44 +65,23 @@ fn ball_pivoting_and_alpha_shape_stay_close_to_the_surface() {
 fn down_sampling_and_outlier_removal() {
     // 60k splats plus 300 stray ones far from the surface.
     let mut cloud = Shape::Sphere.splats(60_000, 5);
-    let stray = Shape::Sphere
-        .splats(300, 6)
-        .splats
-        .into_iter()
-        .map(|mut s| {
-            s.position = s.position.map(|c| c * 1.2);
-            s
-        });
+    let stray = Shape::Sphere.splats(300, 6).splats.into_iter().map(|mut s| {
+        s.position = s.position.map(|c| c * 1.2);
+        s
+    });
     cloud.splats.extend(stray);
-    let cleaned = MeshOptions::standard()
-        .with_cleanup(true, Some(15_000))
-        .unwrap();
+    let cleaned = MeshOptions::standard().with_cleanup(true, Some(15_000)).unwrap();
     let (mesh, stats) = mesh_splats(&cloud, &cleaned).unwrap();
     assert!(stats.watertight, "{stats:?}");
-    let worst = mesh
-        .positions
-        .iter()
-        .map(|p| ((p[0] * p[0] + p[1] * p[1] + p[2] * p[2]).sqrt() - 0.4).abs())
-        .fold(0.0f32, f32::max);
-    assert!(
-        worst < 0.03,
-        "strays removed: worst vertex {worst} off the sphere"
-    );
+    let worst = mesh.positions.iter().map(|p| ((p[0] * p[0] + p[1] * p[1] + p[2] * p[2]).sqrt() - 0.4).abs()).fold(0.0f32, f32::max);
+    assert!(worst < 0.03, "strays removed: worst vertex {worst} off the sphere");
 
     // The clean-up itself: strays go, the cloud shrinks to about max_points.
     let p = gen3d_meshing::prepare(&cloud).unwrap();
-    let b =
-        gen3d_open3d::clean_points(&p.positions, &p.normals, &p.colors, 0.011, 20, 2.0).unwrap();
+    let b = gen3d_open3d::clean_points(&p.positions, &p.normals, &p.colors, 0.011, 20, 2.0).unwrap();
     let n = b.positions.len() / 3;
-    assert!(
-        (8_000..30_000).contains(&n),
-        "{n} points after down-sampling 60k"
-    );
-    let far = b
-        .positions
-        .chunks(3)
-        .filter(|q| (q[0] * q[0] + q[1] * q[1] + q[2] * q[2]).sqrt() > 0.44)
-        .count();
+    assert!((8_000..30_000).contains(&n), "{n} points after down-sampling 60k");
+    let far = b.positions.chunks(3).filter(|q| (q[0] * q[0] + q[1] * q[1] + q[2] * q[2]).sqrt() > 0.44).count();
     assert!(far < 10, "{far} stray points survived");
     assert_eq!(b.normals.len(), b.positions.len());
 }

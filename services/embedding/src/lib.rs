@@ -7,8 +7,7 @@
 use async_trait::async_trait;
 use bytes::Bytes;
 use gen3d_domain::{
-    EmbedRequested, InferenceNotification, InferenceStatus, KeyOwner, ObjectKey, QueueMessage,
-    SessionFile, SessionRecord, SessionState,
+    EmbedRequested, InferenceNotification, InferenceStatus, KeyOwner, ObjectKey, QueueMessage, SessionFile, SessionRecord, SessionState,
 };
 use gen3d_pipeline::{Handler, HandlerError, load_session};
 use gen3d_ports::{InferenceInvocation, InferenceTask, Ports, TaskRequest, Transition, now_ms};
@@ -22,15 +21,8 @@ impl EmbeddingService {
         Self { ports }
     }
 
-    async fn move_session(
-        &self,
-        rec: &SessionRecord,
-        next: SessionState,
-        failure: Option<String>,
-    ) -> Result<SessionRecord, HandlerError> {
-        let mut moved = rec
-            .moved(next, now_ms())
-            .map_err(|e| HandlerError::Permanent(e.to_string()))?;
+    async fn move_session(&self, rec: &SessionRecord, next: SessionState, failure: Option<String>) -> Result<SessionRecord, HandlerError> {
+        let mut moved = rec.moved(next, now_ms()).map_err(|e| HandlerError::Permanent(e.to_string()))?;
         moved.failure = failure;
         match self.ports.jobs.update_session(rec.state, &moved).await? {
             Transition::Applied(r) | Transition::Stale(r) => Ok(r),
@@ -40,17 +32,13 @@ impl EmbeddingService {
     async fn requested(&self, m: EmbedRequested) -> Result<(), HandlerError> {
         let mut rec = load_session(&self.ports, &m.user, &m.session).await?;
         if rec.state == SessionState::Uploaded {
-            rec = self
-                .move_session(&rec, SessionState::Embedding, None)
-                .await?;
+            rec = self.move_session(&rec, SessionState::Embedding, None).await?;
         }
         match rec.state {
             SessionState::Embedding => {}
             SessionState::Ready | SessionState::Failed => return Ok(()), // already done: a duplicate
             SessionState::Created | SessionState::Uploaded => {
-                return Err(HandlerError::Permanent(
-                    "the photo was never uploaded".into(),
-                ));
+                return Err(HandlerError::Permanent("the photo was never uploaded".into()));
             }
         }
         // (Re-)invoke: after a crash we cannot know whether the last invocation was
@@ -60,34 +48,15 @@ impl EmbeddingService {
             image: ObjectKey::session_file(&m.user, &m.session, SessionFile::Image),
             output: ObjectKey::session_file(&m.user, &m.session, SessionFile::Embeddings),
         };
-        self.ports
-            .blobs
-            .put(
-                &request,
-                Bytes::from(serde_json::to_vec(&doc).expect("request serialises")),
-                "application/json",
-            )
-            .await?;
-        let invocation = InferenceInvocation {
-            inference_id: format!("embed-{}", m.session),
-            request,
-            task: InferenceTask::Embed,
-        };
+        self.ports.blobs.put(&request, Bytes::from(serde_json::to_vec(&doc).expect("request serialises")), "application/json").await?;
+        let invocation = InferenceInvocation { inference_id: format!("embed-{}", m.session), request, task: InferenceTask::Embed };
         self.ports.inference.invoke_async(&invocation).await?;
         Ok(())
     }
 
     async fn result(&self, note: InferenceNotification) -> Result<(), HandlerError> {
-        let Some(KeyOwner::Session {
-            user,
-            session,
-            file: SessionFile::EmbedRequest,
-        }) = note.request_key.as_ref().and_then(|k| k.owner())
-        else {
-            return Err(HandlerError::Permanent(format!(
-                "inference result {} is not for an embedding request",
-                note.inference_id
-            )));
+        let Some(KeyOwner::Session { user, session, file: SessionFile::EmbedRequest }) = note.request_key.as_ref().and_then(|k| k.owner()) else {
+            return Err(HandlerError::Permanent(format!("inference result {} is not for an embedding request", note.inference_id)));
         };
         let rec = load_session(&self.ports, &user, &session).await?;
         if rec.state != SessionState::Embedding {
@@ -97,19 +66,14 @@ impl EmbeddingService {
             InferenceStatus::Completed => {
                 let key = ObjectKey::session_file(&user, &session, SessionFile::Embeddings);
                 if self.ports.blobs.head(&key).await?.is_none() {
-                    return Err(HandlerError::Retryable(
-                        "endpoint reported success but the embeddings are not there yet".into(),
-                    ));
+                    return Err(HandlerError::Retryable("endpoint reported success but the embeddings are not there yet".into()));
                 }
                 self.move_session(&rec, SessionState::Ready, None).await?;
                 self.ports.metrics.count("sessions_ready", 1, &[]);
             }
             InferenceStatus::Failed | InferenceStatus::Expired => {
-                let reason = note.failure_reason.unwrap_or_else(|| {
-                    format!("embedding {:?}", note.invocation_status).to_lowercase()
-                });
-                self.move_session(&rec, SessionState::Failed, Some(reason))
-                    .await?;
+                let reason = note.failure_reason.unwrap_or_else(|| format!("embedding {:?}", note.invocation_status).to_lowercase());
+                self.move_session(&rec, SessionState::Failed, Some(reason)).await?;
             }
         }
         Ok(())
@@ -120,26 +84,16 @@ impl EmbeddingService {
 impl Handler for EmbeddingService {
     async fn handle(&self, message: QueueMessage) -> Result<(), HandlerError> {
         let outcome = match message {
-            QueueMessage::EmbedRequested(m) => self
-                .requested(m.clone())
-                .await
-                .map_err(|e| (Some((m.user, m.session)), e)),
+            QueueMessage::EmbedRequested(m) => self.requested(m.clone()).await.map_err(|e| (Some((m.user, m.session)), e)),
             QueueMessage::InferenceResult(n) => self.result(n).await.map_err(|e| (None, e)),
-            other => Err((
-                None,
-                HandlerError::Permanent(format!(
-                    "embedding service got a {} message",
-                    other.kind()
-                )),
-            )),
+            other => Err((None, HandlerError::Permanent(format!("embedding service got a {} message", other.kind())))),
         };
         match outcome {
             Ok(()) => Ok(()),
             Err((Some((user, session)), HandlerError::Permanent(reason))) => {
                 if let Ok(rec) = load_session(&self.ports, &user, &session).await {
                     if rec.state.can_become(SessionState::Failed) {
-                        self.move_session(&rec, SessionState::Failed, Some(reason.clone()))
-                            .await?;
+                        self.move_session(&rec, SessionState::Failed, Some(reason.clone())).await?;
                     }
                 }
                 Err(HandlerError::Permanent(reason))
@@ -152,8 +106,7 @@ impl Handler for EmbeddingService {
         if let QueueMessage::EmbedRequested(m) = message {
             let rec = load_session(&self.ports, &m.user, &m.session).await?;
             if rec.state.can_become(SessionState::Failed) {
-                self.move_session(&rec, SessionState::Failed, Some(reason.to_owned()))
-                    .await?;
+                self.move_session(&rec, SessionState::Failed, Some(reason.to_owned())).await?;
             }
         }
         Ok(())

@@ -47,10 +47,7 @@ pub struct LocalAuth {
 }
 
 fn account_key(email: &EmailAddress) -> ObjectKey {
-    let digest: String = Sha256::digest(email.as_str().as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let digest: String = Sha256::digest(email.as_str().as_bytes()).iter().map(|b| format!("{b:02x}")).collect();
     ObjectKey::parse(&format!("accounts/{digest}.json")).expect("hex digests make valid keys")
 }
 
@@ -74,11 +71,7 @@ impl LocalAuth {
     }
 
     pub fn issue(&self, principal: &Principal) -> String {
-        let claims = Claims {
-            sub: principal.user.clone(),
-            email: principal.email.clone(),
-            exp: now_ms() + TOKEN_TTL_MS,
-        };
+        let claims = Claims { sub: principal.user.clone(), email: principal.email.clone(), exp: now_ms() + TOKEN_TTL_MS };
         let payload = B64.encode(serde_json::to_vec(&claims).expect("claims serialise"));
         let sig = self.sign(&payload);
         format!("g3d1.{payload}.{sig}")
@@ -90,84 +83,47 @@ impl LocalAuth {
         let (payload, sig) = rest.split_once('.').ok_or_else(bad)?;
         let mut mac = HmacSha256::new_from_slice(&self.secret).expect("hmac takes any key length");
         mac.update(payload.as_bytes());
-        mac.verify_slice(&B64.decode(sig).map_err(|_| bad())?)
-            .map_err(|_| bad())?;
-        let claims: Claims =
-            serde_json::from_slice(&B64.decode(payload).map_err(|_| bad())?).map_err(|_| bad())?;
+        mac.verify_slice(&B64.decode(sig).map_err(|_| bad())?).map_err(|_| bad())?;
+        let claims: Claims = serde_json::from_slice(&B64.decode(payload).map_err(|_| bad())?).map_err(|_| bad())?;
         if claims.exp < now_ms() {
             return Err(bad());
         }
-        Ok(Principal {
-            user: claims.sub,
-            email: claims.email,
-        })
+        Ok(Principal { user: claims.sub, email: claims.email })
     }
 
-    pub async fn register(
-        &self,
-        blobs: &dyn BlobStore,
-        email: &EmailAddress,
-        password: &str,
-    ) -> Result<Principal, ApiError> {
+    pub async fn register(&self, blobs: &dyn BlobStore, email: &EmailAddress, password: &str) -> Result<Principal, ApiError> {
         check_password(password)?;
         let key = account_key(email);
         if blobs.head(&key).await?.is_some() {
-            return Err(ApiError::conflict(
-                "an account with this email already exists; sign in instead",
-            ));
+            return Err(ApiError::conflict("an account with this email already exists; sign in instead"));
         }
         let salt: [u8; 16] = rand::random();
-        let account = Account {
-            user: UserId::generate(),
-            email: email.clone(),
-            salt: B64.encode(salt),
-            hash: hash_password(password, &salt),
-        };
-        blobs
-            .put(
-                &key,
-                Bytes::from(serde_json::to_vec(&account).expect("account serialises")),
-                "application/json",
-            )
-            .await?;
-        Ok(Principal {
-            user: account.user,
-            email: account.email,
-        })
+        let account = Account { user: UserId::generate(), email: email.clone(), salt: B64.encode(salt), hash: hash_password(password, &salt) };
+        blobs.put(&key, Bytes::from(serde_json::to_vec(&account).expect("account serialises")), "application/json").await?;
+        Ok(Principal { user: account.user, email: account.email })
     }
 
-    pub async fn login(
-        &self,
-        blobs: &dyn BlobStore,
-        email: &EmailAddress,
-        password: &str,
-    ) -> Result<Principal, ApiError> {
+    pub async fn login(&self, blobs: &dyn BlobStore, email: &EmailAddress, password: &str) -> Result<Principal, ApiError> {
         let wrong = || ApiError::unauthorized("wrong email or password");
         let bytes = match blobs.get(&account_key(email)).await {
             Ok(b) => b,
             Err(PortError::NotFound(_)) => return Err(wrong()),
             Err(e) => return Err(e.into()),
         };
-        let account: Account = serde_json::from_slice(&bytes)
-            .map_err(|_| ApiError::from(PortError::Internal("corrupt account".into())))?;
+        let account: Account = serde_json::from_slice(&bytes).map_err(|_| ApiError::from(PortError::Internal("corrupt account".into())))?;
         let salt = B64.decode(&account.salt).map_err(|_| wrong())?;
         let given = hash_password(password, &salt);
         // Constant-time comparison through the MAC of both values.
         if self.sign(&given) != self.sign(&account.hash) {
             return Err(wrong());
         }
-        Ok(Principal {
-            user: account.user,
-            email: account.email,
-        })
+        Ok(Principal { user: account.user, email: account.email })
     }
 }
 
 fn check_password(password: &str) -> Result<(), ApiError> {
     if password.chars().count() < 8 || password.len() > 256 {
-        return Err(ApiError::bad_request(
-            "password must be 8 to 256 characters",
-        ));
+        return Err(ApiError::bad_request("password must be 8 to 256 characters"));
     }
     Ok(())
 }
@@ -176,13 +132,8 @@ impl FromRequestParts<AppState> for Principal {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let header = parts
-            .headers
-            .get(axum::http::header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok());
-        let token = header
-            .and_then(|h| h.strip_prefix("Bearer "))
-            .ok_or_else(|| ApiError::unauthorized("missing bearer token"))?;
+        let header = parts.headers.get(axum::http::header::AUTHORIZATION).and_then(|v| v.to_str().ok());
+        let token = header.and_then(|h| h.strip_prefix("Bearer ")).ok_or_else(|| ApiError::unauthorized("missing bearer token"))?;
         state.auth.verify(token.trim())
     }
 }
@@ -221,17 +172,11 @@ mod tests {
     #[test]
     fn tokens_verify_and_forgeries_fail() {
         let auth = LocalAuth::new(vec![7; 32]);
-        let p = Principal {
-            user: UserId::parse("u1").unwrap(),
-            email: EmailAddress::parse("a@b.co").unwrap(),
-        };
+        let p = Principal { user: UserId::parse("u1").unwrap(), email: EmailAddress::parse("a@b.co").unwrap() };
         let token = auth.issue(&p);
         assert_eq!(auth.verify(&token).unwrap(), p);
         let other = LocalAuth::new(vec![8; 32]);
-        assert!(
-            other.verify(&token).is_err(),
-            "another secret's token is rejected"
-        );
+        assert!(other.verify(&token).is_err(), "another secret's token is rejected");
         let (head, sig) = token.rsplit_once('.').unwrap();
         let forged_claims = B64.encode(br#"{"sub":"u2","email":"a@b.co","exp":99999999999999}"#);
         assert!(auth.verify(&format!("g3d1.{forged_claims}.{sig}")).is_err());

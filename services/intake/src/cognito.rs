@@ -36,13 +36,9 @@ impl CognitoAuth {
     /// From a JWKS document (`{issuer}/.well-known/jwks.json`). Keys that are not RSA
     /// signing keys are skipped; a set without any is an error.
     pub fn from_jwks(issuer: &str, client_id: &str, jwks: &[u8]) -> Result<Self, String> {
-        let set: JwkSet =
-            serde_json::from_slice(jwks).map_err(|e| format!("the JWKS is not a key set: {e}"))?;
-        let keys: HashMap<String, DecodingKey> = set
-            .keys
-            .iter()
-            .filter_map(|jwk| Some((jwk.common.key_id.clone()?, DecodingKey::from_jwk(jwk).ok()?)))
-            .collect();
+        let set: JwkSet = serde_json::from_slice(jwks).map_err(|e| format!("the JWKS is not a key set: {e}"))?;
+        let keys: HashMap<String, DecodingKey> =
+            set.keys.iter().filter_map(|jwk| Some((jwk.common.key_id.clone()?, DecodingKey::from_jwk(jwk).ok()?))).collect();
         if keys.is_empty() {
             return Err("the JWKS holds no usable RSA key with a key id".into());
         }
@@ -56,15 +52,9 @@ impl CognitoAuth {
 
     /// Fetches the pool's JWKS (once, at start) and builds the verifier.
     pub fn fetch(issuer: &str, client_id: &str, jwks_url: &str) -> Result<Self, String> {
-        let agent: ureq::Agent = ureq::Agent::config_builder()
-            .timeout_global(Some(std::time::Duration::from_secs(10)))
-            .build()
-            .into();
-        let body = agent
-            .get(jwks_url)
-            .call()
-            .and_then(|mut r| r.body_mut().read_to_vec())
-            .map_err(|e| format!("fetching the JWKS from {jwks_url}: {e}"))?;
+        let agent: ureq::Agent = ureq::Agent::config_builder().timeout_global(Some(std::time::Duration::from_secs(10))).build().into();
+        let body =
+            agent.get(jwks_url).call().and_then(|mut r| r.body_mut().read_to_vec()).map_err(|e| format!("fetching the JWKS from {jwks_url}: {e}"))?;
         Self::from_jwks(issuer, client_id, &body)
     }
 
@@ -82,16 +72,10 @@ impl CognitoAuth {
         })?;
         let claims = data.claims;
         if claims.token_use != "id" {
-            return Err(ApiError::unauthorized(
-                "send the ID token, not the access token",
-            ));
+            return Err(ApiError::unauthorized("send the ID token, not the access token"));
         }
         let user = UserId::parse(&claims.sub).map_err(|_| bad("sub is not a user id"))?;
-        let email = claims
-            .email
-            .as_deref()
-            .and_then(|e| EmailAddress::parse(e).ok())
-            .ok_or_else(|| bad("no email claim"))?;
+        let email = claims.email.as_deref().and_then(|e| EmailAddress::parse(e).ok()).ok_or_else(|| bad("no email claim"))?;
         Ok(Principal { user, email })
     }
 }

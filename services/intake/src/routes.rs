@@ -6,9 +6,8 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use gen3d_domain::{
-    EmailAddress, EmbedRequested, ImageInfo, MeshFormat, MeshMethod, MeshOptions, ObjectFile,
-    ObjectId, ObjectKey, ObjectRecord, ObjectState, Point, Prompt, PromptBox, QueueMessage,
-    ReconstructRequested, SessionFile, SessionId, SessionRecord, SessionState,
+    EmailAddress, EmbedRequested, ImageInfo, MeshFormat, MeshMethod, MeshOptions, ObjectFile, ObjectId, ObjectKey, ObjectRecord, ObjectState, Point,
+    Prompt, PromptBox, QueueMessage, ReconstructRequested, SessionFile, SessionId, SessionRecord, SessionState,
 };
 use gen3d_media::{Embeddings, Mask, MediaError, decode_photo};
 use gen3d_models::decoder::PromptTensors;
@@ -34,39 +33,22 @@ fn session_token(auth: &LocalAuth, p: &Principal) -> Value {
     json!({"user": p.user, "email": p.email, "token": auth.issue(p)})
 }
 
-pub async fn register(
-    State(state): State<AppState>,
-    Json(c): Json<Credentials>,
-) -> ApiResult<(StatusCode, Json<Value>)> {
+pub async fn register(State(state): State<AppState>, Json(c): Json<Credentials>) -> ApiResult<(StatusCode, Json<Value>)> {
     let email = EmailAddress::parse(&c.email).map_err(|e| ApiError::bad_request(e.to_string()))?;
     let auth = state.auth.local()?;
-    let p = auth
-        .register(state.ports.blobs.as_ref(), &email, &c.password)
-        .await?;
+    let p = auth.register(state.ports.blobs.as_ref(), &email, &c.password).await?;
     Ok((StatusCode::CREATED, Json(session_token(auth, &p))))
 }
 
-pub async fn login(
-    State(state): State<AppState>,
-    Json(c): Json<Credentials>,
-) -> ApiResult<Json<Value>> {
-    let email = EmailAddress::parse(&c.email)
-        .map_err(|_| ApiError::unauthorized("wrong email or password"))?;
+pub async fn login(State(state): State<AppState>, Json(c): Json<Credentials>) -> ApiResult<Json<Value>> {
+    let email = EmailAddress::parse(&c.email).map_err(|_| ApiError::unauthorized("wrong email or password"))?;
     let auth = state.auth.local()?;
-    let p = auth
-        .login(state.ports.blobs.as_ref(), &email, &c.password)
-        .await?;
+    let p = auth.login(state.ports.blobs.as_ref(), &email, &c.password).await?;
     Ok(Json(session_token(auth, &p)))
 }
 
 pub async fn decoder_model(State(state): State<AppState>) -> Response {
-    (
-        [
-            (header::CONTENT_TYPE, "application/octet-stream"),
-            (header::CACHE_CONTROL, "public, max-age=3600"),
-        ],
-        state.decoder.onnx_bytes().to_vec(),
-    )
+    ([(header::CONTENT_TYPE, "application/octet-stream"), (header::CACHE_CONTROL, "public, max-age=3600")], state.decoder.onnx_bytes().to_vec())
         .into_response()
 }
 
@@ -76,77 +58,35 @@ fn session_id(raw: &str) -> ApiResult<SessionId> {
 
 async fn load_session(state: &AppState, p: &Principal, raw: &str) -> ApiResult<SessionRecord> {
     let id = session_id(raw)?;
-    state
-        .ports
-        .jobs
-        .session(&p.user, &id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("session"))
+    state.ports.jobs.session(&p.user, &id).await?.ok_or_else(|| ApiError::not_found("session"))
 }
 
-async fn load_object(
-    state: &AppState,
-    p: &Principal,
-    session: &str,
-    object: &str,
-) -> ApiResult<ObjectRecord> {
+async fn load_object(state: &AppState, p: &Principal, session: &str, object: &str) -> ApiResult<ObjectRecord> {
     let s = session_id(session)?;
     let o = ObjectId::parse(object).map_err(|_| ApiError::not_found("object"))?;
-    state
-        .ports
-        .jobs
-        .object(&p.user, &s, &o)
-        .await?
-        .ok_or_else(|| ApiError::not_found("object"))
+    state.ports.jobs.object(&p.user, &s, &o).await?.ok_or_else(|| ApiError::not_found("object"))
 }
 
-pub async fn create_session(
-    State(state): State<AppState>,
-    p: Principal,
-) -> ApiResult<(StatusCode, Json<SessionView>)> {
-    let rec = SessionRecord::new(
-        p.user.clone(),
-        SessionId::generate(),
-        p.email.clone(),
-        now_ms(),
-    );
+pub async fn create_session(State(state): State<AppState>, p: Principal) -> ApiResult<(StatusCode, Json<SessionView>)> {
+    let rec = SessionRecord::new(p.user.clone(), SessionId::generate(), p.email.clone(), now_ms());
     state.ports.jobs.create_session(&rec).await?;
     Ok((StatusCode::CREATED, Json(SessionView::of(&rec))))
 }
 
 pub async fn list_sessions(State(state): State<AppState>, p: Principal) -> ApiResult<Json<Value>> {
-    let sessions: Vec<SessionView> = state
-        .ports
-        .jobs
-        .sessions(&p.user)
-        .await?
-        .iter()
-        .map(SessionView::of)
-        .collect();
+    let sessions: Vec<SessionView> = state.ports.jobs.sessions(&p.user).await?.iter().map(SessionView::of).collect();
     Ok(Json(json!({ "sessions": sessions })))
 }
 
-pub async fn get_session(
-    State(state): State<AppState>,
-    p: Principal,
-    Path(session): Path<String>,
-) -> ApiResult<Json<SessionView>> {
-    Ok(Json(SessionView::of(
-        &load_session(&state, &p, &session).await?,
-    )))
+pub async fn get_session(State(state): State<AppState>, p: Principal, Path(session): Path<String>) -> ApiResult<Json<SessionView>> {
+    Ok(Json(SessionView::of(&load_session(&state, &p, &session).await?)))
 }
 
 fn media_error(what: &str, e: MediaError) -> ApiError {
     let message = format!("{what}: {e}");
     match e {
-        MediaError::TooLarge { .. } | MediaError::TooManyPixels { .. } => {
-            ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "too_large", message)
-        }
-        MediaError::NotAnImage(_) => ApiError::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
-            message,
-        ),
+        MediaError::TooLarge { .. } | MediaError::TooManyPixels { .. } => ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "too_large", message),
+        MediaError::NotAnImage(_) => ApiError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", message),
         _ => ApiError::unprocessable(message),
     }
 }
@@ -165,43 +105,22 @@ pub async fn upload_image(
         )));
     }
     let bytes = body.clone();
-    let (width, height) =
-        tokio::task::spawn_blocking(move || decode_photo(&bytes).map(|p| (p.width(), p.height())))
-            .await
-            .map_err(|e| ApiError::from(gen3d_ports::PortError::Internal(e.to_string())))?
-            .map_err(|e| media_error("photo", e))?;
+    let (width, height) = tokio::task::spawn_blocking(move || decode_photo(&bytes).map(|p| (p.width(), p.height())))
+        .await
+        .map_err(|e| ApiError::from(gen3d_ports::PortError::Internal(e.to_string())))?
+        .map_err(|e| media_error("photo", e))?;
     let key = ObjectKey::session_file(&rec.user, &rec.session, SessionFile::Image);
-    state
-        .ports
-        .blobs
-        .put(&key, body, "application/octet-stream")
-        .await?;
-    let mut next = rec
-        .moved(SessionState::Uploaded, now_ms())
-        .map_err(|e| ApiError::conflict(e.to_string()))?;
+    state.ports.blobs.put(&key, body, "application/octet-stream").await?;
+    let mut next = rec.moved(SessionState::Uploaded, now_ms()).map_err(|e| ApiError::conflict(e.to_string()))?;
     next.image = Some(ImageInfo { width, height });
-    match state
-        .ports
-        .jobs
-        .update_session(SessionState::Created, &next)
-        .await?
-    {
+    match state.ports.jobs.update_session(SessionState::Created, &next).await? {
         Transition::Applied(r) => {
-            let msg = QueueMessage::EmbedRequested(EmbedRequested {
-                user: r.user.clone(),
-                session: r.session.clone(),
-            });
-            state
-                .ports
-                .queue
-                .send(&QueueName::pipeline(QueueName::EMBEDDING), &msg.to_body())
-                .await?;
+            let msg = QueueMessage::EmbedRequested(EmbedRequested { user: r.user.clone(), session: r.session.clone() });
+            state.ports.queue.send(&QueueName::pipeline(QueueName::EMBEDDING), &msg.to_body()).await?;
             state.ports.metrics.count("photos_uploaded", 1, &[]);
             Ok((StatusCode::ACCEPTED, Json(SessionView::of(&r))))
         }
-        Transition::Stale(_) => Err(ApiError::conflict(
-            "this session's photo was uploaded concurrently",
-        )),
+        Transition::Stale(_) => Err(ApiError::conflict("this session's photo was uploaded concurrently")),
     }
 }
 
@@ -209,67 +128,26 @@ fn sniff(bytes: &[u8]) -> &'static str {
     match bytes {
         [0xFF, 0xD8, ..] => "image/jpeg",
         [0x89, b'P', b'N', b'G', ..] => "image/png",
-        [
-            b'R',
-            b'I',
-            b'F',
-            b'F',
-            _,
-            _,
-            _,
-            _,
-            b'W',
-            b'E',
-            b'B',
-            b'P',
-            ..,
-        ] => "image/webp",
+        [b'R', b'I', b'F', b'F', _, _, _, _, b'W', b'E', b'B', b'P', ..] => "image/webp",
         _ => "application/octet-stream",
     }
 }
 
-pub async fn get_image(
-    State(state): State<AppState>,
-    p: Principal,
-    Path(session): Path<String>,
-) -> ApiResult<Response> {
+pub async fn get_image(State(state): State<AppState>, p: Principal, Path(session): Path<String>) -> ApiResult<Response> {
     let rec = load_session(&state, &p, &session).await?;
     if rec.image.is_none() {
         return Err(ApiError::not_found("photo"));
     }
-    let bytes = state
-        .ports
-        .blobs
-        .get(&ObjectKey::session_file(
-            &rec.user,
-            &rec.session,
-            SessionFile::Image,
-        ))
-        .await?;
+    let bytes = state.ports.blobs.get(&ObjectKey::session_file(&rec.user, &rec.session, SessionFile::Image)).await?;
     Ok(([(header::CONTENT_TYPE, sniff(&bytes))], bytes).into_response())
 }
 
-pub async fn get_embeddings(
-    State(state): State<AppState>,
-    p: Principal,
-    Path(session): Path<String>,
-) -> ApiResult<Response> {
+pub async fn get_embeddings(State(state): State<AppState>, p: Principal, Path(session): Path<String>) -> ApiResult<Response> {
     let rec = load_session(&state, &p, &session).await?;
     if rec.state != SessionState::Ready {
-        return Err(ApiError::conflict(format!(
-            "embeddings are not ready (session state: {})",
-            rec.state.as_str()
-        )));
+        return Err(ApiError::conflict(format!("embeddings are not ready (session state: {})", rec.state.as_str())));
     }
-    let bytes = state
-        .ports
-        .blobs
-        .get(&ObjectKey::session_file(
-            &rec.user,
-            &rec.session,
-            SessionFile::Embeddings,
-        ))
-        .await?;
+    let bytes = state.ports.blobs.get(&ObjectKey::session_file(&rec.user, &rec.session, SessionFile::Embeddings)).await?;
     Ok(([(header::CONTENT_TYPE, "application/octet-stream")], bytes).into_response())
 }
 
@@ -297,46 +175,25 @@ pub struct PromptBody {
 /// Runs the click decoder server-side: the same ONNX file and arithmetic as the browser.
 async fn decode(state: &AppState, rec: &SessionRecord, prompt: &Prompt) -> ApiResult<Mask> {
     if rec.state != SessionState::Ready {
-        return Err(ApiError::conflict(format!(
-            "the photo is not ready for selection yet (session state: {})",
-            rec.state.as_str()
-        )));
+        return Err(ApiError::conflict(format!("the photo is not ready for selection yet (session state: {})", rec.state.as_str())));
     }
-    let image = rec
-        .image
-        .ok_or_else(|| ApiError::conflict("session has no photo"))?;
-    let bytes = state
-        .ports
-        .blobs
-        .get(&ObjectKey::session_file(
-            &rec.user,
-            &rec.session,
-            SessionFile::Embeddings,
-        ))
-        .await?;
+    let image = rec.image.ok_or_else(|| ApiError::conflict("session has no photo"))?;
+    let bytes = state.ports.blobs.get(&ObjectKey::session_file(&rec.user, &rec.session, SessionFile::Embeddings)).await?;
     let decoder = state.decoder.clone();
     let tensors = PromptTensors::new(prompt, image.width, image.height);
     tokio::task::spawn_blocking(move || -> ApiResult<Mask> {
-        let emb = Embeddings::decode(&bytes)
-            .map_err(|e| ApiError::from(gen3d_ports::PortError::Internal(e.to_string())))?;
-        let out = decoder
-            .run(&emb, &tensors, None)
-            .map_err(|e| ApiError::from(gen3d_ports::PortError::Internal(e.to_string())))?;
+        let emb = Embeddings::decode(&bytes).map_err(|e| ApiError::from(gen3d_ports::PortError::Internal(e.to_string())))?;
+        let out = decoder.run(&emb, &tensors, None).map_err(|e| ApiError::from(gen3d_ports::PortError::Internal(e.to_string())))?;
         out.mask(out.best(), image.width, image.height)
-            .map_err(|_| {
-                ApiError::unprocessable("the selection is empty: click inside the object you want")
-            })
+            .map_err(|_| ApiError::unprocessable("the selection is empty: click inside the object you want"))
     })
     .await
     .map_err(|e| ApiError::from(gen3d_ports::PortError::Internal(e.to_string())))?
 }
 
 fn prompt_of(body: &PromptBody, rec: &SessionRecord) -> ApiResult<Prompt> {
-    let image = rec
-        .image
-        .ok_or_else(|| ApiError::conflict("session has no photo"))?;
-    Prompt::new(body.points.clone(), body.bbox, image.width, image.height)
-        .map_err(|e| ApiError::bad_request(e.to_string()))
+    let image = rec.image.ok_or_else(|| ApiError::conflict("session has no photo"))?;
+    Prompt::new(body.points.clone(), body.bbox, image.width, image.height).map_err(|e| ApiError::bad_request(e.to_string()))
 }
 
 pub async fn decode_mask(
@@ -349,30 +206,13 @@ pub async fn decode_mask(
     let prompt = prompt_of(&body, &rec)?;
     let mask = decode(&state, &rec, &prompt).await?;
     let coverage = format!("{:.6}", mask.coverage());
-    Ok((
-        [
-            (header::CONTENT_TYPE, "image/png".to_owned()),
-            (
-                header::HeaderName::from_static("x-gen3d-coverage"),
-                coverage,
-            ),
-        ],
-        mask.encode_png(),
-    )
+    Ok(([(header::CONTENT_TYPE, "image/png".to_owned()), (header::HeaderName::from_static("x-gen3d-coverage"), coverage)], mask.encode_png())
         .into_response())
 }
 
-fn options_of(
-    method: Option<MeshMethod>,
-    target: Option<u32>,
-    format: Option<MeshFormat>,
-) -> ApiResult<MeshOptions> {
-    MeshOptions::new(
-        method.unwrap_or(MeshMethod::Poisson),
-        target.unwrap_or(MeshOptions::DEFAULT_TRIANGLES),
-        format.unwrap_or(MeshFormat::Glb),
-    )
-    .map_err(|e| ApiError::bad_request(e.to_string()))
+fn options_of(method: Option<MeshMethod>, target: Option<u32>, format: Option<MeshFormat>) -> ApiResult<MeshOptions> {
+    MeshOptions::new(method.unwrap_or(MeshMethod::Poisson), target.unwrap_or(MeshOptions::DEFAULT_TRIANGLES), format.unwrap_or(MeshFormat::Glb))
+        .map_err(|e| ApiError::bad_request(e.to_string()))
 }
 
 /// `POST /v1/sessions/{id}/objects`: a JSON prompt (decoded server-side), or a mask PNG
@@ -386,43 +226,19 @@ pub async fn create_object(
     body: Bytes,
 ) -> ApiResult<(StatusCode, Json<ObjectView>)> {
     let rec = load_session(&state, &p, &session).await?;
-    let content_type = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
+    let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
     let (mask, prompt, options, seed) = if content_type.starts_with("image/png") {
-        let image = rec
-            .image
-            .ok_or_else(|| ApiError::conflict("upload the photo before its mask"))?;
-        let mask = Mask::decode_png(&body, image.width, image.height)
-            .map_err(|e| media_error("mask", e))?;
-        let parse = |k: &str| {
-            query.get(k).map(|v| {
-                v.parse::<u64>().map_err(|_| {
-                    ApiError::bad_request(format!("query parameter {k} must be a number"))
-                })
-            })
-        };
+        let image = rec.image.ok_or_else(|| ApiError::conflict("upload the photo before its mask"))?;
+        let mask = Mask::decode_png(&body, image.width, image.height).map_err(|e| media_error("mask", e))?;
+        let parse =
+            |k: &str| query.get(k).map(|v| v.parse::<u64>().map_err(|_| ApiError::bad_request(format!("query parameter {k} must be a number"))));
         let target = parse("target_triangles").transpose()?.map(|v| v as u32);
         let seed = parse("seed").transpose()?;
-        let method = query
-            .get("method")
-            .map(|m| {
-                m.parse::<MeshMethod>()
-                    .map_err(|e| ApiError::bad_request(e.to_string()))
-            })
-            .transpose()?;
-        let format = query
-            .get("format")
-            .map(|f| {
-                f.parse::<MeshFormat>()
-                    .map_err(|e| ApiError::bad_request(e.to_string()))
-            })
-            .transpose()?;
+        let method = query.get("method").map(|m| m.parse::<MeshMethod>().map_err(|e| ApiError::bad_request(e.to_string()))).transpose()?;
+        let format = query.get("format").map(|f| f.parse::<MeshFormat>().map_err(|e| ApiError::bad_request(e.to_string()))).transpose()?;
         (mask, None, options_of(method, target, format)?, seed)
     } else if content_type.starts_with("application/json") {
-        let body: PromptBody = serde_json::from_slice(&body)
-            .map_err(|e| ApiError::bad_request(format!("invalid JSON body: {e}")))?;
+        let body: PromptBody = serde_json::from_slice(&body).map_err(|e| ApiError::bad_request(format!("invalid JSON body: {e}")))?;
         let prompt = prompt_of(&body, &rec)?;
         let mask = decode(&state, &rec, &prompt).await?;
         let options = options_of(body.method, body.target_triangles, body.format)?
@@ -437,18 +253,11 @@ pub async fn create_object(
         ));
     };
     if matches!(rec.state, SessionState::Created | SessionState::Failed) {
-        return Err(ApiError::conflict(format!(
-            "the session cannot take objects (state: {})",
-            rec.state.as_str()
-        )));
+        return Err(ApiError::conflict(format!("the session cannot take objects (state: {})", rec.state.as_str())));
     }
     let object = ObjectId::generate();
     let mask_key = ObjectKey::object_file(&rec.user, &rec.session, &object, ObjectFile::Mask);
-    state
-        .ports
-        .blobs
-        .put(&mask_key, Bytes::from(mask.encode_png()), "image/png")
-        .await?;
+    state.ports.blobs.put(&mask_key, Bytes::from(mask.encode_png()), "image/png").await?;
     let now = now_ms();
     let record = ObjectRecord {
         user: rec.user.clone(),
@@ -465,48 +274,20 @@ pub async fn create_object(
         updated_ms: now,
     };
     state.ports.jobs.create_object(&record).await?;
-    let msg = QueueMessage::ReconstructRequested(ReconstructRequested {
-        user: rec.user.clone(),
-        session: rec.session.clone(),
-        object,
-    });
-    state
-        .ports
-        .queue
-        .send(
-            &QueueName::pipeline(QueueName::RECONSTRUCTION),
-            &msg.to_body(),
-        )
-        .await?;
+    let msg = QueueMessage::ReconstructRequested(ReconstructRequested { user: rec.user.clone(), session: rec.session.clone(), object });
+    state.ports.queue.send(&QueueName::pipeline(QueueName::RECONSTRUCTION), &msg.to_body()).await?;
     state.ports.metrics.count("objects_submitted", 1, &[]);
     Ok((StatusCode::CREATED, Json(ObjectView::of(&record))))
 }
 
-pub async fn list_objects(
-    State(state): State<AppState>,
-    p: Principal,
-    Path(session): Path<String>,
-) -> ApiResult<Json<Value>> {
+pub async fn list_objects(State(state): State<AppState>, p: Principal, Path(session): Path<String>) -> ApiResult<Json<Value>> {
     let rec = load_session(&state, &p, &session).await?;
-    let objects: Vec<ObjectView> = state
-        .ports
-        .jobs
-        .objects(&rec.user, &rec.session)
-        .await?
-        .iter()
-        .map(ObjectView::of)
-        .collect();
+    let objects: Vec<ObjectView> = state.ports.jobs.objects(&rec.user, &rec.session).await?.iter().map(ObjectView::of).collect();
     Ok(Json(json!({ "objects": objects })))
 }
 
-pub async fn get_object(
-    State(state): State<AppState>,
-    p: Principal,
-    Path((session, object)): Path<(String, String)>,
-) -> ApiResult<Json<ObjectView>> {
-    Ok(Json(ObjectView::of(
-        &load_object(&state, &p, &session, &object).await?,
-    )))
+pub async fn get_object(State(state): State<AppState>, p: Principal, Path((session, object)): Path<(String, String)>) -> ApiResult<Json<ObjectView>> {
+    Ok(Json(ObjectView::of(&load_object(&state, &p, &session, &object).await?)))
 }
 
 pub async fn get_file(
@@ -524,17 +305,6 @@ pub async fn get_file(
         }
         Err(e) => return Err(e.into()),
     };
-    let disposition = format!(
-        "attachment; filename=\"gen3d-{}-{}\"",
-        rec.object,
-        file.file_name()
-    );
-    Ok((
-        [
-            (header::CONTENT_TYPE, file.content_type().to_owned()),
-            (header::CONTENT_DISPOSITION, disposition),
-        ],
-        bytes,
-    )
-        .into_response())
+    let disposition = format!("attachment; filename=\"gen3d-{}-{}\"", rec.object, file.file_name());
+    Ok(([(header::CONTENT_TYPE, file.content_type().to_owned()), (header::CONTENT_DISPOSITION, disposition)], bytes).into_response())
 }

@@ -1,9 +1,6 @@
 //! Response bodies of the HTTP API (documented in docs/api.md).
 
-use gen3d_domain::{
-    Failure, ImageInfo, MeshOptions, MeshStats, ObjectFile, ObjectRecord, ObjectState,
-    SessionRecord, SessionState,
-};
+use gen3d_domain::{Failure, ImageInfo, MeshOptions, MeshStats, ObjectFile, ObjectRecord, ObjectState, SessionRecord, SessionState};
 use serde::Serialize;
 
 #[derive(Serialize)]
@@ -75,22 +72,14 @@ impl ObjectView {
     pub fn of(r: &ObjectRecord) -> Self {
         let base = format!("/v1/sessions/{}/objects/{}/files", r.session, r.object);
         let mut files = vec![ObjectFile::Mask];
-        if matches!(r.state, ObjectState::Meshing | ObjectState::Done)
-            || r.failure
-                .as_ref()
-                .is_some_and(|f| f.stage == gen3d_domain::Stage::Meshing)
+        if matches!(r.state, ObjectState::Meshing | ObjectState::Done) || r.failure.as_ref().is_some_and(|f| f.stage == gen3d_domain::Stage::Meshing)
         {
             files.push(ObjectFile::Splat);
         }
         if r.state == ObjectState::Done {
             // The requested format first, then the others.
             files.push(ObjectFile::Mesh(r.options.format));
-            files.extend(
-                gen3d_domain::MeshFormat::ALL
-                    .into_iter()
-                    .filter(|f| *f != r.options.format)
-                    .map(ObjectFile::Mesh),
-            );
+            files.extend(gen3d_domain::MeshFormat::ALL.into_iter().filter(|f| *f != r.options.format).map(ObjectFile::Mesh));
         }
         Self {
             id: r.object.to_string(),
@@ -101,11 +90,7 @@ impl ObjectView {
             options: r.options,
             files: files
                 .into_iter()
-                .map(|f| FileLink {
-                    name: f.file_name(),
-                    url: format!("{base}/{}", f.file_name()),
-                    content_type: f.content_type(),
-                })
+                .map(|f| FileLink { name: f.file_name(), url: format!("{base}/{}", f.file_name()), content_type: f.content_type() })
                 .collect(),
             created_ms: r.created_ms,
             updated_ms: r.updated_ms,

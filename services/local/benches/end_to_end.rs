@@ -29,32 +29,14 @@ async fn once(photo: &[u8]) -> [Duration; 4] {
     let dir = tempfile::tempdir().unwrap();
     let stack = LocalStack::open(LocalConfig::new(dir.path())).unwrap();
     let workers = stack.start_workers().unwrap();
-    let principal = Principal {
-        user: UserId::parse("bench").unwrap(),
-        email: EmailAddress::parse("bench@gen3d.localhost").unwrap(),
-    };
+    let principal = Principal { user: UserId::parse("bench").unwrap(), email: EmailAddress::parse("bench@gen3d.localhost").unwrap() };
     let api = ApiClient::new(stack.router(), stack.token(&principal));
     let t0 = Instant::now();
-    let s = api.post_json("/v1/sessions", &json!({})).await.json()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    api.call(
-        Method::PUT,
-        &format!("/v1/sessions/{s}/image"),
-        Some("image/jpeg"),
-        photo.to_vec(),
-    )
-    .await;
+    let s = api.post_json("/v1/sessions", &json!({})).await.json()["id"].as_str().unwrap().to_owned();
+    api.call(Method::PUT, &format!("/v1/sessions/{s}/image"), Some("image/jpeg"), photo.to_vec()).await;
     wait(&api, &format!("/v1/sessions/{s}"), "ready").await;
     let t_embed = t0.elapsed();
-    let o = api
-        .post_json(
-            &format!("/v1/sessions/{s}/objects"),
-            &json!({"points": [{"x": 500, "y": 375, "label": "include"}]}),
-        )
-        .await
-        .json();
+    let o = api.post_json(&format!("/v1/sessions/{s}/objects"), &json!({"points": [{"x": 500, "y": 375, "label": "include"}]})).await.json();
     let url = format!("/v1/sessions/{s}/objects/{}", o["id"].as_str().unwrap());
     let t_mask = t0.elapsed();
     wait(&api, &url, "meshing").await;
@@ -71,28 +53,13 @@ fn median(mut v: Vec<f64>) -> f64 {
 }
 
 fn main() {
-    let photo = std::fs::read(
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../../../shared/fixtures/images/truck.jpg"),
-    )
-    .unwrap();
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .unwrap();
+    let photo = std::fs::read(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures/images/truck.jpg")).unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
     let _ = rt.block_on(once(&photo)); // warm-up: decoder plan, page cache
     let runs: Vec<[Duration; 4]> = (0..RUNS).map(|_| rt.block_on(once(&photo))).collect();
     let col = |i: usize| median(runs.iter().map(|r| r[i].as_secs_f64() * 1e3).collect());
     println!("truck.jpg end to end, median of {RUNS} runs (ms):");
-    println!(
-        "| embeddings ready | mask + submit | splat (reconstruct) | total (incl. mesh + mail) |"
-    );
+    println!("| embeddings ready | mask + submit | splat (reconstruct) | total (incl. mesh + mail) |");
     println!("|---:|---:|---:|---:|");
-    println!(
-        "| {:.0} | {:.0} | {:.0} | {:.0} |",
-        col(0),
-        col(1),
-        col(2),
-        col(3)
-    );
+    println!("| {:.0} | {:.0} | {:.0} | {:.0} |", col(0), col(1), col(2), col(3));
 }

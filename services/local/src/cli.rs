@@ -17,11 +17,7 @@ use crate::client::ApiClient;
 use crate::{LocalConfig, LocalStack};
 
 #[derive(Parser)]
-#[command(
-    name = "gen3d",
-    version,
-    about = "Photo to 3D object: segment an object in a photo and get it back as a mesh"
-)]
+#[command(name = "gen3d", version, about = "Photo to 3D object: segment an object in a photo and get it back as a mesh")]
 struct Cli {
     /// Where Gen3D keeps its data (files, queues, job records, outbox).
     #[arg(long, global = true, env = "GEN3D_DATA")]
@@ -139,16 +135,9 @@ struct RunArgs {
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let serve = matches!(cli.command, Command::Serve { .. });
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| (if serve { "info" } else { "warn" }).into());
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .init();
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| (if serve { "info" } else { "warn" }).into());
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(r) => r,
         Err(e) => {
             eprintln!("error: cannot start the runtime: {e}");
@@ -166,9 +155,8 @@ pub fn main() -> ExitCode {
 
 fn data_dir(flag: Option<PathBuf>) -> PathBuf {
     flag.unwrap_or_else(|| {
-        let base = std::env::var_os("XDG_DATA_HOME")
-            .map(PathBuf::from)
-            .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")));
+        let base =
+            std::env::var_os("XDG_DATA_HOME").map(PathBuf::from).or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")));
         base.unwrap_or_else(|| PathBuf::from(".")).join("gen3d")
     })
 }
@@ -190,13 +178,9 @@ async fn ops(cli: &Cli, data: PathBuf) -> anyhow::Result<(Arc<dyn Queue>, Arc<dy
             Ok((stack.ports.queue.clone(), stack.ports.jobs.clone()))
         }
         Profile::Aws => {
-            let names = gen3d_config::ResourceNames::for_stack("gen3d", &cli.stack)
-                .map_err(|e| anyhow::anyhow!("--stack: {e}"))?;
-            let sdk =
-                gen3d_aws::sdk_config(cli.aws_endpoint_url.as_deref(), cli.region.as_deref()).await;
-            let (queue, jobs) = gen3d_aws::stack_ops(&sdk, &names)
-                .await
-                .map_err(|e| anyhow::anyhow!("stack {}: {e}", cli.stack))?;
+            let names = gen3d_config::ResourceNames::for_stack("gen3d", &cli.stack).map_err(|e| anyhow::anyhow!("--stack: {e}"))?;
+            let sdk = gen3d_aws::sdk_config(cli.aws_endpoint_url.as_deref(), cli.region.as_deref()).await;
+            let (queue, jobs) = gen3d_aws::stack_ops(&sdk, &names).await.map_err(|e| anyhow::anyhow!("stack {}: {e}", cli.stack))?;
             Ok((Arc::new(queue), Arc::new(jobs)))
         }
     }
@@ -204,49 +188,26 @@ async fn ops(cli: &Cli, data: PathBuf) -> anyhow::Result<(Arc<dyn Queue>, Arc<dy
 
 async fn dispatch(cli: Cli) -> anyhow::Result<()> {
     let data = data_dir(cli.data.clone());
-    if cli.profile == Profile::Aws
-        && !matches!(cli.command, Command::Replay { .. } | Command::Jobs { .. })
-    {
+    if cli.profile == Profile::Aws && !matches!(cli.command, Command::Replay { .. } | Command::Jobs { .. }) {
         bail!("--profile aws applies to replay and jobs; the other commands run locally");
     }
     match cli.command {
         Command::ExportDecoder { out } => {
             let bytes = gen3d_models::decoder_graph::decoder_onnx();
-            std::fs::write(&out, bytes)
-                .with_context(|| format!("failed to write {}", out.display()))?;
+            std::fs::write(&out, bytes).with_context(|| format!("failed to write {}", out.display()))?;
             println!("wrote {}", out.display());
             Ok(())
         }
-        Command::Mesh {
-            input,
-            out,
-            method,
-            target_triangles,
-            remove_outliers,
-            max_points,
-        } => mesh(
-            &input,
-            &out,
-            method,
-            target_triangles,
-            remove_outliers,
-            max_points,
-        ),
-        Command::Serve {
-            port,
-            host,
-            inference_url,
-        } => {
+        Command::Mesh { input, out, method, target_triangles, remove_outliers, max_points } => {
+            mesh(&input, &out, method, target_triangles, remove_outliers, max_points)
+        }
+        Command::Serve { port, host, inference_url } => {
             let mut config = LocalConfig::new(data);
             config.inference_url = inference_url;
             serve(config, &host, port).await
         }
         Command::Run(args) => run(LocalConfig::new(data), args).await,
-        Command::Replay {
-            ref queue,
-            max,
-            dry_run,
-        } => {
+        Command::Replay { ref queue, max, dry_run } => {
             let (q, _) = ops(&cli, data).await?;
             replay(q.as_ref(), queue, max, dry_run).await
         }
@@ -258,24 +219,16 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
 }
 
 async fn serve(mut config: LocalConfig, host: &str, port: u16) -> anyhow::Result<()> {
-    let listener = tokio::net::TcpListener::bind((host, port))
-        .await
-        .with_context(|| format!("failed to listen on {host}:{port}"))?;
+    let listener = tokio::net::TcpListener::bind((host, port)).await.with_context(|| format!("failed to listen on {host}:{port}"))?;
     let addr = listener.local_addr()?;
     config.app_url = format!("http://{addr}");
     let stack = LocalStack::open(config)?;
     let workers = stack.start_workers()?;
-    println!(
-        "gen3d listening on http://{addr} (data in {})",
-        stack.config.data_dir.display()
-    );
+    println!("gen3d listening on http://{addr} (data in {})", stack.config.data_dir.display());
     let shutdown = async {
         let _ = tokio::signal::ctrl_c().await;
     };
-    axum::serve(listener, stack.router())
-        .with_graceful_shutdown(shutdown)
-        .await
-        .context("server failed")?;
+    axum::serve(listener, stack.router()).with_graceful_shutdown(shutdown).await.context("server failed")?;
     workers.stop().await;
     Ok(())
 }
@@ -308,9 +261,7 @@ fn prompt_json(args: &RunArgs) -> anyhow::Result<Value> {
             .map(|s| s.trim().parse::<f32>())
             .collect::<Result<_, _>>()
             .map_err(|_| anyhow::anyhow!("invalid --box {b:?}: expected X0,Y0,X1,Y1"))?;
-        let [x0, y0, x1, y1] = v[..] else {
-            bail!("invalid --box {b:?}: expected four numbers X0,Y0,X1,Y1")
-        };
+        let [x0, y0, x1, y1] = v[..] else { bail!("invalid --box {b:?}: expected four numbers X0,Y0,X1,Y1") };
         body["box"] = json!({"x0": x0, "y0": y0, "x1": x1, "y1": y1});
     }
     if let Some(t) = args.target_triangles {
@@ -331,26 +282,14 @@ async fn run(config: LocalConfig, args: RunArgs) -> anyhow::Result<()> {
         bail!("say what to reconstruct: --point X,Y (or --box, or --mask MASK.png)");
     }
     let photo = read_input(&args.photo, "photo")?;
-    let mask = args
-        .mask
-        .as_ref()
-        .map(|m| read_input(m, "mask").map(|b| (m.clone(), b)))
-        .transpose()?;
-    let prompt = if mask.is_none() {
-        Some(prompt_json(&args)?)
-    } else {
-        None
-    };
+    let mask = args.mask.as_ref().map(|m| read_input(m, "mask").map(|b| (m.clone(), b))).transpose()?;
+    let prompt = if mask.is_none() { Some(prompt_json(&args)?) } else { None };
     let email = EmailAddress::parse(&args.email).map_err(|e| anyhow::anyhow!("--email: {e}"))?;
-    std::fs::create_dir_all(&args.out)
-        .with_context(|| format!("cannot create output directory {}", args.out.display()))?;
+    std::fs::create_dir_all(&args.out).with_context(|| format!("cannot create output directory {}", args.out.display()))?;
 
     let stack = LocalStack::open(config)?;
     let workers = stack.start_workers()?;
-    let principal = Principal {
-        user: UserId::parse("local-cli").expect("constant id"),
-        email,
-    };
+    let principal = Principal { user: UserId::parse("local-cli").expect("constant id"), email };
     let api = ApiClient::new(stack.router(), stack.token(&principal));
     let started = Instant::now();
     let result = drive(&api, &args, photo, mask, prompt, started).await;
@@ -380,25 +319,12 @@ async fn drive(
         bail!("cannot create a session: {}", created.error_message());
     }
     let session = created.json()["id"].as_str().unwrap_or_default().to_owned();
-    let uploaded = api
-        .call(
-            Method::PUT,
-            &format!("/v1/sessions/{session}/image"),
-            Some("application/octet-stream"),
-            photo,
-        )
-        .await;
+    let uploaded = api.call(Method::PUT, &format!("/v1/sessions/{session}/image"), Some("application/octet-stream"), photo).await;
     if uploaded.status != StatusCode::ACCEPTED {
         bail!("{photo_name}: {}", uploaded.error_message());
     }
     let size = &uploaded.json()["image"];
-    stage(
-        started,
-        &format!(
-            "uploaded {photo_name} ({}x{})",
-            size["width"], size["height"]
-        ),
-    );
+    stage(started, &format!("uploaded {photo_name} ({}x{})", size["width"], size["height"]));
 
     let object = match (&mask, &prompt) {
         (Some((mask_path, bytes)), _) => {
@@ -409,19 +335,8 @@ async fn drive(
             if let Some(method) = args.method {
                 params.push(format!("method={method}"));
             }
-            let q = if params.is_empty() {
-                String::new()
-            } else {
-                format!("?{}", params.join("&"))
-            };
-            let r = api
-                .call(
-                    Method::POST,
-                    &format!("/v1/sessions/{session}/objects{q}"),
-                    Some("image/png"),
-                    bytes.clone(),
-                )
-                .await;
+            let q = if params.is_empty() { String::new() } else { format!("?{}", params.join("&")) };
+            let r = api.call(Method::POST, &format!("/v1/sessions/{session}/objects{q}"), Some("image/png"), bytes.clone()).await;
             if r.status != StatusCode::CREATED {
                 bail!("{}: {}", mask_path.display(), r.error_message());
             }
@@ -429,9 +344,7 @@ async fn drive(
         }
         (None, Some(prompt)) => {
             wait_session_ready(api, &session, started).await?;
-            let r = api
-                .post_json(&format!("/v1/sessions/{session}/objects"), prompt)
-                .await;
+            let r = api.post_json(&format!("/v1/sessions/{session}/objects"), prompt).await;
             if r.status != StatusCode::CREATED {
                 bail!("{photo_name}: {}", r.error_message());
             }
@@ -444,9 +357,7 @@ async fn drive(
     let mut last = String::new();
     let deadline = Instant::now() + Duration::from_secs(600);
     let done = loop {
-        let r = api
-            .get(&format!("/v1/sessions/{session}/objects/{object_id}"))
-            .await;
+        let r = api.get(&format!("/v1/sessions/{session}/objects/{object_id}")).await;
         let v = r.json();
         let state = v["state"].as_str().unwrap_or("unknown").to_owned();
         if state != last {
@@ -474,23 +385,15 @@ async fn drive(
             bail!("cannot download {name}: {}", r.error_message());
         }
         let path = args.out.join(name);
-        std::fs::write(&path, &r.body)
-            .with_context(|| format!("cannot write {}", path.display()))?;
+        std::fs::write(&path, &r.body).with_context(|| format!("cannot write {}", path.display()))?;
         println!("wrote {} ({} bytes)", path.display(), r.body.len());
     }
     let stats = &done["stats"];
-    println!(
-        "mesh: {} vertices, {} triangles, watertight: {}",
-        stats["vertices"], stats["triangles"], stats["watertight"]
-    );
+    println!("mesh: {} vertices, {} triangles, watertight: {}", stats["vertices"], stats["triangles"], stats["watertight"]);
     Ok(object_id)
 }
 
-async fn wait_session_ready(
-    api: &ApiClient,
-    session: &str,
-    started: Instant,
-) -> anyhow::Result<()> {
+async fn wait_session_ready(api: &ApiClient, session: &str, started: Instant) -> anyhow::Result<()> {
     let deadline = Instant::now() + Duration::from_secs(600);
     loop {
         let v = api.get(&format!("/v1/sessions/{session}")).await.json();
@@ -499,81 +402,41 @@ async fn wait_session_ready(
                 stage(started, "embeddings ready");
                 return Ok(());
             }
-            Some("failed") => bail!(
-                "embedding failed: {}",
-                v["failure"].as_str().unwrap_or("unknown reason")
-            ),
+            Some("failed") => bail!("embedding failed: {}", v["failure"].as_str().unwrap_or("unknown reason")),
             _ if Instant::now() > deadline => bail!("timed out waiting for embeddings"),
             _ => tokio::time::sleep(Duration::from_millis(50)).await,
         }
     }
 }
 
-async fn replay(
-    queues: &dyn Queue,
-    queue: &str,
-    max: Option<u64>,
-    dry_run: bool,
-) -> anyhow::Result<()> {
+async fn replay(queues: &dyn Queue, queue: &str, max: Option<u64>, dry_run: bool) -> anyhow::Result<()> {
     let name = QueueName::parse(queue).map_err(|e| anyhow::anyhow!("--queue: {e}"))?;
-    let dlq = if name.is_dead_letter() {
-        name
-    } else {
-        name.dead_letter()
-    };
-    let waiting = queues
-        .depth(&dlq)
-        .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let dlq = if name.is_dead_letter() { name } else { name.dead_letter() };
+    let waiting = queues.depth(&dlq).await.map_err(|e| anyhow::anyhow!("{e}"))?;
     if dry_run {
         let would = max.map_or(waiting, |m| m.min(waiting));
-        println!(
-            "{dlq}: {waiting} message(s) waiting; would move {would} to {}",
-            dlq.source().map(|s| s.to_string()).unwrap_or_default()
-        );
+        println!("{dlq}: {waiting} message(s) waiting; would move {would} to {}", dlq.source().map(|s| s.to_string()).unwrap_or_default());
         return Ok(());
     }
-    let moved = queues
-        .replay(&dlq, max)
-        .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
-    println!(
-        "moved {moved} message(s) from {dlq} to {}",
-        dlq.source().map(|s| s.to_string()).unwrap_or_default()
-    );
+    let moved = queues.replay(&dlq, max).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    println!("moved {moved} message(s) from {dlq} to {}", dlq.source().map(|s| s.to_string()).unwrap_or_default());
     Ok(())
 }
 
 async fn jobs(queues: &dyn Queue, records: &dyn JobStore, limit: usize) -> anyhow::Result<()> {
     for q in QueueName::PIPELINE {
         let name = QueueName::pipeline(q);
-        let depth = queues
-            .depth(&name)
-            .await
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
-        let dead = queues
-            .depth(&name.dead_letter())
-            .await
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        let depth = queues.depth(&name).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+        let dead = queues.depth(&name.dead_letter()).await.map_err(|e| anyhow::anyhow!("{e}"))?;
         println!("queue {q:<15} waiting {depth:>4}   dead-lettered {dead:>4}");
     }
-    let failed = records
-        .failed_objects(limit)
-        .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let failed = records.failed_objects(limit).await.map_err(|e| anyhow::anyhow!("{e}"))?;
     if failed.is_empty() {
         println!("no failed jobs");
     }
     for f in failed {
-        let (stage, reason) = f
-            .failure
-            .as_ref()
-            .map(|x| (x.stage.as_str(), x.reason.as_str()))
-            .unwrap_or(("?", "?"));
-        println!(
-            "failed  user {}  session {}  object {}  at {stage}: {reason}",
-            f.user, f.session, f.object
-        );
+        let (stage, reason) = f.failure.as_ref().map(|x| (x.stage.as_str(), x.reason.as_str())).unwrap_or(("?", "?"));
+        println!("failed  user {}  session {}  object {}  at {stage}: {reason}", f.user, f.session, f.object);
     }
     Ok(())
 }
@@ -588,9 +451,7 @@ fn mesh(
 ) -> anyhow::Result<()> {
     use gen3d_domain::{MeshFormat, MeshOptions};
     let ext = out.extension().and_then(|e| e.to_str()).unwrap_or_default();
-    let format: MeshFormat = ext
-        .parse()
-        .map_err(|e| anyhow::anyhow!("--out {}: {e}", out.display()))?;
+    let format: MeshFormat = ext.parse().map_err(|e| anyhow::anyhow!("--out {}: {e}", out.display()))?;
     let options = MeshOptions::new(method, target_triangles, format)
         .map_err(|e| anyhow::anyhow!("--target-triangles: {e}"))?
         .with_cleanup(remove_outliers, max_points)
@@ -601,15 +462,11 @@ fn mesh(
         Ok(splats) => gen3d_meshing::mesh_splats(&splats, &options),
         Err(splat_error) => match gen3d_media::PointCloud::read_ply(&bytes) {
             Ok(points) => gen3d_meshing::mesh_point_cloud(&points, &options),
-            Err(points_error) => bail!(
-                "{}: not a splat ({splat_error}) nor a point cloud ({points_error})",
-                input.display()
-            ),
+            Err(points_error) => bail!("{}: not a splat ({splat_error}) nor a point cloud ({points_error})", input.display()),
         },
     }
     .map_err(|e| anyhow::anyhow!("{}: {e}", input.display()))?;
-    std::fs::write(out, gen3d_meshing::write_mesh(&mesh, format))
-        .with_context(|| format!("cannot write {}", out.display()))?;
+    std::fs::write(out, gen3d_meshing::write_mesh(&mesh, format)).with_context(|| format!("cannot write {}", out.display()))?;
     println!(
         "wrote {} in {:.2} s: {} vertices, {} triangles, watertight: {}, bounds {:?}..{:?}",
         out.display(),

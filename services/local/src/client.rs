@@ -27,10 +27,7 @@ impl Reply {
 
     /// The API's error message, or the status.
     pub fn error_message(&self) -> String {
-        self.json()["error"]["message"]
-            .as_str()
-            .map(str::to_owned)
-            .unwrap_or_else(|| self.status.to_string())
+        self.json()["error"]["message"].as_str().map(str::to_owned).unwrap_or_else(|| self.status.to_string())
     }
 }
 
@@ -41,40 +38,18 @@ impl ApiClient {
 
     /// The same API with another bearer token.
     pub fn with_token(&self, token: &str) -> Self {
-        Self {
-            router: self.router.clone(),
-            token: token.to_owned(),
-        }
+        Self { router: self.router.clone(), token: token.to_owned() }
     }
 
-    pub async fn call(
-        &self,
-        method: Method,
-        uri: &str,
-        content_type: Option<&str>,
-        body: impl Into<Bytes>,
-    ) -> Reply {
-        let mut req = Request::builder()
-            .method(method)
-            .uri(uri)
-            .header(header::AUTHORIZATION, format!("Bearer {}", self.token));
+    pub async fn call(&self, method: Method, uri: &str, content_type: Option<&str>, body: impl Into<Bytes>) -> Reply {
+        let mut req = Request::builder().method(method).uri(uri).header(header::AUTHORIZATION, format!("Bearer {}", self.token));
         if let Some(ct) = content_type {
             req = req.header(header::CONTENT_TYPE, ct);
         }
         let req = req.body(Body::from(body.into())).expect("request builds");
-        let resp = self
-            .router
-            .clone()
-            .oneshot(req)
-            .await
-            .expect("router is infallible");
+        let resp = self.router.clone().oneshot(req).await.expect("router is infallible");
         let status = resp.status();
-        let body = resp
-            .into_body()
-            .collect()
-            .await
-            .map(|b| b.to_bytes())
-            .unwrap_or_default();
+        let body = resp.into_body().collect().await.map(|b| b.to_bytes()).unwrap_or_default();
         Reply { status, body }
     }
 
@@ -83,12 +58,6 @@ impl ApiClient {
     }
 
     pub async fn post_json(&self, uri: &str, body: &Value) -> Reply {
-        self.call(
-            Method::POST,
-            uri,
-            Some("application/json"),
-            serde_json::to_vec(body).expect("json"),
-        )
-        .await
+        self.call(Method::POST, uri, Some("application/json"), serde_json::to_vec(body).expect("json")).await
     }
 }

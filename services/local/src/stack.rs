@@ -4,9 +4,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use gen3d_domain::EmailAddress;
-use gen3d_embedded::{
-    FsBlobStore, MemoryMetrics, OutboxMailer, SqliteJobStore, SqliteQueue, open_database,
-};
+use gen3d_embedded::{FsBlobStore, MemoryMetrics, OutboxMailer, SqliteJobStore, SqliteQueue, open_database};
 use gen3d_inference::{LocalAsyncEndpoint, Runner};
 use gen3d_intake::{AppState, Auth, LocalAuth};
 use gen3d_models::decoder::Decoder;
@@ -37,9 +35,7 @@ impl LocalConfig {
             data_dir: data_dir.into(),
             max_receives: 5,
             mail_from: EmailAddress::parse("noreply@gen3d.localhost").expect("constant address"),
-            admin_email: Some(
-                EmailAddress::parse("admin@gen3d.localhost").expect("constant address"),
-            ),
+            admin_email: Some(EmailAddress::parse("admin@gen3d.localhost").expect("constant address")),
             app_url: "http://127.0.0.1:8080".into(),
             backoff: Duration::from_millis(500),
             inference_url: None,
@@ -99,16 +95,9 @@ fn load_or_create_secret(path: &Path) -> anyhow::Result<Vec<u8>> {
 
 impl LocalStack {
     pub fn open(config: LocalConfig) -> anyhow::Result<Self> {
-        std::fs::create_dir_all(&config.data_dir).with_context(|| {
-            format!(
-                "failed to create data directory {}",
-                config.data_dir.display()
-            )
-        })?;
+        std::fs::create_dir_all(&config.data_dir).with_context(|| format!("failed to create data directory {}", config.data_dir.display()))?;
         let db = config.data_dir.join("gen3d.sqlite");
-        let open = || {
-            open_database(&db).map_err(|e| anyhow::anyhow!("failed to open {}: {e}", db.display()))
-        };
+        let open = || open_database(&db).map_err(|e| anyhow::anyhow!("failed to open {}: {e}", db.display()));
         let blobs: Arc<FsBlobStore> = Arc::new(FsBlobStore::new(config.blobs()));
         let queue = Arc::new(SqliteQueue::new(open()?, config.max_receives));
         let metrics = Arc::new(MemoryMetrics::default());
@@ -116,10 +105,7 @@ impl LocalStack {
             Some(base) => Runner::Container { base: base.clone() },
             None => Runner::InProcess,
         };
-        let endpoint = Arc::new(
-            LocalAsyncEndpoint::new(blobs.clone(), queue.clone(), metrics.clone())
-                .with_runner(runner),
-        );
+        let endpoint = Arc::new(LocalAsyncEndpoint::new(blobs.clone(), queue.clone(), metrics.clone()).with_runner(runner));
         let ports = Ports {
             blobs,
             queue: queue.clone(),
@@ -129,18 +115,8 @@ impl LocalStack {
             inference: endpoint.clone(),
         };
         let secret = load_or_create_secret(&config.data_dir.join("token-secret"))?;
-        let api = AppState {
-            ports: ports.clone(),
-            decoder: Arc::new(Decoder::builtin()),
-            auth: Arc::new(Auth::Local(LocalAuth::new(secret))),
-        };
-        Ok(Self {
-            config,
-            queue,
-            ports,
-            endpoint,
-            api,
-        })
+        let api = AppState { ports: ports.clone(), decoder: Arc::new(Decoder::builtin()), auth: Arc::new(Auth::Local(LocalAuth::new(secret))) };
+        Ok(Self { config, queue, ports, endpoint, api })
     }
 
     /// Starts one consumer per pipeline queue plus the inference endpoint's worker.
@@ -155,72 +131,33 @@ impl LocalStack {
             .open(&lock_path)
             .with_context(|| format!("failed to open {}", lock_path.display()))?;
         lock.try_lock().map_err(|_| {
-            anyhow::anyhow!(
-                "another gen3d runner is using {}; stop it or pass another --data directory",
-                self.config.data_dir.display()
-            )
+            anyhow::anyhow!("another gen3d runner is using {}; stop it or pass another --data directory", self.config.data_dir.display())
         })?;
-        let recovered = self
-            .queue
-            .recover_in_flight()
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        let recovered = self.queue.recover_in_flight().map_err(|e| anyhow::anyhow!("{e}"))?;
         if recovered > 0 {
-            tracing::warn!(
-                messages = recovered,
-                "re-delivering messages a previous runner had in flight"
-            );
+            tracing::warn!(messages = recovered, "re-delivering messages a previous runner had in flight");
         }
         let (stop, rx) = watch::channel(false);
         let ports = &self.ports;
-        let notify = NotifyConfig {
-            from: self.config.mail_from.clone(),
-            admin: self.config.admin_email.clone(),
-            app_url: self.config.app_url.clone(),
-        };
+        let notify =
+            NotifyConfig { from: self.config.mail_from.clone(), admin: self.config.admin_email.clone(), app_url: self.config.app_url.clone() };
         let services: [(&'static str, Arc<dyn Handler>, Duration); 4] = [
-            (
-                QueueName::EMBEDDING,
-                Arc::new(gen3d_embedding::EmbeddingService::new(ports.clone())),
-                Duration::from_secs(60),
-            ),
-            (
-                QueueName::RECONSTRUCTION,
-                Arc::new(gen3d_reconstruction::ReconstructionService::new(
-                    ports.clone(),
-                )),
-                Duration::from_secs(60),
-            ),
-            (
-                QueueName::MESHING,
-                Arc::new(gen3d_meshing_service::MeshingService::new(ports.clone())),
-                Duration::from_secs(300),
-            ),
-            (
-                QueueName::NOTIFY,
-                Arc::new(gen3d_notify::NotifyService::new(ports.clone(), notify)),
-                Duration::from_secs(60),
-            ),
+            (QueueName::EMBEDDING, Arc::new(gen3d_embedding::EmbeddingService::new(ports.clone())), Duration::from_secs(60)),
+            (QueueName::RECONSTRUCTION, Arc::new(gen3d_reconstruction::ReconstructionService::new(ports.clone())), Duration::from_secs(60)),
+            (QueueName::MESHING, Arc::new(gen3d_meshing_service::MeshingService::new(ports.clone())), Duration::from_secs(300)),
+            (QueueName::NOTIFY, Arc::new(gen3d_notify::NotifyService::new(ports.clone(), notify)), Duration::from_secs(60)),
         ];
         let mut handles: Vec<JoinHandle<()>> = services
             .into_iter()
             .map(|(queue, handler, visibility)| {
-                let config = ConsumerConfig {
-                    queue: QueueName::pipeline(queue),
-                    visibility,
-                    batch: 4,
-                    backoff: self.config.backoff,
-                };
+                let config = ConsumerConfig { queue: QueueName::pipeline(queue), visibility, batch: 4, backoff: self.config.backoff };
                 tokio::spawn(consume(ports.clone(), handler, config, rx.clone()))
             })
             .collect();
         let endpoint = self.endpoint.clone();
         let rx2 = rx.clone();
         handles.push(tokio::spawn(async move { endpoint.run_worker(rx2).await }));
-        Ok(Workers {
-            stop,
-            handles,
-            _lock: lock,
-        })
+        Ok(Workers { stop, handles, _lock: lock })
     }
 
     /// A bearer token for `principal` (the local stack uses Gen3D's own accounts).

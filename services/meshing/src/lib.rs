@@ -10,14 +10,11 @@
 use async_trait::async_trait;
 use bytes::Bytes;
 use gen3d_domain::{
-    InferenceNotification, InferenceStatus, KeyOwner, MeshFormat, MeshRequested, MeshStats,
-    NotifyRequested, ObjectFile, ObjectId, ObjectKey, ObjectRecord, ObjectState, QueueMessage,
-    SessionId, Stage, UserId,
+    InferenceNotification, InferenceStatus, KeyOwner, MeshFormat, MeshRequested, MeshStats, NotifyRequested, ObjectFile, ObjectId, ObjectKey,
+    ObjectRecord, ObjectState, QueueMessage, SessionId, Stage, UserId,
 };
 use gen3d_pipeline::{Handler, HandlerError, fail_object, fail_object_by_id, load_object, send};
-use gen3d_ports::{
-    InferenceInvocation, InferenceTask, Ports, QueueName, TaskRequest, Transition, now_ms,
-};
+use gen3d_ports::{InferenceInvocation, InferenceTask, Ports, QueueName, TaskRequest, Transition, now_ms};
 use serde::Deserialize;
 
 pub struct MeshingService {
@@ -35,64 +32,27 @@ impl MeshingService {
         Self { ports }
     }
 
-    async fn transition(
-        &self,
-        rec: &ObjectRecord,
-        next: ObjectRecord,
-    ) -> Result<ObjectRecord, HandlerError> {
-        match self
-            .ports
-            .jobs
-            .update_object(rec.state, rec.notified, &next)
-            .await?
-        {
+    async fn transition(&self, rec: &ObjectRecord, next: ObjectRecord) -> Result<ObjectRecord, HandlerError> {
+        match self.ports.jobs.update_object(rec.state, rec.notified, &next).await? {
             Transition::Applied(r) | Transition::Stale(r) => Ok(r),
         }
     }
 
     async fn requested(&self, m: &MeshRequested) -> Result<(), HandlerError> {
         let mut rec = load_object(&self.ports, &m.user, &m.session, &m.object).await?;
-        if rec.state == ObjectState::Failed
-            && rec
-                .failure
-                .as_ref()
-                .is_some_and(|f| f.stage == Stage::Meshing)
-        {
+        if rec.state == ObjectState::Failed && rec.failure.as_ref().is_some_and(|f| f.stage == Stage::Meshing) {
             // A replayed message: mesh again.
-            rec = self
-                .transition(
-                    &rec,
-                    rec.resumed(now_ms())
-                        .map_err(|e| HandlerError::Permanent(e.to_string()))?,
-                )
-                .await?;
+            rec = self.transition(&rec, rec.resumed(now_ms()).map_err(|e| HandlerError::Permanent(e.to_string()))?).await?;
         }
         if rec.state == ObjectState::Meshing {
-            let request =
-                ObjectKey::object_file(&m.user, &m.session, &m.object, ObjectFile::MeshRequest);
+            let request = ObjectKey::object_file(&m.user, &m.session, &m.object, ObjectFile::MeshRequest);
             let doc = TaskRequest::Mesh {
                 splat: ObjectKey::object_file(&m.user, &m.session, &m.object, ObjectFile::Splat),
-                output: ObjectKey::object_file(
-                    &m.user,
-                    &m.session,
-                    &m.object,
-                    ObjectFile::Mesh(MeshFormat::Glb),
-                ),
+                output: ObjectKey::object_file(&m.user, &m.session, &m.object, ObjectFile::Mesh(MeshFormat::Glb)),
                 options: rec.options,
             };
-            self.ports
-                .blobs
-                .put(
-                    &request,
-                    Bytes::from(serde_json::to_vec(&doc).expect("request serialises")),
-                    "application/json",
-                )
-                .await?;
-            let invocation = InferenceInvocation {
-                inference_id: format!("mesh-{}", m.object),
-                request,
-                task: InferenceTask::Mesh,
-            };
+            self.ports.blobs.put(&request, Bytes::from(serde_json::to_vec(&doc).expect("request serialises")), "application/json").await?;
+            let invocation = InferenceInvocation { inference_id: format!("mesh-{}", m.object), request, task: InferenceTask::Mesh };
             self.ports.inference.invoke_async(&invocation).await?;
             return Ok(());
         }
@@ -100,43 +60,21 @@ impl MeshingService {
     }
 
     async fn result(&self, note: InferenceNotification) -> Result<(), HandlerError> {
-        let Some(KeyOwner::Object {
-            user,
-            session,
-            object,
-            file: ObjectFile::MeshRequest,
-        }) = note.request_key.as_ref().and_then(|k| k.owner())
+        let Some(KeyOwner::Object { user, session, object, file: ObjectFile::MeshRequest }) = note.request_key.as_ref().and_then(|k| k.owner())
         else {
-            return Err(HandlerError::Permanent(format!(
-                "inference result {} is not for a mesh request",
-                note.inference_id
-            )));
+            return Err(HandlerError::Permanent(format!("inference result {} is not for a mesh request", note.inference_id)));
         };
         let mut rec = load_object(&self.ports, &user, &session, &object).await?;
         match (rec.state, note.invocation_status) {
             (ObjectState::Meshing, InferenceStatus::Completed) => {
                 let stats = self.read_stats(&note).await?;
-                let glb = ObjectKey::object_file(
-                    &user,
-                    &session,
-                    &object,
-                    ObjectFile::Mesh(MeshFormat::Glb),
-                );
+                let glb = ObjectKey::object_file(&user, &session, &object, ObjectFile::Mesh(MeshFormat::Glb));
                 if self.ports.blobs.head(&glb).await?.is_none() {
-                    return Err(HandlerError::Retryable(
-                        "endpoint reported success but the mesh is not there yet".into(),
-                    ));
+                    return Err(HandlerError::Retryable("endpoint reported success but the mesh is not there yet".into()));
                 }
-                let mut next = rec
-                    .moved(ObjectState::Done, now_ms())
-                    .map_err(|e| HandlerError::Permanent(e.to_string()))?;
+                let mut next = rec.moved(ObjectState::Done, now_ms()).map_err(|e| HandlerError::Permanent(e.to_string()))?;
                 next.stats = Some(stats);
-                if let Transition::Applied(r) = self
-                    .ports
-                    .jobs
-                    .update_object(ObjectState::Meshing, rec.notified, &next)
-                    .await?
-                {
+                if let Transition::Applied(r) = self.ports.jobs.update_object(ObjectState::Meshing, rec.notified, &next).await? {
                     self.ports.metrics.count("objects_done", 1, &[]);
                     rec = r;
                 } else {
@@ -144,9 +82,7 @@ impl MeshingService {
                 }
             }
             (ObjectState::Meshing, status) => {
-                let reason = note
-                    .failure_reason
-                    .unwrap_or_else(|| format!("meshing {status:?}").to_lowercase());
+                let reason = note.failure_reason.unwrap_or_else(|| format!("meshing {status:?}").to_lowercase());
                 return fail_object(&self.ports, &rec, &reason).await;
             }
             _ => {}
@@ -158,39 +94,24 @@ impl MeshingService {
     async fn read_stats(&self, note: &InferenceNotification) -> Result<MeshStats, HandlerError> {
         let key = match &note.output_key {
             Some(k) => k.clone(),
-            None => ObjectKey::inference_output(&note.inference_id, false)
-                .map_err(|e| HandlerError::Permanent(e.to_string()))?,
+            None => ObjectKey::inference_output(&note.inference_id, false).map_err(|e| HandlerError::Permanent(e.to_string()))?,
         };
         let doc = self.ports.blobs.get(&key).await?;
-        let response: MeshResponse = serde_json::from_slice(&doc).map_err(|e| {
-            HandlerError::Permanent(format!("mesh response {key} is not a mesh result: {e}"))
-        })?;
+        let response: MeshResponse =
+            serde_json::from_slice(&doc).map_err(|e| HandlerError::Permanent(format!("mesh response {key} is not a mesh result: {e}")))?;
         Ok(response.stats)
     }
 
     /// Done but not yet told (now, or a redelivery after a crash before the send).
     async fn notify_if_done(&self, rec: &ObjectRecord) -> Result<(), HandlerError> {
         if rec.state == ObjectState::Done && !rec.notified {
-            let note = NotifyRequested {
-                user: rec.user.clone(),
-                session: rec.session.clone(),
-                object: rec.object.clone(),
-            };
-            send(
-                &self.ports,
-                QueueName::NOTIFY,
-                QueueMessage::NotifyRequested(note),
-            )
-            .await?;
+            let note = NotifyRequested { user: rec.user.clone(), session: rec.session.clone(), object: rec.object.clone() };
+            send(&self.ports, QueueName::NOTIFY, QueueMessage::NotifyRequested(note)).await?;
         }
         Ok(())
     }
 
-    async fn fail(
-        &self,
-        ids: (&UserId, &SessionId, &ObjectId),
-        reason: &str,
-    ) -> Result<(), HandlerError> {
+    async fn fail(&self, ids: (&UserId, &SessionId, &ObjectId), reason: &str) -> Result<(), HandlerError> {
         fail_object_by_id(&self.ports, ids.0, ids.1, ids.2, reason).await
     }
 }
@@ -207,29 +128,17 @@ impl Handler for MeshingService {
                 other => other,
             },
             QueueMessage::InferenceResult(n) => self.result(n).await,
-            other => Err(HandlerError::Permanent(format!(
-                "meshing service got a {} message",
-                other.kind()
-            ))),
+            other => Err(HandlerError::Permanent(format!("meshing service got a {} message", other.kind()))),
         }
     }
 
     async fn give_up(&self, message: QueueMessage, reason: &str) -> Result<(), HandlerError> {
         match message {
-            QueueMessage::MeshRequested(m) => {
-                self.fail((&m.user, &m.session, &m.object), reason).await
-            }
-            QueueMessage::InferenceResult(n) => {
-                match n.request_key.as_ref().and_then(|k| k.owner()) {
-                    Some(KeyOwner::Object {
-                        user,
-                        session,
-                        object,
-                        ..
-                    }) => self.fail((&user, &session, &object), reason).await,
-                    _ => Ok(()),
-                }
-            }
+            QueueMessage::MeshRequested(m) => self.fail((&m.user, &m.session, &m.object), reason).await,
+            QueueMessage::InferenceResult(n) => match n.request_key.as_ref().and_then(|k| k.owner()) {
+                Some(KeyOwner::Object { user, session, object, .. }) => self.fail((&user, &session, &object), reason).await,
+                _ => Ok(()),
+            },
             _ => Ok(()),
         }
     }

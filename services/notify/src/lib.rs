@@ -39,18 +39,9 @@ impl NotifyService {
         for email in compose(&self.config, &session, &rec) {
             self.ports.mailer.send(&email).await?;
         }
-        let told = gen3d_domain::ObjectRecord {
-            notified: true,
-            updated_ms: now_ms(),
-            ..rec.clone()
-        };
-        self.ports
-            .jobs
-            .update_object(rec.state, false, &told)
-            .await?;
-        self.ports
-            .metrics
-            .count("emails_sent", 1, &[("outcome", rec.state.as_str())]);
+        let told = gen3d_domain::ObjectRecord { notified: true, updated_ms: now_ms(), ..rec.clone() };
+        self.ports.jobs.update_object(rec.state, false, &told).await?;
+        self.ports.metrics.count("emails_sent", 1, &[("outcome", rec.state.as_str())]);
         Ok(())
     }
 }
@@ -60,10 +51,7 @@ impl Handler for NotifyService {
     async fn handle(&self, message: QueueMessage) -> Result<(), HandlerError> {
         match message {
             QueueMessage::NotifyRequested(m) => self.notify(&m).await,
-            other => Err(HandlerError::Permanent(format!(
-                "notify service got a {} message",
-                other.kind()
-            ))),
+            other => Err(HandlerError::Permanent(format!("notify service got a {} message", other.kind()))),
         }
     }
 

@@ -10,38 +10,18 @@ pub enum Outcome {
 }
 
 fn escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 
 /// The user's mail and, when an admin is configured, the admin's copy.
-pub fn compose(
-    config: &NotifyConfig,
-    session: &SessionRecord,
-    object: &ObjectRecord,
-) -> Vec<Email> {
-    let outcome = if object.state == ObjectState::Done {
-        Outcome::Done
-    } else {
-        Outcome::Failed
-    };
-    let link = format!(
-        "{}/#/sessions/{}/objects/{}",
-        config.app_url.trim_end_matches('/'),
-        object.session,
-        object.object
-    );
+pub fn compose(config: &NotifyConfig, session: &SessionRecord, object: &ObjectRecord) -> Vec<Email> {
+    let outcome = if object.state == ObjectState::Done { Outcome::Done } else { Outcome::Failed };
+    let link = format!("{}/#/sessions/{}/objects/{}", config.app_url.trim_end_matches('/'), object.session, object.object);
     let (subject, text, html) = match outcome {
         Outcome::Done => {
             let stats = object.stats.as_ref();
             let triangles = stats.map(|s| s.triangles).unwrap_or(0);
-            let closed = if stats.is_some_and(|s| s.watertight) {
-                "closed (watertight)"
-            } else {
-                "open"
-            };
+            let closed = if stats.is_some_and(|s| s.watertight) { "closed (watertight)" } else { "open" };
             (
                 "Your 3D model is ready".to_owned(),
                 format!(
@@ -55,11 +35,7 @@ pub fn compose(
             )
         }
         Outcome::Failed => {
-            let (stage, reason) = object
-                .failure
-                .as_ref()
-                .map(|f| (f.stage.as_str(), f.reason.as_str()))
-                .unwrap_or(("unknown", "unknown error"));
+            let (stage, reason) = object.failure.as_ref().map(|f| (f.stage.as_str(), f.reason.as_str())).unwrap_or(("unknown", "unknown error"));
             (
                 "We could not make your 3D model".to_owned(),
                 format!(
@@ -91,18 +67,9 @@ pub fn compose(
         mails.push(Email {
             from: config.from.clone(),
             to: vec![admin.clone()],
-            subject: format!(
-                "[gen3d admin] {subject} (user {}, object {})",
-                object.user, object.object
-            ),
-            text: format!(
-                "Copy of the mail sent to {}:\n\n{text}",
-                session.owner_email
-            ),
-            html: format!(
-                "<p>Copy of the mail sent to {}:</p>{html}",
-                escape(session.owner_email.as_str())
-            ),
+            subject: format!("[gen3d admin] {subject} (user {}, object {})", object.user, object.object),
+            text: format!("Copy of the mail sent to {}:\n\n{text}", session.owner_email),
+            html: format!("<p>Copy of the mail sent to {}:</p>{html}", escape(session.owner_email.as_str())),
             idempotency_key: format!("{}-{tag}-admin", object.object),
         });
     }
@@ -112,9 +79,7 @@ pub fn compose(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use gen3d_domain::{
-        EmailAddress, Failure, MeshOptions, MeshStats, ObjectId, SessionId, Stage, UserId,
-    };
+    use gen3d_domain::{EmailAddress, Failure, MeshOptions, MeshStats, ObjectId, SessionId, Stage, UserId};
 
     fn records(state: ObjectState) -> (NotifyConfig, SessionRecord, ObjectRecord) {
         let config = NotifyConfig {
@@ -123,12 +88,7 @@ mod tests {
             app_url: "https://gen3d.example".into(),
         };
         let user = UserId::parse("user-1").unwrap();
-        let session = SessionRecord::new(
-            user.clone(),
-            SessionId::parse("sess1").unwrap(),
-            EmailAddress::parse("ann@example.com").unwrap(),
-            0,
-        );
+        let session = SessionRecord::new(user.clone(), SessionId::parse("sess1").unwrap(), EmailAddress::parse("ann@example.com").unwrap(), 0);
         let object = ObjectRecord {
             user,
             session: session.session.clone(),
@@ -137,10 +97,7 @@ mod tests {
             prompt: None,
             options: MeshOptions::standard(),
             seed: 0,
-            failure: (state == ObjectState::Failed).then(|| Failure {
-                stage: Stage::Meshing,
-                reason: "splat file: invalid ply: <truncated>".into(),
-            }),
+            failure: (state == ObjectState::Failed).then(|| Failure { stage: Stage::Meshing, reason: "splat file: invalid ply: <truncated>".into() }),
             stats: (state == ObjectState::Done).then(|| MeshStats {
                 vertices: 15_000,
                 triangles: 30_000,

@@ -8,13 +8,11 @@
 use async_trait::async_trait;
 use bytes::Bytes;
 use gen3d_domain::{
-    InferenceNotification, InferenceStatus, KeyOwner, MeshRequested, ObjectFile, ObjectKey,
-    ObjectRecord, ObjectState, QueueMessage, ReconstructRequested, SessionFile,
+    InferenceNotification, InferenceStatus, KeyOwner, MeshRequested, ObjectFile, ObjectKey, ObjectRecord, ObjectState, QueueMessage,
+    ReconstructRequested, SessionFile,
 };
 use gen3d_pipeline::{Handler, HandlerError, fail_object, fail_object_by_id, load_object, send};
-use gen3d_ports::{
-    InferenceInvocation, InferenceTask, Ports, QueueName, TaskRequest, Transition, now_ms,
-};
+use gen3d_ports::{InferenceInvocation, InferenceTask, Ports, QueueName, TaskRequest, Transition, now_ms};
 
 pub struct ReconstructionService {
     ports: Ports,
@@ -25,107 +23,56 @@ impl ReconstructionService {
         Self { ports }
     }
 
-    async fn transition(
-        &self,
-        rec: &ObjectRecord,
-        next: ObjectRecord,
-    ) -> Result<ObjectRecord, HandlerError> {
-        match self
-            .ports
-            .jobs
-            .update_object(rec.state, rec.notified, &next)
-            .await?
-        {
+    async fn transition(&self, rec: &ObjectRecord, next: ObjectRecord) -> Result<ObjectRecord, HandlerError> {
+        match self.ports.jobs.update_object(rec.state, rec.notified, &next).await? {
             Transition::Applied(r) | Transition::Stale(r) => Ok(r),
         }
     }
 
     async fn requested(&self, m: &ReconstructRequested) -> Result<(), HandlerError> {
         let mut rec = load_object(&self.ports, &m.user, &m.session, &m.object).await?;
-        if rec.state == ObjectState::Failed
-            && rec
-                .failure
-                .as_ref()
-                .is_some_and(|f| f.stage != gen3d_domain::Stage::Meshing)
-        {
+        if rec.state == ObjectState::Failed && rec.failure.as_ref().is_some_and(|f| f.stage != gen3d_domain::Stage::Meshing) {
             // A replayed message: retry the stage that failed.
-            rec = self
-                .transition(
-                    &rec,
-                    rec.resumed(now_ms())
-                        .map_err(|e| HandlerError::Permanent(e.to_string()))?,
-                )
-                .await?;
+            rec = self.transition(&rec, rec.resumed(now_ms()).map_err(|e| HandlerError::Permanent(e.to_string()))?).await?;
         }
         if rec.state == ObjectState::Submitted {
-            let next = rec
-                .moved(ObjectState::Reconstructing, now_ms())
-                .map_err(|e| HandlerError::Permanent(e.to_string()))?;
+            let next = rec.moved(ObjectState::Reconstructing, now_ms()).map_err(|e| HandlerError::Permanent(e.to_string()))?;
             rec = self.transition(&rec, next).await?;
         }
         if rec.state != ObjectState::Reconstructing {
             return Ok(()); // already past this stage: a duplicate
         }
-        let request = ObjectKey::object_file(
-            &m.user,
-            &m.session,
-            &m.object,
-            ObjectFile::ReconstructRequest,
-        );
+        let request = ObjectKey::object_file(&m.user, &m.session, &m.object, ObjectFile::ReconstructRequest);
         let doc = TaskRequest::Reconstruct {
             image: ObjectKey::session_file(&m.user, &m.session, SessionFile::Image),
             mask: ObjectKey::object_file(&m.user, &m.session, &m.object, ObjectFile::Mask),
             output: ObjectKey::object_file(&m.user, &m.session, &m.object, ObjectFile::Splat),
             seed: rec.seed,
         };
-        self.ports
-            .blobs
-            .put(
-                &request,
-                Bytes::from(serde_json::to_vec(&doc).expect("request serialises")),
-                "application/json",
-            )
-            .await?;
-        let invocation = InferenceInvocation {
-            inference_id: format!("reconstruct-{}", m.object),
-            request,
-            task: InferenceTask::Reconstruct,
-        };
+        self.ports.blobs.put(&request, Bytes::from(serde_json::to_vec(&doc).expect("request serialises")), "application/json").await?;
+        let invocation = InferenceInvocation { inference_id: format!("reconstruct-{}", m.object), request, task: InferenceTask::Reconstruct };
         self.ports.inference.invoke_async(&invocation).await?;
         Ok(())
     }
 
     async fn result(&self, note: InferenceNotification) -> Result<(), HandlerError> {
-        let Some(KeyOwner::Object {
-            user,
-            session,
-            object,
-            file: ObjectFile::ReconstructRequest,
-        }) = note.request_key.as_ref().and_then(|k| k.owner())
+        let Some(KeyOwner::Object { user, session, object, file: ObjectFile::ReconstructRequest }) =
+            note.request_key.as_ref().and_then(|k| k.owner())
         else {
-            return Err(HandlerError::Permanent(format!(
-                "inference result {} is not for a reconstruction request",
-                note.inference_id
-            )));
+            return Err(HandlerError::Permanent(format!("inference result {} is not for a reconstruction request", note.inference_id)));
         };
         let mut rec = load_object(&self.ports, &user, &session, &object).await?;
         match (rec.state, note.invocation_status) {
             (ObjectState::Reconstructing, InferenceStatus::Completed) => {
                 let splat = ObjectKey::object_file(&user, &session, &object, ObjectFile::Splat);
                 if self.ports.blobs.head(&splat).await?.is_none() {
-                    return Err(HandlerError::Retryable(
-                        "endpoint reported success but the splat is not there yet".into(),
-                    ));
+                    return Err(HandlerError::Retryable("endpoint reported success but the splat is not there yet".into()));
                 }
-                let next = rec
-                    .moved(ObjectState::Meshing, now_ms())
-                    .map_err(|e| HandlerError::Permanent(e.to_string()))?;
+                let next = rec.moved(ObjectState::Meshing, now_ms()).map_err(|e| HandlerError::Permanent(e.to_string()))?;
                 rec = self.transition(&rec, next).await?;
             }
             (ObjectState::Reconstructing, status) => {
-                let reason = note
-                    .failure_reason
-                    .unwrap_or_else(|| format!("reconstruction {status:?}").to_lowercase());
+                let reason = note.failure_reason.unwrap_or_else(|| format!("reconstruction {status:?}").to_lowercase());
                 return fail_object(&self.ports, &rec, &reason).await;
             }
             _ => {}
@@ -133,16 +80,7 @@ impl ReconstructionService {
         // In meshing (just now, or a redelivery after a crash before the send): ask for
         // the mesh. The meshing step ignores a duplicate request.
         if rec.state == ObjectState::Meshing {
-            send(
-                &self.ports,
-                QueueName::MESHING,
-                QueueMessage::MeshRequested(MeshRequested {
-                    user,
-                    session,
-                    object,
-                }),
-            )
-            .await?;
+            send(&self.ports, QueueName::MESHING, QueueMessage::MeshRequested(MeshRequested { user, session, object })).await?;
         }
         Ok(())
     }
@@ -164,27 +102,17 @@ impl Handler for ReconstructionService {
                 other => other,
             },
             QueueMessage::InferenceResult(n) => self.result(n).await,
-            other => Err(HandlerError::Permanent(format!(
-                "reconstruction service got a {} message",
-                other.kind()
-            ))),
+            other => Err(HandlerError::Permanent(format!("reconstruction service got a {} message", other.kind()))),
         }
     }
 
     async fn give_up(&self, message: QueueMessage, reason: &str) -> Result<(), HandlerError> {
         match message {
             QueueMessage::ReconstructRequested(m) => self.fail(&m, reason).await,
-            QueueMessage::InferenceResult(n) => {
-                match n.request_key.as_ref().and_then(|k| k.owner()) {
-                    Some(KeyOwner::Object {
-                        user,
-                        session,
-                        object,
-                        ..
-                    }) => fail_object_by_id(&self.ports, &user, &session, &object, reason).await,
-                    _ => Ok(()),
-                }
-            }
+            QueueMessage::InferenceResult(n) => match n.request_key.as_ref().and_then(|k| k.owner()) {
+                Some(KeyOwner::Object { user, session, object, .. }) => fail_object_by_id(&self.ports, &user, &session, &object, reason).await,
+                _ => Ok(()),
+            },
             _ => Ok(()),
         }
     }

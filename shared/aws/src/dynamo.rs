@@ -3,9 +3,7 @@ use std::collections::HashMap;
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::AttributeValue;
 use gen3d_config::job_table;
-use gen3d_domain::{
-    ObjectId, ObjectRecord, ObjectState, SessionId, SessionRecord, SessionState, UserId,
-};
+use gen3d_domain::{ObjectId, ObjectRecord, ObjectState, SessionId, SessionRecord, SessionState, UserId};
 use gen3d_ports::{JobStore, PortError, Transition};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -38,36 +36,21 @@ fn state_name<T: Serialize>(state: &T) -> Result<String, PortError> {
 }
 
 fn body<T: DeserializeOwned>(item: &Item) -> Result<T, PortError> {
-    let raw = item
-        .get("body")
-        .and_then(|b| b.as_s().ok())
-        .ok_or_else(|| PortError::Internal("record without body".into()))?;
+    let raw = item.get("body").and_then(|b| b.as_s().ok()).ok_or_else(|| PortError::Internal("record without body".into()))?;
     serde_json::from_str(raw).map_err(|e| PortError::Internal(format!("corrupt record: {e}")))
 }
 
 /// Days after its last update an item expires (the table's TTL).
 const TTL_DAYS: u64 = 365;
 
-fn item<T: Serialize>(
-    pk: &str,
-    sk: &str,
-    kind: &str,
-    state: &str,
-    notified: bool,
-    updated_ms: u64,
-    record: &T,
-) -> Result<Item, PortError> {
-    let json = serde_json::to_string(record)
-        .map_err(|e| PortError::Internal(format!("serialise record: {e}")))?;
+fn item<T: Serialize>(pk: &str, sk: &str, kind: &str, state: &str, notified: bool, updated_ms: u64, record: &T) -> Result<Item, PortError> {
+    let json = serde_json::to_string(record).map_err(|e| PortError::Internal(format!("serialise record: {e}")))?;
     Ok(HashMap::from([
         (job_table::PARTITION_KEY.to_owned(), s(pk)),
         (job_table::SORT_KEY.to_owned(), s(sk)),
         (job_table::BY_USER_PARTITION.to_owned(), s(pk)),
         (job_table::BY_USER_SORT.to_owned(), n(updated_ms)),
-        (
-            job_table::TTL_ATTRIBUTE.to_owned(),
-            n(updated_ms / 1000 + TTL_DAYS * 86_400),
-        ),
+        (job_table::TTL_ATTRIBUTE.to_owned(), n(updated_ms / 1000 + TTL_DAYS * 86_400)),
         ("kind".to_owned(), s(kind)),
         ("state".to_owned(), s(state)),
         ("notified".to_owned(), AttributeValue::Bool(notified)),
@@ -77,10 +60,7 @@ fn item<T: Serialize>(
 
 impl DynamoJobStore {
     pub fn new(client: aws_sdk_dynamodb::Client, table: &str) -> Self {
-        Self {
-            client,
-            table: table.to_owned(),
-        }
+        Self { client, table: table.to_owned() }
     }
 
     async fn create(&self, item: Item, what: String) -> Result<(), PortError> {
@@ -95,10 +75,7 @@ impl DynamoJobStore {
             .await;
         match r {
             Ok(_) => Ok(()),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
+            Err(e) if e.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => {
                 Err(PortError::Conflict(format!("{what} already exists")))
             }
             Err(e) => Err(classify(&format!("create {what}"), e)),
@@ -120,13 +97,7 @@ impl DynamoJobStore {
     }
 
     /// Writes `next` if the stored item is in `state` (and `notified`, when given).
-    async fn conditional(
-        &self,
-        next: Item,
-        state: &str,
-        notified: Option<bool>,
-        what: &str,
-    ) -> Result<bool, PortError> {
+    async fn conditional(&self, next: Item, state: &str, notified: Option<bool>, what: &str) -> Result<bool, PortError> {
         let mut condition = "#state = :expected".to_owned();
         let mut req = self
             .client
@@ -137,18 +108,11 @@ impl DynamoJobStore {
             .expression_attribute_values(":expected", s(state));
         if let Some(notified) = notified {
             condition.push_str(" AND #notified = :notified");
-            req = req
-                .expression_attribute_names("#notified", "notified")
-                .expression_attribute_values(":notified", AttributeValue::Bool(notified));
+            req = req.expression_attribute_names("#notified", "notified").expression_attribute_values(":notified", AttributeValue::Bool(notified));
         }
         match req.condition_expression(condition).send().await {
             Ok(_) => Ok(true),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                Ok(false)
-            }
+            Err(e) if e.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => Ok(false),
             Err(e) => Err(classify(&format!("update {what}"), e)),
         }
     }
@@ -168,11 +132,7 @@ impl DynamoJobStore {
             .into_paginator()
             .send();
         while let Some(page) = pages.next().await {
-            items.extend(
-                page.map_err(|e| classify(&format!("query {prefix}"), e))?
-                    .items
-                    .unwrap_or_default(),
-            );
+            items.extend(page.map_err(|e| classify(&format!("query {prefix}"), e))?.items.unwrap_or_default());
         }
         Ok(items)
     }
@@ -182,120 +142,44 @@ impl DynamoJobStore {
 impl JobStore for DynamoJobStore {
     async fn create_session(&self, r: &SessionRecord) -> Result<(), PortError> {
         let sk = job_table::session_sort_key(r.session.as_str());
-        let it = item(
-            r.user.as_str(),
-            &sk,
-            "session",
-            &state_name(&r.state)?,
-            false,
-            r.updated_ms,
-            r,
-        )?;
+        let it = item(r.user.as_str(), &sk, "session", &state_name(&r.state)?, false, r.updated_ms, r)?;
         self.create(it, format!("session {}", r.session)).await
     }
 
-    async fn session(
-        &self,
-        user: &UserId,
-        session: &SessionId,
-    ) -> Result<Option<SessionRecord>, PortError> {
-        self.get(
-            user.as_str(),
-            &job_table::session_sort_key(session.as_str()),
-        )
-        .await?
-        .map(|i| body(&i))
-        .transpose()
+    async fn session(&self, user: &UserId, session: &SessionId) -> Result<Option<SessionRecord>, PortError> {
+        self.get(user.as_str(), &job_table::session_sort_key(session.as_str())).await?.map(|i| body(&i)).transpose()
     }
 
     async fn sessions(&self, user: &UserId) -> Result<Vec<SessionRecord>, PortError> {
-        let mut out: Vec<SessionRecord> = self
-            .query_prefix(user.as_str(), "session#")
-            .await?
-            .iter()
-            .map(body)
-            .collect::<Result<_, _>>()?;
-        out.sort_by(|a, b| {
-            b.created_ms
-                .cmp(&a.created_ms)
-                .then_with(|| a.session.as_str().cmp(b.session.as_str()))
-        });
+        let mut out: Vec<SessionRecord> = self.query_prefix(user.as_str(), "session#").await?.iter().map(body).collect::<Result<_, _>>()?;
+        out.sort_by(|a, b| b.created_ms.cmp(&a.created_ms).then_with(|| a.session.as_str().cmp(b.session.as_str())));
         Ok(out)
     }
 
-    async fn update_session(
-        &self,
-        expected: SessionState,
-        next: &SessionRecord,
-    ) -> Result<Transition<SessionRecord>, PortError> {
+    async fn update_session(&self, expected: SessionState, next: &SessionRecord) -> Result<Transition<SessionRecord>, PortError> {
         let sk = job_table::session_sort_key(next.session.as_str());
-        let it = item(
-            next.user.as_str(),
-            &sk,
-            "session",
-            &state_name(&next.state)?,
-            false,
-            next.updated_ms,
-            next,
-        )?;
-        if self
-            .conditional(it, &state_name(&expected)?, None, &sk)
-            .await?
-        {
+        let it = item(next.user.as_str(), &sk, "session", &state_name(&next.state)?, false, next.updated_ms, next)?;
+        if self.conditional(it, &state_name(&expected)?, None, &sk).await? {
             return Ok(Transition::Applied(next.clone()));
         }
-        let current = self
-            .session(&next.user, &next.session)
-            .await?
-            .ok_or_else(|| PortError::NotFound(format!("session {}", next.session)))?;
+        let current = self.session(&next.user, &next.session).await?.ok_or_else(|| PortError::NotFound(format!("session {}", next.session)))?;
         Ok(Transition::Stale(current))
     }
 
     async fn create_object(&self, r: &ObjectRecord) -> Result<(), PortError> {
         let sk = job_table::object_sort_key(r.session.as_str(), r.object.as_str());
-        let it = item(
-            r.user.as_str(),
-            &sk,
-            "object",
-            &state_name(&r.state)?,
-            r.notified,
-            r.updated_ms,
-            r,
-        )?;
+        let it = item(r.user.as_str(), &sk, "object", &state_name(&r.state)?, r.notified, r.updated_ms, r)?;
         self.create(it, format!("object {}", r.object)).await
     }
 
-    async fn object(
-        &self,
-        user: &UserId,
-        session: &SessionId,
-        object: &ObjectId,
-    ) -> Result<Option<ObjectRecord>, PortError> {
-        self.get(
-            user.as_str(),
-            &job_table::object_sort_key(session.as_str(), object.as_str()),
-        )
-        .await?
-        .map(|i| body(&i))
-        .transpose()
+    async fn object(&self, user: &UserId, session: &SessionId, object: &ObjectId) -> Result<Option<ObjectRecord>, PortError> {
+        self.get(user.as_str(), &job_table::object_sort_key(session.as_str(), object.as_str())).await?.map(|i| body(&i)).transpose()
     }
 
-    async fn objects(
-        &self,
-        user: &UserId,
-        session: &SessionId,
-    ) -> Result<Vec<ObjectRecord>, PortError> {
-        let mut out: Vec<ObjectRecord> = self
-            .query_prefix(user.as_str(), &job_table::objects_prefix(session.as_str()))
-            .await?
-            .iter()
-            .map(body)
-            .collect::<Result<_, _>>()?;
-        out.sort_by(|a, b| {
-            a.created_ms
-                .cmp(&b.created_ms)
-                .then_with(|| a.object.as_str().cmp(b.object.as_str()))
-        });
+    async fn objects(&self, user: &UserId, session: &SessionId) -> Result<Vec<ObjectRecord>, PortError> {
+        let mut out: Vec<ObjectRecord> =
+            self.query_prefix(user.as_str(), &job_table::objects_prefix(session.as_str())).await?.iter().map(body).collect::<Result<_, _>>()?;
+        out.sort_by(|a, b| a.created_ms.cmp(&b.created_ms).then_with(|| a.object.as_str().cmp(b.object.as_str())));
         Ok(out)
     }
 
@@ -306,25 +190,12 @@ impl JobStore for DynamoJobStore {
         next: &ObjectRecord,
     ) -> Result<Transition<ObjectRecord>, PortError> {
         let sk = job_table::object_sort_key(next.session.as_str(), next.object.as_str());
-        let it = item(
-            next.user.as_str(),
-            &sk,
-            "object",
-            &state_name(&next.state)?,
-            next.notified,
-            next.updated_ms,
-            next,
-        )?;
-        if self
-            .conditional(it, &state_name(&expected)?, Some(expected_notified), &sk)
-            .await?
-        {
+        let it = item(next.user.as_str(), &sk, "object", &state_name(&next.state)?, next.notified, next.updated_ms, next)?;
+        if self.conditional(it, &state_name(&expected)?, Some(expected_notified), &sk).await? {
             return Ok(Transition::Applied(next.clone()));
         }
-        let current = self
-            .object(&next.user, &next.session, &next.object)
-            .await?
-            .ok_or_else(|| PortError::NotFound(format!("object {}", next.object)))?;
+        let current =
+            self.object(&next.user, &next.session, &next.object).await?.ok_or_else(|| PortError::NotFound(format!("object {}", next.object)))?;
         Ok(Transition::Stale(current))
     }
 
@@ -343,11 +214,7 @@ impl JobStore for DynamoJobStore {
             .into_paginator()
             .send();
         while let Some(page) = pages.next().await {
-            for i in page
-                .map_err(|e| classify("scan failed objects", e))?
-                .items
-                .unwrap_or_default()
-            {
+            for i in page.map_err(|e| classify("scan failed objects", e))?.items.unwrap_or_default() {
                 out.push(body::<ObjectRecord>(&i)?);
             }
         }

@@ -20,23 +20,11 @@ impl EmfMetrics {
     }
 
     pub fn to_writer(namespace: &str, service: &str, out: Box<dyn Write + Send>) -> Self {
-        Self {
-            namespace: namespace.to_owned(),
-            service: service.to_owned(),
-            out: Mutex::new(out),
-            totals: Mutex::new(MetricsSnapshot::default()),
-        }
+        Self { namespace: namespace.to_owned(), service: service.to_owned(), out: Mutex::new(out), totals: Mutex::new(MetricsSnapshot::default()) }
     }
 
     /// The EMF document for one data point.
-    pub fn document(
-        &self,
-        name: &str,
-        value: f64,
-        unit: &str,
-        dimensions: &[(&str, &str)],
-        timestamp_ms: u64,
-    ) -> Value {
+    pub fn document(&self, name: &str, value: f64, unit: &str, dimensions: &[(&str, &str)], timestamp_ms: u64) -> Value {
         let mut keys = vec![Value::String("service".into())];
         let mut doc = Map::new();
         doc.insert("service".into(), Value::String(self.service.clone()));
@@ -62,9 +50,7 @@ impl EmfMetrics {
     }
 
     fn emit(&self, name: &str, value: f64, unit: &str, dimensions: &[(&str, &str)]) {
-        let line = self
-            .document(name, value, unit, dimensions, now_ms())
-            .to_string();
+        let line = self.document(name, value, unit, dimensions, now_ms()).to_string();
         if let Ok(mut out) = self.out.lock() {
             // A metric that cannot be written must not fail the job it measures.
             let _ = writeln!(out, "{line}");
@@ -107,10 +93,7 @@ mod tests {
 
     impl Write for Shared {
         fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-            self.0
-                .lock()
-                .map_err(|_| std::io::Error::other("poisoned"))?
-                .extend_from_slice(buf);
+            self.0.lock().map_err(|_| std::io::Error::other("poisoned"))?.extend_from_slice(buf);
             Ok(buf.len())
         }
         fn flush(&mut self) -> std::io::Result<()> {
@@ -125,28 +108,19 @@ mod tests {
         m.count("objects_done", 1, &[("outcome", "done")]);
         m.duration_ms("handler_ms", 12.5, &[]);
         let text = String::from_utf8(sink.0.lock().unwrap().clone()).unwrap();
-        let lines: Vec<Value> = text
-            .lines()
-            .map(|l| serde_json::from_str(l).unwrap())
-            .collect();
+        let lines: Vec<Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
         assert_eq!(lines.len(), 2);
         let first = &lines[0];
         let directive = &first["_aws"]["CloudWatchMetrics"][0];
         assert_eq!(directive["Namespace"], "Gen3D");
         assert_eq!(directive["Dimensions"], json!([["service", "outcome"]]));
-        assert_eq!(
-            directive["Metrics"],
-            json!([{"Name": "objects_done", "Unit": "Count"}])
-        );
+        assert_eq!(directive["Metrics"], json!([{"Name": "objects_done", "Unit": "Count"}]));
         // Every dimension and metric named in the directive is a member of the document.
         assert_eq!(first["service"], "meshing");
         assert_eq!(first["outcome"], "done");
         assert_eq!(first["objects_done"], 1.0);
         assert!(first["_aws"]["Timestamp"].as_u64().unwrap() > 1_700_000_000_000);
-        assert_eq!(
-            lines[1]["_aws"]["CloudWatchMetrics"][0]["Metrics"][0]["Unit"],
-            "Milliseconds"
-        );
+        assert_eq!(lines[1]["_aws"]["CloudWatchMetrics"][0]["Metrics"][0]["Unit"], "Milliseconds");
         assert_eq!(m.snapshot().counters["objects_done"], 1);
     }
 }

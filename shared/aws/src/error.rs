@@ -19,14 +19,8 @@ const RETRYABLE_CODES: &[&str] = &[
     "TransactionConflictException",
 ];
 
-const NOT_FOUND_CODES: &[&str] = &[
-    "NoSuchKey",
-    "NotFound",
-    "NoSuchBucket",
-    "AWS.SimpleQueueService.NonExistentQueue",
-    "QueueDoesNotExist",
-    "ResourceNotFoundException",
-];
+const NOT_FOUND_CODES: &[&str] =
+    &["NoSuchKey", "NotFound", "NoSuchBucket", "AWS.SimpleQueueService.NonExistentQueue", "QueueDoesNotExist", "ResourceNotFoundException"];
 
 /// Maps an SDK error onto the port's error kinds: transport failures and throttling are
 /// retryable (`Unavailable`), missing things are `NotFound`, the rest `Internal`.
@@ -37,10 +31,7 @@ where
 {
     let code = err.code().unwrap_or_default().to_owned();
     let message = format!("{what}: {}", DisplayErrorContext(&err));
-    let transport = matches!(
-        err,
-        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_)
-    );
+    let transport = matches!(err, SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_));
     if transport || RETRYABLE_CODES.contains(&code.as_str()) {
         PortError::Unavailable(message)
     } else if NOT_FOUND_CODES.contains(&code.as_str()) {

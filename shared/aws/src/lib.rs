@@ -26,7 +26,7 @@ pub use sns::{SnsTopic, create_inference_topic};
 pub use sqs::SqsQueue;
 
 use gen3d_config::{ServiceConfig, ServiceSettings};
-use gen3d_ports::{InferenceEndpoint, PortError, Ports};
+use gen3d_ports::{InferenceEndpoint, PortError, Ports, QueueName};
 
 /// The SDK configuration: the default chain (Lambda's role, `AWS_*` variables), or a
 /// local emulator when `endpoint_url` is given (test credentials, path-style S3).
@@ -43,10 +43,7 @@ pub async fn sdk_config(endpoint_url: Option<&str>, region: Option<&str>) -> aws
 
 /// What the operator's commands (`gen3d --profile aws replay|jobs`) need of a deployed
 /// stack: its queues (with their dead-letter queues) and its job table.
-pub async fn stack_ops(
-    sdk: &aws_config::SdkConfig,
-    names: &gen3d_config::ResourceNames,
-) -> Result<(SqsQueue, DynamoJobStore), PortError> {
+pub async fn stack_ops(sdk: &aws_config::SdkConfig, names: &gen3d_config::ResourceNames) -> Result<(SqsQueue, DynamoJobStore), PortError> {
     let queue = SqsQueue::connect(aws_sdk_sqs::Client::new(sdk), names.clone()).await?;
     let jobs = DynamoJobStore::new(aws_sdk_dynamodb::Client::new(sdk), &names.job_table());
     Ok((queue, jobs))
@@ -57,38 +54,19 @@ pub struct AwsPorts;
 
 impl AwsPorts {
     /// Builds the ports a service's handler needs. `emulated` makes S3 path-style (moto).
-    pub async fn connect(
-        config: &ServiceConfig,
-        sdk: &aws_config::SdkConfig,
-        emulated: bool,
-    ) -> Result<Ports, PortError> {
+    pub async fn connect(config: &ServiceConfig, sdk: &aws_config::SdkConfig, emulated: bool) -> Result<Ports, PortError> {
         let blobs = Arc::new(S3BlobStore::new(s3::client(sdk, emulated), &config.bucket));
-        let queue =
-            Arc::new(SqsQueue::connect(aws_sdk_sqs::Client::new(sdk), config.names.clone()).await?);
-        let jobs = Arc::new(DynamoJobStore::new(
-            aws_sdk_dynamodb::Client::new(sdk),
-            &config.table,
-        ));
+        let consumed: Vec<QueueName> = config.service.consumes().map(QueueName::pipeline).into_iter().collect();
+        let queue = Arc::new(SqsQueue::connect_for(aws_sdk_sqs::Client::new(sdk), config.names.clone(), &consumed).await?);
+        let jobs = Arc::new(DynamoJobStore::new(aws_sdk_dynamodb::Client::new(sdk), &config.table));
         let mailer = Arc::new(SesMailer::new(aws_sdk_sesv2::Client::new(sdk)));
-        let metrics = Arc::new(EmfMetrics::stdout(
-            &config.metrics_namespace,
-            config.service.name(),
-        ));
+        let metrics = Arc::new(EmfMetrics::stdout(&config.metrics_namespace, config.service.name()));
         let inference: Arc<dyn InferenceEndpoint> = match &config.settings {
-            ServiceSettings::Inference { endpoint_name } => Arc::new(SageMakerEndpoint::new(
-                aws_sdk_sagemakerruntime::Client::new(sdk),
-                endpoint_name,
-                &config.bucket,
-            )),
+            ServiceSettings::Inference { endpoint_name } => {
+                Arc::new(SageMakerEndpoint::new(aws_sdk_sagemakerruntime::Client::new(sdk), endpoint_name, &config.bucket))
+            }
             _ => Arc::new(sagemaker::NoEndpoint(config.service.name())),
         };
-        Ok(Ports {
-            blobs,
-            queue,
-            jobs,
-            mailer,
-            metrics,
-            inference,
-        })
+        Ok(Ports { blobs, queue, jobs, mailer, metrics, inference })
     }
 }

@@ -4,8 +4,7 @@
 //! resources come from `Pulumi.yaml`.
 
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
-    ProjectionType, ScalarAttributeType,
+    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection, ProjectionType, ScalarAttributeType,
 };
 use aws_sdk_sqs::types::QueueAttributeName;
 use gen3d_config::{ResourceNames, job_table};
@@ -14,12 +13,7 @@ use gen3d_ports::{PortError, QueueName};
 use crate::error::classify;
 
 /// Each pipeline queue and its `-dlq`, with a redrive policy of `max_receives`.
-pub async fn create_queues(
-    sdk: &aws_config::SdkConfig,
-    names: &ResourceNames,
-    max_receives: u32,
-    visibility_s: u32,
-) -> Result<(), PortError> {
+pub async fn create_queues(sdk: &aws_config::SdkConfig, names: &ResourceNames, max_receives: u32, visibility_s: u32) -> Result<(), PortError> {
     let sqs = aws_sdk_sqs::Client::new(sdk);
     for q in QueueName::PIPELINE {
         let dlq_name = names.queue(QueueName::pipeline(q).dead_letter().as_str());
@@ -31,20 +25,13 @@ pub async fn create_queues(
             .await
             .map_err(|e| classify(&format!("create {dlq_name}"), e))?;
         let dlq_url = dlq.queue_url().unwrap_or_default().to_owned();
-        let arn = crate::sqs::queue_attribute(&sqs, &dlq_url, QueueAttributeName::QueueArn)
-            .await?
-            .unwrap_or_default();
-        let redrive =
-            serde_json::json!({"deadLetterTargetArn": arn, "maxReceiveCount": max_receives})
-                .to_string();
+        let arn = crate::sqs::queue_attribute(&sqs, &dlq_url, QueueAttributeName::QueueArn).await?.unwrap_or_default();
+        let redrive = serde_json::json!({"deadLetterTargetArn": arn, "maxReceiveCount": max_receives}).to_string();
         let name = names.queue(q);
         sqs.create_queue()
             .queue_name(&name)
             .attributes(QueueAttributeName::RedrivePolicy, redrive)
-            .attributes(
-                QueueAttributeName::VisibilityTimeout,
-                visibility_s.to_string(),
-            )
+            .attributes(QueueAttributeName::VisibilityTimeout, visibility_s.to_string())
             .send()
             .await
             .map_err(|e| classify(&format!("create {name}"), e))?;
@@ -55,42 +42,18 @@ pub async fn create_queues(
 /// The job table with the key schema of `gen3d_config::job_table`.
 pub async fn create_job_table(sdk: &aws_config::SdkConfig, table: &str) -> Result<(), PortError> {
     let ddb = aws_sdk_dynamodb::Client::new(sdk);
-    let key = |name: &str, kind: KeyType| {
-        KeySchemaElement::builder()
-            .attribute_name(name)
-            .key_type(kind)
-            .build()
-    };
-    let build_err = |e: aws_sdk_dynamodb::error::BuildError| {
-        PortError::Internal(format!("table definition: {e}"))
-    };
-    let mut req = ddb
-        .create_table()
-        .table_name(table)
-        .billing_mode(BillingMode::PayPerRequest);
+    let key = |name: &str, kind: KeyType| KeySchemaElement::builder().attribute_name(name).key_type(kind).build();
+    let build_err = |e: aws_sdk_dynamodb::error::BuildError| PortError::Internal(format!("table definition: {e}"));
+    let mut req = ddb.create_table().table_name(table).billing_mode(BillingMode::PayPerRequest);
     for (name, kind) in job_table::KEY_ATTRIBUTES {
-        let t = if kind == "N" {
-            ScalarAttributeType::N
-        } else {
-            ScalarAttributeType::S
-        };
-        req = req.attribute_definitions(
-            AttributeDefinition::builder()
-                .attribute_name(name)
-                .attribute_type(t)
-                .build()
-                .map_err(build_err)?,
-        );
+        let t = if kind == "N" { ScalarAttributeType::N } else { ScalarAttributeType::S };
+        req = req.attribute_definitions(AttributeDefinition::builder().attribute_name(name).attribute_type(t).build().map_err(build_err)?);
     }
     let gsi = GlobalSecondaryIndex::builder()
         .index_name(job_table::BY_USER_INDEX)
         .key_schema(key(job_table::BY_USER_PARTITION, KeyType::Hash).map_err(build_err)?)
         .key_schema(key(job_table::BY_USER_SORT, KeyType::Range).map_err(build_err)?)
-        .projection(
-            Projection::builder()
-                .projection_type(ProjectionType::All)
-                .build(),
-        )
+        .projection(Projection::builder().projection_type(ProjectionType::All).build())
         .build()
         .map_err(build_err)?;
     req.key_schema(key(job_table::PARTITION_KEY, KeyType::Hash).map_err(build_err)?)
@@ -102,25 +65,13 @@ pub async fn create_job_table(sdk: &aws_config::SdkConfig, table: &str) -> Resul
     Ok(())
 }
 
-pub async fn create_bucket(
-    sdk: &aws_config::SdkConfig,
-    bucket: &str,
-    path_style: bool,
-) -> Result<(), PortError> {
-    crate::s3::client(sdk, path_style)
-        .create_bucket()
-        .bucket(bucket)
-        .send()
-        .await
-        .map_err(|e| classify(&format!("create bucket {bucket}"), e))?;
+pub async fn create_bucket(sdk: &aws_config::SdkConfig, bucket: &str, path_style: bool) -> Result<(), PortError> {
+    crate::s3::client(sdk, path_style).create_bucket().bucket(bucket).send().await.map_err(|e| classify(&format!("create bucket {bucket}"), e))?;
     Ok(())
 }
 
 /// Registers a sender identity (moto accepts it as verified at once).
-pub async fn create_email_identity(
-    sdk: &aws_config::SdkConfig,
-    address: &str,
-) -> Result<(), PortError> {
+pub async fn create_email_identity(sdk: &aws_config::SdkConfig, address: &str) -> Result<(), PortError> {
     aws_sdk_sesv2::Client::new(sdk)
         .create_email_identity()
         .email_identity(address)

@@ -10,9 +10,7 @@ use gen3d_ports::{BlobStore, PortError};
 use crate::error::classify;
 
 pub(crate) fn client(sdk: &aws_config::SdkConfig, path_style: bool) -> aws_sdk_s3::Client {
-    let conf = aws_sdk_s3::config::Builder::from(sdk)
-        .force_path_style(path_style)
-        .build();
+    let conf = aws_sdk_s3::config::Builder::from(sdk).force_path_style(path_style).build();
     aws_sdk_s3::Client::from_conf(conf)
 }
 
@@ -27,10 +25,7 @@ pub const MAX_PRESIGN: Duration = Duration::from_secs(15 * 60);
 
 impl S3BlobStore {
     pub fn new(client: aws_sdk_s3::Client, bucket: &str) -> Self {
-        Self {
-            client,
-            bucket: bucket.to_owned(),
-        }
+        Self { client, bucket: bucket.to_owned() }
     }
 
     pub fn from_sdk(sdk: &aws_config::SdkConfig, bucket: &str, path_style: bool) -> Self {
@@ -38,18 +33,12 @@ impl S3BlobStore {
     }
 
     fn presign_config(expires: Duration) -> Result<PresigningConfig, PortError> {
-        PresigningConfig::expires_in(expires.min(MAX_PRESIGN))
-            .map_err(|e| PortError::Internal(format!("presigning config: {e}")))
+        PresigningConfig::expires_in(expires.min(MAX_PRESIGN)).map_err(|e| PortError::Internal(format!("presigning config: {e}")))
     }
 
     /// A URL that uploads exactly this key with this content type, for `expires` (at most
     /// 15 minutes). Callers pass keys under the signed-in user's prefix only.
-    pub async fn presigned_put(
-        &self,
-        key: &ObjectKey,
-        content_type: &str,
-        expires: Duration,
-    ) -> Result<String, PortError> {
+    pub async fn presigned_put(&self, key: &ObjectKey, content_type: &str, expires: Duration) -> Result<String, PortError> {
         let req = self
             .client
             .put_object()
@@ -63,11 +52,7 @@ impl S3BlobStore {
     }
 
     /// A URL that downloads exactly this key, for `expires` (at most 15 minutes).
-    pub async fn presigned_get(
-        &self,
-        key: &ObjectKey,
-        expires: Duration,
-    ) -> Result<String, PortError> {
+    pub async fn presigned_get(&self, key: &ObjectKey, expires: Duration) -> Result<String, PortError> {
         let req = self
             .client
             .get_object()
@@ -82,12 +67,7 @@ impl S3BlobStore {
 
 #[async_trait]
 impl BlobStore for S3BlobStore {
-    async fn put(
-        &self,
-        key: &ObjectKey,
-        bytes: Bytes,
-        content_type: &str,
-    ) -> Result<(), PortError> {
+    async fn put(&self, key: &ObjectKey, bytes: Bytes, content_type: &str) -> Result<(), PortError> {
         self.client
             .put_object()
             .bucket(&self.bucket)
@@ -101,37 +81,19 @@ impl BlobStore for S3BlobStore {
     }
 
     async fn get(&self, key: &ObjectKey) -> Result<Bytes, PortError> {
-        let out = self
-            .client
-            .get_object()
-            .bucket(&self.bucket)
-            .key(key.as_str())
-            .send()
-            .await
-            .map_err(|e| {
-                if e.as_service_error().is_some_and(|s| s.is_no_such_key()) {
-                    PortError::NotFound(key.to_string())
-                } else {
-                    classify(&format!("get {key}"), e)
-                }
-            })?;
-        let data = out
-            .body
-            .collect()
-            .await
-            .map_err(|e| PortError::Unavailable(format!("read {key}: {e}")))?;
+        let out = self.client.get_object().bucket(&self.bucket).key(key.as_str()).send().await.map_err(|e| {
+            if e.as_service_error().is_some_and(|s| s.is_no_such_key()) {
+                PortError::NotFound(key.to_string())
+            } else {
+                classify(&format!("get {key}"), e)
+            }
+        })?;
+        let data = out.body.collect().await.map_err(|e| PortError::Unavailable(format!("read {key}: {e}")))?;
         Ok(data.into_bytes())
     }
 
     async fn head(&self, key: &ObjectKey) -> Result<Option<u64>, PortError> {
-        match self
-            .client
-            .head_object()
-            .bucket(&self.bucket)
-            .key(key.as_str())
-            .send()
-            .await
-        {
+        match self.client.head_object().bucket(&self.bucket).key(key.as_str()).send().await {
             Ok(out) => Ok(Some(out.content_length().unwrap_or(0).max(0) as u64)),
             Err(e) if e.as_service_error().is_some_and(|s| s.is_not_found()) => Ok(None),
             Err(e) => Err(classify(&format!("head {key}"), e)),
@@ -140,13 +102,7 @@ impl BlobStore for S3BlobStore {
 
     async fn list(&self, prefix: &KeyPrefix) -> Result<Vec<ObjectKey>, PortError> {
         let mut keys = Vec::new();
-        let mut pages = self
-            .client
-            .list_objects_v2()
-            .bucket(&self.bucket)
-            .prefix(prefix.as_str())
-            .into_paginator()
-            .send();
+        let mut pages = self.client.list_objects_v2().bucket(&self.bucket).prefix(prefix.as_str()).into_paginator().send();
         while let Some(page) = pages.next().await {
             let page = page.map_err(|e| classify(&format!("list {}", prefix.as_str()), e))?;
             for object in page.contents() {

@@ -14,11 +14,7 @@ pub struct SageMakerEndpoint {
 
 impl SageMakerEndpoint {
     pub fn new(client: aws_sdk_sagemakerruntime::Client, endpoint: &str, bucket: &str) -> Self {
-        Self {
-            client,
-            endpoint: endpoint.to_owned(),
-            bucket: bucket.to_owned(),
-        }
+        Self { client, endpoint: endpoint.to_owned(), bucket: bucket.to_owned() }
     }
 }
 
@@ -34,12 +30,7 @@ impl InferenceEndpoint for SageMakerEndpoint {
             .invocation_timeout_seconds(900)
             .send()
             .await
-            .map_err(|e| {
-                classify(
-                    &format!("invoke {} for {}", self.endpoint, invocation.inference_id),
-                    e,
-                )
-            })?;
+            .map_err(|e| classify(&format!("invoke {} for {}", self.endpoint, invocation.inference_id), e))?;
         Ok(())
     }
 }
@@ -50,9 +41,6 @@ pub(crate) struct NoEndpoint(pub &'static str);
 #[async_trait]
 impl InferenceEndpoint for NoEndpoint {
     async fn invoke_async(&self, invocation: &InferenceInvocation) -> Result<(), PortError> {
-        Err(PortError::Internal(format!(
-            "the {} service has no inference endpoint (asked for {})",
-            self.0, invocation.inference_id
-        )))
+        Err(PortError::Internal(format!("the {} service has no inference endpoint (asked for {})", self.0, invocation.inference_id)))
     }
 }

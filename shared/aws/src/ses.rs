@@ -17,27 +17,16 @@ impl SesMailer {
 }
 
 fn content(text: &str) -> Result<Content, PortError> {
-    Content::builder()
-        .data(text)
-        .charset("UTF-8")
-        .build()
-        .map_err(|e| PortError::Internal(format!("mail content: {e}")))
+    Content::builder().data(text).charset("UTF-8").build().map_err(|e| PortError::Internal(format!("mail content: {e}")))
 }
 
 #[async_trait]
 impl Mailer for SesMailer {
     async fn send(&self, email: &Email) -> Result<(), PortError> {
-        let destination = Destination::builder()
-            .set_to_addresses(Some(email.to.iter().map(|a| a.to_string()).collect()))
-            .build();
+        let destination = Destination::builder().set_to_addresses(Some(email.to.iter().map(|a| a.to_string()).collect())).build();
         let message = Message::builder()
             .subject(content(&email.subject)?)
-            .body(
-                Body::builder()
-                    .text(content(&email.text)?)
-                    .html(content(&email.html)?)
-                    .build(),
-            )
+            .body(Body::builder().text(content(&email.text)?).html(content(&email.html)?).build())
             .build();
         self.client
             .send_email()

@@ -13,10 +13,7 @@ pub struct SnsTopic {
 
 impl SnsTopic {
     pub fn new(client: aws_sdk_sns::Client, arn: &str) -> Self {
-        Self {
-            client,
-            arn: arn.to_owned(),
-        }
+        Self { client, arn: arn.to_owned() }
     }
 
     pub fn from_sdk(sdk: &aws_config::SdkConfig, arn: &str) -> Self {
@@ -27,13 +24,7 @@ impl SnsTopic {
 #[async_trait]
 impl Topic for SnsTopic {
     async fn publish(&self, body: &str) -> Result<(), PortError> {
-        self.client
-            .publish()
-            .topic_arn(&self.arn)
-            .message(body)
-            .send()
-            .await
-            .map_err(|e| classify(&format!("publish to {}", self.arn), e))?;
+        self.client.publish().topic_arn(&self.arn).message(body).send().await.map_err(|e| classify(&format!("publish to {}", self.arn), e))?;
         Ok(())
     }
 }
@@ -42,39 +33,21 @@ impl Topic for SnsTopic {
 /// `Pulumi.yaml` has them: the filter keeps the results whose request document is that
 /// service's (`requestParameters.inputLocation` ends with its file name). Returns the
 /// topic's ARN.
-pub async fn create_inference_topic(
-    sdk: &aws_config::SdkConfig,
-    names: &ResourceNames,
-) -> Result<String, PortError> {
+pub async fn create_inference_topic(sdk: &aws_config::SdkConfig, names: &ResourceNames) -> Result<String, PortError> {
     let sns = aws_sdk_sns::Client::new(sdk);
     let sqs = aws_sdk_sqs::Client::new(sdk);
     let name = names.inference_topic();
-    let topic = sns
-        .create_topic()
-        .name(&name)
-        .send()
-        .await
-        .map_err(|e| classify(&format!("create topic {name}"), e))?;
+    let topic = sns.create_topic().name(&name).send().await.map_err(|e| classify(&format!("create topic {name}"), e))?;
     let arn = topic.topic_arn().unwrap_or_default().to_owned();
     for service in Service::ALL {
-        let (Some(queue), Some(file)) = (service.consumes(), service.inference_request_file())
-        else {
+        let (Some(queue), Some(file)) = (service.consumes(), service.inference_request_file()) else {
             continue;
         };
         let queue_name = names.queue(QueueName::pipeline(queue).as_str());
-        let url = sqs
-            .get_queue_url()
-            .queue_name(&queue_name)
-            .send()
-            .await
-            .map_err(|e| classify(&format!("find {queue_name}"), e))?;
-        let queue_arn = crate::sqs::queue_attribute(
-            &sqs,
-            url.queue_url().unwrap_or_default(),
-            aws_sdk_sqs::types::QueueAttributeName::QueueArn,
-        )
-        .await?
-        .unwrap_or_default();
+        let url = sqs.get_queue_url().queue_name(&queue_name).send().await.map_err(|e| classify(&format!("find {queue_name}"), e))?;
+        let queue_arn = crate::sqs::queue_attribute(&sqs, url.queue_url().unwrap_or_default(), aws_sdk_sqs::types::QueueAttributeName::QueueArn)
+            .await?
+            .unwrap_or_default();
         let filter = serde_json::json!({"requestParameters": {"inputLocation": [{"suffix": format!("/{file}")}]}}).to_string();
         sns.subscribe()
             .topic_arn(&arn)

@@ -22,11 +22,7 @@ pub struct SqsQueue {
 }
 
 /// One attribute of the queue at `url`, if it has it.
-pub(crate) async fn queue_attribute(
-    client: &aws_sdk_sqs::Client,
-    url: &str,
-    name: QueueAttributeName,
-) -> Result<Option<String>, PortError> {
+pub(crate) async fn queue_attribute(client: &aws_sdk_sqs::Client, url: &str, name: QueueAttributeName) -> Result<Option<String>, PortError> {
     let out = client
         .get_queue_attributes()
         .queue_url(url)
@@ -42,19 +38,25 @@ fn whole_seconds(d: Duration) -> i32 {
 }
 
 impl SqsQueue {
-    /// Resolves the pipeline queues and their redrive policies; fails if one is missing.
-    pub async fn connect(
-        client: aws_sdk_sqs::Client,
-        names: ResourceNames,
-    ) -> Result<Self, PortError> {
-        let mut q = Self {
-            client,
-            names,
-            urls: Mutex::new(HashMap::new()),
-            max_receives: HashMap::new(),
-        };
-        for name in QueueName::PIPELINE {
-            let name = QueueName::pipeline(name);
+    /// [`SqsQueue::connect`] with a client made from `sdk`.
+    pub async fn connect_sdk(sdk: &aws_config::SdkConfig, names: ResourceNames) -> Result<Self, PortError> {
+        Self::connect(aws_sdk_sqs::Client::new(sdk), names).await
+    }
+
+    /// Resolves every pipeline queue and its redrive policy; fails if one is missing.
+    /// For the operator's tools, whose credentials may read every queue.
+    pub async fn connect(client: aws_sdk_sqs::Client, names: ResourceNames) -> Result<Self, PortError> {
+        let all: Vec<QueueName> = QueueName::PIPELINE.into_iter().map(QueueName::pipeline).collect();
+        Self::connect_for(client, names, &all).await
+    }
+
+    /// Resolves only `consumed` (a Lambda's own queue: its role may read that queue's
+    /// attributes and no other's). Queues it sends to are resolved on first use, with
+    /// `GetQueueUrl` alone.
+    pub async fn connect_for(client: aws_sdk_sqs::Client, names: ResourceNames, consumed: &[QueueName]) -> Result<Self, PortError> {
+        let mut q = Self { client, names, urls: Mutex::new(HashMap::new()), max_receives: HashMap::new() };
+        for name in consumed {
+            let name = name.clone();
             let url = q.url(&name).await?;
             let max = queue_attribute(&q.client, &url, QueueAttributeName::RedrivePolicy)
                 .await?
@@ -68,37 +70,19 @@ impl SqsQueue {
             if max.is_none() {
                 tracing::warn!(queue = %name, "queue has no readable redrive policy; assuming {DEFAULT_MAX_RECEIVES} receives");
             }
-            q.max_receives
-                .insert(name, max.unwrap_or(DEFAULT_MAX_RECEIVES));
+            q.max_receives.insert(name, max.unwrap_or(DEFAULT_MAX_RECEIVES));
         }
         Ok(q)
     }
 
     async fn url(&self, queue: &QueueName) -> Result<String, PortError> {
-        if let Some(url) = self
-            .urls
-            .lock()
-            .map_err(|_| PortError::Internal("queue url cache poisoned".into()))?
-            .get(queue)
-        {
+        if let Some(url) = self.urls.lock().map_err(|_| PortError::Internal("queue url cache poisoned".into()))?.get(queue) {
             return Ok(url.clone());
         }
         let physical = self.names.queue(queue.as_str());
-        let out = self
-            .client
-            .get_queue_url()
-            .queue_name(&physical)
-            .send()
-            .await
-            .map_err(|e| classify(&format!("queue {physical}"), e))?;
-        let url = out
-            .queue_url()
-            .ok_or_else(|| PortError::NotFound(format!("queue {physical}")))?
-            .to_owned();
-        self.urls
-            .lock()
-            .map_err(|_| PortError::Internal("queue url cache poisoned".into()))?
-            .insert(queue.clone(), url.clone());
+        let out = self.client.get_queue_url().queue_name(&physical).send().await.map_err(|e| classify(&format!("queue {physical}"), e))?;
+        let url = out.queue_url().ok_or_else(|| PortError::NotFound(format!("queue {physical}")))?.to_owned();
+        self.urls.lock().map_err(|_| PortError::Internal("queue url cache poisoned".into()))?.insert(queue.clone(), url.clone());
         Ok(url)
     }
 
@@ -112,18 +96,11 @@ impl SqsQueue {
     /// Receive, send to the source, then delete: a message is never lost; an
     /// interruption between send and delete leaves a duplicate, which the idempotent
     /// steps absorb.
-    async fn replay_by_copy(
-        &self,
-        dlq: &QueueName,
-        source: &QueueName,
-        max: Option<u64>,
-    ) -> Result<u64, PortError> {
+    async fn replay_by_copy(&self, dlq: &QueueName, source: &QueueName, max: Option<u64>) -> Result<u64, PortError> {
         let mut moved = 0;
         while max.is_none_or(|m| moved < m) {
             let want = max.map_or(10, |m| (m - moved).min(10) as usize);
-            let batch = self
-                .receive(dlq, want, Duration::from_secs(60), Duration::ZERO)
-                .await?;
+            let batch = self.receive(dlq, want, Duration::from_secs(60), Duration::ZERO).await?;
             if batch.is_empty() {
                 break;
             }
@@ -141,24 +118,11 @@ impl SqsQueue {
 impl Queue for SqsQueue {
     async fn send(&self, queue: &QueueName, body: &str) -> Result<String, PortError> {
         let url = self.url(queue).await?;
-        let out = self
-            .client
-            .send_message()
-            .queue_url(url)
-            .message_body(body)
-            .send()
-            .await
-            .map_err(|e| classify(&format!("send to {queue}"), e))?;
+        let out = self.client.send_message().queue_url(url).message_body(body).send().await.map_err(|e| classify(&format!("send to {queue}"), e))?;
         Ok(out.message_id().unwrap_or_default().to_owned())
     }
 
-    async fn receive(
-        &self,
-        queue: &QueueName,
-        max: usize,
-        visibility: Duration,
-        wait: Duration,
-    ) -> Result<Vec<Received>, PortError> {
+    async fn receive(&self, queue: &QueueName, max: usize, visibility: Duration, wait: Duration) -> Result<Vec<Received>, PortError> {
         let url = self.url(queue).await?;
         let out = self
             .client
@@ -203,12 +167,7 @@ impl Queue for SqsQueue {
         Ok(())
     }
 
-    async fn retry_after(
-        &self,
-        queue: &QueueName,
-        receipt: &Receipt,
-        delay: Duration,
-    ) -> Result<(), PortError> {
+    async fn retry_after(&self, queue: &QueueName, receipt: &Receipt, delay: Duration) -> Result<(), PortError> {
         let url = self.url(queue).await?;
         self.client
             .change_message_visibility()
@@ -222,10 +181,7 @@ impl Queue for SqsQueue {
     }
 
     fn max_receives(&self, queue: &QueueName) -> u32 {
-        self.max_receives
-            .get(queue)
-            .copied()
-            .unwrap_or(DEFAULT_MAX_RECEIVES)
+        self.max_receives.get(queue).copied().unwrap_or(DEFAULT_MAX_RECEIVES)
     }
 
     async fn depth(&self, queue: &QueueName) -> Result<u64, PortError> {
@@ -240,29 +196,17 @@ impl Queue for SqsQueue {
             .send()
             .await
             .map_err(|e| classify(&format!("depth of {queue}"), e))?;
-        Ok(out
-            .attributes()
-            .map(|a| a.values().filter_map(|v| v.parse::<u64>().ok()).sum())
-            .unwrap_or(0))
+        Ok(out.attributes().map(|a| a.values().filter_map(|v| v.parse::<u64>().ok()).sum()).unwrap_or(0))
     }
 
     /// `StartMessageMoveTask` when moving everything (it runs in the background and
     /// cannot stop after N); otherwise, or where the API is missing (moto), a copy loop.
     async fn replay(&self, dlq: &QueueName, max: Option<u64>) -> Result<u64, PortError> {
-        let source = dlq.source().ok_or_else(|| {
-            PortError::Invalid(format!(
-                "{dlq} is not a dead-letter queue (names end in -dlq)"
-            ))
-        })?;
+        let source = dlq.source().ok_or_else(|| PortError::Invalid(format!("{dlq} is not a dead-letter queue (names end in -dlq)")))?;
         if max.is_none() {
             let waiting = self.depth(dlq).await?;
-            let started = self
-                .client
-                .start_message_move_task()
-                .source_arn(self.arn(dlq).await?)
-                .destination_arn(self.arn(&source).await?)
-                .send()
-                .await;
+            let started =
+                self.client.start_message_move_task().source_arn(self.arn(dlq).await?).destination_arn(self.arn(&source).await?).send().await;
             match started {
                 Ok(_) => {
                     tracing::info!(queue = %dlq, messages = waiting, "message move task started");

@@ -20,10 +20,7 @@ async fn sqlite_queue() {
 #[tokio::test]
 async fn sqlite_job_store() {
     let dir = tempfile::tempdir().unwrap();
-    conformance::jobs::suite(&SqliteJobStore::new(
-        open_database(&dir.path().join("j.sqlite")).unwrap(),
-    ))
-    .await;
+    conformance::jobs::suite(&SqliteJobStore::new(open_database(&dir.path().join("j.sqlite")).unwrap())).await;
 }
 
 #[tokio::test]
@@ -39,17 +36,8 @@ async fn outbox_mailer() {
                 .flatten()
                 .map(|e| {
                     let eml = std::fs::read_to_string(e.path()).unwrap();
-                    let header = |name: &str| {
-                        eml.lines()
-                            .find_map(|l| l.strip_prefix(name))
-                            .unwrap_or_default()
-                            .trim()
-                            .to_owned()
-                    };
-                    let to = header("To:")
-                        .split(',')
-                        .map(|a| a.trim().to_owned())
-                        .collect();
+                    let header = |name: &str| eml.lines().find_map(|l| l.strip_prefix(name)).unwrap_or_default().trim().to_owned();
+                    let to = header("To:").split(',').map(|a| a.trim().to_owned()).collect();
                     (header("Subject:"), eml.clone(), eml.clone(), to)
                 })
                 .collect()

@@ -8,9 +8,7 @@ use gen3d_aws::{DynamoJobStore, S3BlobStore, SesMailer, SqsQueue, provision};
 /// A new bucket on moto and the store on it.
 async fn fresh_bucket(moto: &common::Moto) -> (String, S3BlobStore) {
     let bucket = format!("{}-data", common::fresh_names().prefix());
-    provision::create_bucket(&moto.sdk, &bucket, true)
-        .await
-        .unwrap();
+    provision::create_bucket(&moto.sdk, &bucket, true).await.unwrap();
     let store = S3BlobStore::from_sdk(&moto.sdk, &bucket, true);
     (bucket, store)
 }
@@ -31,29 +29,12 @@ async fn s3_presigned_urls_upload_and_download_one_key() {
     };
     let (_, store) = fresh_bucket(&moto).await;
     let key = gen3d_domain::ObjectKey::parse("users/u1/sessions/s1/image").unwrap();
-    let put = store
-        .presigned_put(&key, "image/jpeg", std::time::Duration::from_secs(3600))
-        .await
-        .unwrap();
-    assert!(
-        put.contains("X-Amz-Expires=900"),
-        "expiry is capped at 15 minutes: {put}"
-    );
+    let put = store.presigned_put(&key, "image/jpeg", std::time::Duration::from_secs(3600)).await.unwrap();
+    assert!(put.contains("X-Amz-Expires=900"), "expiry is capped at 15 minutes: {put}");
     assert!(put.contains("/users/u1/sessions/s1/image"), "{put}");
-    ureq::put(&put)
-        .header("content-type", "image/jpeg")
-        .send(&b"photo"[..])
-        .expect("upload through the URL");
-    let get = store
-        .presigned_get(&key, std::time::Duration::from_secs(60))
-        .await
-        .unwrap();
-    let body = ureq::get(&get)
-        .call()
-        .expect("download")
-        .body_mut()
-        .read_to_vec()
-        .unwrap();
+    ureq::put(&put).header("content-type", "image/jpeg").send(&b"photo"[..]).expect("upload through the URL");
+    let get = store.presigned_get(&key, std::time::Duration::from_secs(60)).await.unwrap();
+    let body = ureq::get(&get).call().expect("download").body_mut().read_to_vec().unwrap();
     assert_eq!(body, b"photo");
 }
 
@@ -63,17 +44,9 @@ async fn sqs_queue() {
         return;
     };
     let names = common::fresh_names();
-    provision::create_queues(&moto.sdk, &names, 3, 30)
-        .await
-        .unwrap();
-    let queue = SqsQueue::connect(aws_sdk_sqs::Client::new(&moto.sdk), names)
-        .await
-        .unwrap();
-    assert_eq!(
-        gen3d_ports::Queue::max_receives(&queue, &gen3d_ports::QueueName::pipeline("meshing")),
-        3,
-        "read from the redrive policy"
-    );
+    provision::create_queues(&moto.sdk, &names, 3, 30).await.unwrap();
+    let queue = SqsQueue::connect(aws_sdk_sqs::Client::new(&moto.sdk), names).await.unwrap();
+    assert_eq!(gen3d_ports::Queue::max_receives(&queue, &gen3d_ports::QueueName::pipeline("meshing")), 3, "read from the redrive policy");
     conformance::queue::suite(&queue).await;
 }
 
@@ -82,10 +55,7 @@ async fn sqs_queue_needs_its_queues() {
     let Some(moto) = common::moto().await else {
         return;
     };
-    let err = SqsQueue::connect(aws_sdk_sqs::Client::new(&moto.sdk), common::fresh_names())
-        .await
-        .err()
-        .expect("no queues, no connection");
+    let err = SqsQueue::connect(aws_sdk_sqs::Client::new(&moto.sdk), common::fresh_names()).await.err().expect("no queues, no connection");
     assert!(matches!(err, gen3d_ports::PortError::NotFound(_)), "{err}");
 }
 
@@ -95,9 +65,7 @@ async fn dynamodb_job_store() {
         return;
     };
     let names = common::fresh_names();
-    provision::create_job_table(&moto.sdk, &names.job_table())
-        .await
-        .unwrap();
+    provision::create_job_table(&moto.sdk, &names.job_table()).await.unwrap();
     let store = DynamoJobStore::new(aws_sdk_dynamodb::Client::new(&moto.sdk), &names.job_table());
     conformance::jobs::suite(&store).await;
 }
@@ -107,19 +75,13 @@ async fn sesv2_mailer() {
     let Some(moto) = common::moto().await else {
         return;
     };
-    provision::create_email_identity(&moto.sdk, "no-reply@gen3d.example")
-        .await
-        .unwrap();
+    provision::create_email_identity(&moto.sdk, "no-reply@gen3d.example").await.unwrap();
     let mailer = SesMailer::new(aws_sdk_sesv2::Client::new(&moto.sdk));
     let key = common::fresh_names().prefix().to_owned();
     let url = moto.url.clone();
     conformance::mail::suite(&mailer, &key, || {
         let url = url.clone();
-        async move {
-            tokio::task::spawn_blocking(move || common::moto_sent_mail(&url))
-                .await
-                .unwrap()
-        }
+        async move { tokio::task::spawn_blocking(move || common::moto_sent_mail(&url)).await.unwrap() }
     })
     .await;
 }

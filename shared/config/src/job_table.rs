@@ -19,12 +19,7 @@ pub const BY_USER_SORT: &str = "updated_ms";
 pub const TTL_ATTRIBUTE: &str = "expires_at";
 
 /// Key attributes with their DynamoDB scalar types (`S` or `N`).
-pub const KEY_ATTRIBUTES: [(&str, &str); 4] = [
-    (PARTITION_KEY, "S"),
-    (SORT_KEY, "S"),
-    (BY_USER_PARTITION, "S"),
-    (BY_USER_SORT, "N"),
-];
+pub const KEY_ATTRIBUTES: [(&str, &str); 4] = [(PARTITION_KEY, "S"), (SORT_KEY, "S"), (BY_USER_PARTITION, "S"), (BY_USER_SORT, "N")];
 
 pub fn session_sort_key(session: &str) -> String {
     format!("session#{session}")

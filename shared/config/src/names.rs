@@ -11,20 +11,13 @@ impl ResourceNames {
     pub fn new(prefix: &str) -> Result<Self, DomainError> {
         let ok = !prefix.is_empty()
             && prefix.len() <= 40
-            && prefix
-                .chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+            && prefix.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
             && !prefix.starts_with('-')
             && !prefix.ends_with('-');
         if !ok {
-            return Err(DomainError::Invalid {
-                what: "resource prefix",
-                reason: format!("{prefix:?} is not 1 to 40 of [a-z0-9-]"),
-            });
+            return Err(DomainError::Invalid { what: "resource prefix", reason: format!("{prefix:?} is not 1 to 40 of [a-z0-9-]") });
         }
-        Ok(Self {
-            prefix: prefix.to_owned(),
-        })
+        Ok(Self { prefix: prefix.to_owned() })
     }
 
     pub fn for_stack(project: &str, stack: &str) -> Result<Self, DomainError> {

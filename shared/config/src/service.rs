@@ -13,13 +13,7 @@ pub enum Service {
 }
 
 /// Variables every service reads.
-pub const COMMON_ENV: [&str; 5] = [
-    env::STACK,
-    env::RESOURCE_PREFIX,
-    env::BUCKET,
-    env::TABLE,
-    env::METRICS_NAMESPACE,
-];
+pub const COMMON_ENV: [&str; 5] = [env::STACK, env::RESOURCE_PREFIX, env::BUCKET, env::TABLE, env::METRICS_NAMESPACE];
 
 /// The environment variable names.
 pub mod env {
@@ -41,13 +35,7 @@ pub mod env {
 }
 
 impl Service {
-    pub const ALL: [Service; 5] = [
-        Service::Intake,
-        Service::Embedding,
-        Service::Reconstruction,
-        Service::Meshing,
-        Service::Notify,
-    ];
+    pub const ALL: [Service; 5] = [Service::Intake, Service::Embedding, Service::Reconstruction, Service::Meshing, Service::Notify];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -100,9 +88,7 @@ impl Service {
     pub fn env_vars(self) -> Vec<&'static str> {
         let own: &[&str] = match self {
             Service::Intake => &[env::USER_POOL_ID, env::USER_POOL_CLIENT_ID],
-            Service::Embedding | Service::Reconstruction | Service::Meshing => {
-                &[env::ENDPOINT_NAME]
-            }
+            Service::Embedding | Service::Reconstruction | Service::Meshing => &[env::ENDPOINT_NAME],
             Service::Notify => &[env::MAIL_FROM, env::ADMIN_EMAIL, env::APP_URL],
         };
         COMMON_ENV.iter().chain(own).copied().collect()
@@ -141,9 +127,6 @@ mod tests {
             assert_eq!(unique.len(), env.len(), "{s} lists a variable twice");
         }
         assert_eq!(Service::parse("lambda"), None);
-        assert_eq!(
-            Service::Meshing.inference_request_file(),
-            Some("mesh.request.json")
-        );
+        assert_eq!(Service::Meshing.inference_request_file(), Some("mesh.request.json"));
     }
 }

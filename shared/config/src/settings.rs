@@ -25,7 +25,9 @@ pub enum ServiceSettings {
         user_pool_client_id: String,
     },
     /// Embedding, reconstruction and meshing: the SageMaker endpoint they invoke.
-    Inference { endpoint_name: String },
+    Inference {
+        endpoint_name: String,
+    },
     Notify {
         from: EmailAddress,
         admin: EmailAddress,
@@ -44,10 +46,7 @@ pub enum ConfigError {
 impl ServiceConfig {
     /// Reads `service.env_vars()` through `lookup` (`std::env::var` in a Lambda, a map in
     /// tests). Fails on the first missing or malformed variable.
-    pub fn from_lookup(
-        service: Service,
-        lookup: impl Fn(&str) -> Option<String>,
-    ) -> Result<Self, ConfigError> {
+    pub fn from_lookup(service: Service, lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let get = |name: &'static str| -> Result<String, ConfigError> {
             match lookup(name) {
                 Some(v) if !v.trim().is_empty() => Ok(v.trim().to_owned()),
@@ -55,34 +54,18 @@ impl ServiceConfig {
             }
         };
         let invalid = |name: &'static str, reason: String| ConfigError::Invalid { name, reason };
-        let email = |name: &'static str| -> Result<EmailAddress, ConfigError> {
-            EmailAddress::parse(&get(name)?).map_err(|e| invalid(name, e.to_string()))
-        };
-        let names = ResourceNames::new(&get(env::RESOURCE_PREFIX)?)
-            .map_err(|e| invalid(env::RESOURCE_PREFIX, e.to_string()))?;
+        let email =
+            |name: &'static str| -> Result<EmailAddress, ConfigError> { EmailAddress::parse(&get(name)?).map_err(|e| invalid(name, e.to_string())) };
+        let names = ResourceNames::new(&get(env::RESOURCE_PREFIX)?).map_err(|e| invalid(env::RESOURCE_PREFIX, e.to_string()))?;
         let settings = match service {
-            Service::Intake => ServiceSettings::Intake {
-                user_pool_id: get(env::USER_POOL_ID)?,
-                user_pool_client_id: get(env::USER_POOL_CLIENT_ID)?,
-            },
-            Service::Embedding | Service::Reconstruction | Service::Meshing => {
-                ServiceSettings::Inference {
-                    endpoint_name: get(env::ENDPOINT_NAME)?,
-                }
-            }
+            Service::Intake => ServiceSettings::Intake { user_pool_id: get(env::USER_POOL_ID)?, user_pool_client_id: get(env::USER_POOL_CLIENT_ID)? },
+            Service::Embedding | Service::Reconstruction | Service::Meshing => ServiceSettings::Inference { endpoint_name: get(env::ENDPOINT_NAME)? },
             Service::Notify => {
                 let app_url = get(env::APP_URL)?;
                 if !(app_url.starts_with("https://") || app_url.starts_with("http://")) {
-                    return Err(invalid(
-                        env::APP_URL,
-                        format!("{app_url:?} is not an http(s) URL"),
-                    ));
+                    return Err(invalid(env::APP_URL, format!("{app_url:?} is not an http(s) URL")));
                 }
-                ServiceSettings::Notify {
-                    from: email(env::MAIL_FROM)?,
-                    admin: email(env::ADMIN_EMAIL)?,
-                    app_url,
-                }
+                ServiceSettings::Notify { from: email(env::MAIL_FROM)?, admin: email(env::ADMIN_EMAIL)?, app_url }
             }
         };
         Ok(Self {
@@ -124,10 +107,7 @@ mod tests {
     use super::*;
 
     fn lookup(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
-        let map: HashMap<String, String> = pairs
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect();
+        let map: HashMap<String, String> = pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
         move |k| map.get(k).cloned()
     }
 
@@ -142,11 +122,7 @@ mod tests {
     #[test]
     fn notify_reads_its_addresses() {
         let mut pairs = COMMON.to_vec();
-        pairs.extend([
-            ("GEN3D_MAIL_FROM", "no-reply@x.example"),
-            ("GEN3D_ADMIN_EMAIL", "Admin@X.example"),
-            ("GEN3D_APP_URL", "https://x.example"),
-        ]);
+        pairs.extend([("GEN3D_MAIL_FROM", "no-reply@x.example"), ("GEN3D_ADMIN_EMAIL", "Admin@X.example"), ("GEN3D_APP_URL", "https://x.example")]);
         let c = ServiceConfig::from_lookup(Service::Notify, lookup(&pairs)).unwrap();
         match c.settings {
             ServiceSettings::Notify { admin, .. } => assert_eq!(admin.as_str(), "admin@x.example"),
@@ -160,22 +136,9 @@ mod tests {
         let err = ServiceConfig::from_lookup(Service::Embedding, lookup(&COMMON)).unwrap_err();
         assert_eq!(err, ConfigError::Missing("GEN3D_ENDPOINT_NAME"));
         let mut pairs = COMMON.to_vec();
-        pairs.extend([
-            ("GEN3D_MAIL_FROM", "nobody"),
-            ("GEN3D_ADMIN_EMAIL", "a@b.example"),
-            ("GEN3D_APP_URL", "https://x.example"),
-        ]);
+        pairs.extend([("GEN3D_MAIL_FROM", "nobody"), ("GEN3D_ADMIN_EMAIL", "a@b.example"), ("GEN3D_APP_URL", "https://x.example")]);
         let err = ServiceConfig::from_lookup(Service::Notify, lookup(&pairs)).unwrap_err();
-        assert!(
-            matches!(
-                err,
-                ConfigError::Invalid {
-                    name: "GEN3D_MAIL_FROM",
-                    ..
-                }
-            ),
-            "{err}"
-        );
+        assert!(matches!(err, ConfigError::Invalid { name: "GEN3D_MAIL_FROM", .. }), "{err}");
         let mut pairs = COMMON.to_vec();
         pairs[1] = ("GEN3D_RESOURCE_PREFIX", "Gen3D Dev");
         pairs.push(("GEN3D_ENDPOINT_NAME", "ep"));

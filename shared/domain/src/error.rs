@@ -6,18 +6,11 @@ pub enum DomainError {
     #[error("invalid {what}: {reason}")]
     Invalid { what: &'static str, reason: String },
     #[error("illegal transition of {what} from {from} to {to}")]
-    IllegalTransition {
-        what: &'static str,
-        from: String,
-        to: String,
-    },
+    IllegalTransition { what: &'static str, from: String, to: String },
 }
 
 impl DomainError {
     pub(crate) fn invalid(what: &'static str, reason: impl Into<String>) -> Self {
-        DomainError::Invalid {
-            what,
-            reason: reason.into(),
-        }
+        DomainError::Invalid { what, reason: reason.into() }
     }
 }

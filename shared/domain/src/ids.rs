@@ -13,9 +13,7 @@ const GENERATED_LEN: usize = 20; // 100 bits of randomness
 
 fn generate_id() -> String {
     let mut rng = rand::rng();
-    (0..GENERATED_LEN)
-        .map(|_| ID_ALPHABET[rng.random_range(0..ID_ALPHABET.len())] as char)
-        .collect()
+    (0..GENERATED_LEN).map(|_| ID_ALPHABET[rng.random_range(0..ID_ALPHABET.len())] as char).collect()
 }
 
 /// Ids are 1..=64 chars of `[a-z0-9-]`, not starting with `-`: safe in keys, URLs and
@@ -27,14 +25,8 @@ fn check_id(what: &'static str, raw: &str) -> Result<(), DomainError> {
     if raw.starts_with('-') {
         return Err(DomainError::invalid(what, "must not start with '-'"));
     }
-    if let Some(c) = raw
-        .chars()
-        .find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '-'))
-    {
-        return Err(DomainError::invalid(
-            what,
-            format!("unexpected character {c:?}"),
-        ));
+    if let Some(c) = raw.chars().find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '-')) {
+        return Err(DomainError::invalid(what, format!("unexpected character {c:?}")));
     }
     Ok(())
 }

@@ -62,13 +62,7 @@ impl SessionFile {
     }
 
     fn from_file_name(name: &str) -> Option<Self> {
-        [
-            SessionFile::Image,
-            SessionFile::Embeddings,
-            SessionFile::EmbedRequest,
-        ]
-        .into_iter()
-        .find(|f| f.file_name() == name)
+        [SessionFile::Image, SessionFile::Embeddings, SessionFile::EmbedRequest].into_iter().find(|f| f.file_name() == name)
     }
 }
 
@@ -88,10 +82,7 @@ impl ObjectFile {
         match name {
             "mask.png" => Some(ObjectFile::Mask),
             "splat.ply" => Some(ObjectFile::Splat),
-            _ => MeshFormat::ALL
-                .into_iter()
-                .find(|f| f.file_name() == name)
-                .map(ObjectFile::Mesh),
+            _ => MeshFormat::ALL.into_iter().find(|f| f.file_name() == name).map(ObjectFile::Mesh),
         }
     }
 
@@ -118,17 +109,8 @@ impl ObjectFile {
 /// Where a key sits in the layout, for routing notifications back to their job.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum KeyOwner {
-    Session {
-        user: UserId,
-        session: SessionId,
-        file: SessionFile,
-    },
-    Object {
-        user: UserId,
-        session: SessionId,
-        object: ObjectId,
-        file: ObjectFile,
-    },
+    Session { user: UserId, session: SessionId, file: SessionFile },
+    Object { user: UserId, session: SessionId, object: ObjectId, file: ObjectFile },
 }
 
 fn check_key(raw: &str) -> Result<(), DomainError> {
@@ -140,10 +122,7 @@ fn check_key(raw: &str) -> Result<(), DomainError> {
         if part.is_empty() || part == "." || part == ".." {
             return Err(invalid(format!("bad path component {part:?} in {raw:?}")));
         }
-        if let Some(c) = part
-            .chars()
-            .find(|c| !(c.is_ascii_alphanumeric() || "._-".contains(*c)))
-        {
+        if let Some(c) = part.chars().find(|c| !(c.is_ascii_alphanumeric() || "._-".contains(*c))) {
             return Err(invalid(format!("unexpected character {c:?} in {raw:?}")));
         }
     }
@@ -157,31 +136,16 @@ impl ObjectKey {
     }
 
     pub fn session_file(user: &UserId, session: &SessionId, file: SessionFile) -> Self {
-        Self(format!(
-            "users/{user}/sessions/{session}/{}",
-            file.file_name()
-        ))
+        Self(format!("users/{user}/sessions/{session}/{}", file.file_name()))
     }
 
-    pub fn object_file(
-        user: &UserId,
-        session: &SessionId,
-        object: &ObjectId,
-        file: ObjectFile,
-    ) -> Self {
-        Self(format!(
-            "users/{user}/sessions/{session}/objects/{object}/{}",
-            file.file_name()
-        ))
+    pub fn object_file(user: &UserId, session: &SessionId, object: &ObjectId, file: ObjectFile) -> Self {
+        Self(format!("users/{user}/sessions/{session}/objects/{object}/{}", file.file_name()))
     }
 
     /// Keys outside `users/` written by the inference endpoint (response documents).
     pub fn inference_output(inference_id: &str, failed: bool) -> Result<Self, DomainError> {
-        let dir = if failed {
-            INFERENCE_FAILURE_PREFIX
-        } else {
-            INFERENCE_OUTPUT_PREFIX
-        };
+        let dir = if failed { INFERENCE_FAILURE_PREFIX } else { INFERENCE_OUTPUT_PREFIX };
         Self::parse(&format!("{dir}/{inference_id}.out"))
     }
 
@@ -202,14 +166,12 @@ impl ObjectKey {
                 session: SessionId::parse(session).ok()?,
                 file: SessionFile::from_file_name(file)?,
             }),
-            ["users", user, "sessions", session, "objects", object, file] => {
-                Some(KeyOwner::Object {
-                    user: UserId::parse(user).ok()?,
-                    session: SessionId::parse(session).ok()?,
-                    object: ObjectId::parse(object).ok()?,
-                    file: ObjectFile::from_file_name(file)?,
-                })
-            }
+            ["users", user, "sessions", session, "objects", object, file] => Some(KeyOwner::Object {
+                user: UserId::parse(user).ok()?,
+                session: SessionId::parse(session).ok()?,
+                object: ObjectId::parse(object).ok()?,
+                file: ObjectFile::from_file_name(file)?,
+            }),
             _ => None,
         }
     }
@@ -264,11 +226,7 @@ mod tests {
     use super::*;
 
     fn ids() -> (UserId, SessionId, ObjectId) {
-        (
-            UserId::parse("u1").unwrap(),
-            SessionId::parse("s1").unwrap(),
-            ObjectId::parse("o1").unwrap(),
-        )
+        (UserId::parse("u1").unwrap(), SessionId::parse("s1").unwrap(), ObjectId::parse("o1").unwrap())
     }
 
     #[test]
@@ -278,32 +236,15 @@ mod tests {
         assert_eq!(key.as_str(), "users/u1/sessions/s1/objects/o1/mesh.glb");
         assert_eq!(
             ObjectKey::parse(key.as_str()).unwrap().owner(),
-            Some(KeyOwner::Object {
-                user: u.clone(),
-                session: s.clone(),
-                object: o,
-                file: ObjectFile::Mesh(MeshFormat::Glb)
-            })
+            Some(KeyOwner::Object { user: u.clone(), session: s.clone(), object: o, file: ObjectFile::Mesh(MeshFormat::Glb) })
         );
         let key = ObjectKey::session_file(&u, &s, SessionFile::Embeddings);
-        assert_eq!(
-            key.owner(),
-            Some(KeyOwner::Session {
-                user: u,
-                session: s,
-                file: SessionFile::Embeddings
-            })
-        );
+        assert_eq!(key.owner(), Some(KeyOwner::Session { user: u, session: s, file: SessionFile::Embeddings }));
     }
 
     #[test]
     fn keys_outside_the_layout_have_no_owner() {
-        for raw in [
-            "inference/output/x.out",
-            "users/u1/x",
-            "users/u1/sessions/s1/objects/o1/evil.sh",
-            "users/U/sessions/s/image",
-        ] {
+        for raw in ["inference/output/x.out", "users/u1/x", "users/u1/sessions/s1/objects/o1/evil.sh", "users/U/sessions/s/image"] {
             assert_eq!(ObjectKey::parse(raw).unwrap().owner(), None, "{raw}");
         }
     }

@@ -16,16 +16,11 @@ mod state;
 pub use email::EmailAddress;
 pub use error::DomainError;
 pub use ids::{JobId, ObjectId, SessionId, UserId};
-pub use keys::{
-    INFERENCE_FAILURE_PREFIX, INFERENCE_OUTPUT_PREFIX, KeyOwner, KeyPrefix, ObjectFile, ObjectKey,
-    SessionFile, USERS_PREFIX,
-};
+pub use keys::{INFERENCE_FAILURE_PREFIX, INFERENCE_OUTPUT_PREFIX, KeyOwner, KeyPrefix, ObjectFile, ObjectKey, SessionFile, USERS_PREFIX};
 pub use messages::{
-    EmbedRequested, InferenceNotification, InferenceStatus, MESSAGE_VERSION, MeshRequested,
-    NotifyRequested, QueueMessage, ReconstructRequested, inference_notification_body,
+    EmbedRequested, InferenceNotification, InferenceStatus, MESSAGE_VERSION, MeshRequested, NotifyRequested, QueueMessage, ReconstructRequested,
+    inference_notification_body,
 };
 pub use options::{MeshFormat, MeshMethod, MeshOptions};
 pub use prompt::{Point, PointLabel, Prompt, PromptBox};
-pub use state::{
-    Failure, ImageInfo, MeshStats, ObjectRecord, ObjectState, SessionRecord, SessionState, Stage,
-};
+pub use state::{Failure, ImageInfo, MeshStats, ObjectRecord, ObjectState, SessionRecord, SessionState, Stage};

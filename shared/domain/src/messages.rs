@@ -90,20 +90,13 @@ struct EnvelopeOut<'a> {
 }
 
 fn bad(reason: impl Into<String>) -> DomainError {
-    DomainError::Invalid {
-        what: "queue message",
-        reason: reason.into(),
-    }
+    DomainError::Invalid { what: "queue message", reason: reason.into() }
 }
 
 /// `s3://bucket/key` -> key (the bucket is the stack's, checked by the adapter).
 fn key_from_s3_uri(uri: &str) -> Result<ObjectKey, DomainError> {
-    let rest = uri
-        .strip_prefix("s3://")
-        .ok_or_else(|| bad(format!("input location {uri:?} is not an s3:// uri")))?;
-    let (_bucket, key) = rest
-        .split_once('/')
-        .ok_or_else(|| bad(format!("input location {uri:?} has no key")))?;
+    let rest = uri.strip_prefix("s3://").ok_or_else(|| bad(format!("input location {uri:?} is not an s3:// uri")))?;
+    let (_bucket, key) = rest.split_once('/').ok_or_else(|| bad(format!("input location {uri:?} has no key")))?;
     ObjectKey::parse(key)
 }
 
@@ -116,13 +109,8 @@ fn url_decode(raw: &str) -> Result<String, DomainError> {
         match bytes[i] {
             b'+' => out.push(b' '),
             b'%' => {
-                let hex = raw
-                    .get(i + 1..i + 3)
-                    .ok_or_else(|| bad(format!("bad escape in key {raw:?}")))?;
-                out.push(
-                    u8::from_str_radix(hex, 16)
-                        .map_err(|_| bad(format!("bad escape in key {raw:?}")))?,
-                );
+                let hex = raw.get(i + 1..i + 3).ok_or_else(|| bad(format!("bad escape in key {raw:?}")))?;
+                out.push(u8::from_str_radix(hex, 16).map_err(|_| bad(format!("bad escape in key {raw:?}")))?);
                 i += 2;
             }
             b => out.push(b),
@@ -135,15 +123,8 @@ fn url_decode(raw: &str) -> Result<String, DomainError> {
 impl QueueMessage {
     /// The JSON body sent on a queue.
     pub fn to_body(&self) -> String {
-        assert!(
-            !matches!(self, QueueMessage::InferenceResult(_)),
-            "inference results are produced by the endpoint, not sent by Gen3D"
-        );
-        serde_json::to_string(&EnvelopeOut {
-            v: MESSAGE_VERSION,
-            message: self,
-        })
-        .expect("queue messages always serialise")
+        assert!(!matches!(self, QueueMessage::InferenceResult(_)), "inference results are produced by the endpoint, not sent by Gen3D");
+        serde_json::to_string(&EnvelopeOut { v: MESSAGE_VERSION, message: self }).expect("queue messages always serialise")
     }
 
     /// Parses a queue body: a Gen3D message, a SageMaker notification (raw or in an SNS
@@ -154,16 +135,10 @@ impl QueueMessage {
     }
 
     fn from_value(mut value: Value, depth: u8) -> Result<Self, DomainError> {
-        let obj = value
-            .as_object_mut()
-            .ok_or_else(|| bad("not a json object"))?;
+        let obj = value.as_object_mut().ok_or_else(|| bad("not a json object"))?;
         if obj.get("Type").and_then(Value::as_str) == Some("Notification") && depth == 0 {
-            let inner = obj
-                .get("Message")
-                .and_then(Value::as_str)
-                .ok_or_else(|| bad("sns envelope without a Message string"))?;
-            let inner: Value = serde_json::from_str(inner)
-                .map_err(|e| bad(format!("sns message is not json: {e}")))?;
+            let inner = obj.get("Message").and_then(Value::as_str).ok_or_else(|| bad("sns envelope without a Message string"))?;
+            let inner: Value = serde_json::from_str(inner).map_err(|e| bad(format!("sns message is not json: {e}")))?;
             return Self::from_value(inner, depth + 1);
         }
         if obj.get("Event").and_then(Value::as_str) == Some("s3:TestEvent") {
@@ -175,9 +150,7 @@ impl QueueMessage {
         if obj.contains_key("invocationStatus") {
             return Self::inference_result(value);
         }
-        let version = obj
-            .remove("v")
-            .ok_or_else(|| bad("missing version field \"v\""))?;
+        let version = obj.remove("v").ok_or_else(|| bad("missing version field \"v\""))?;
         if version.as_u64() != Some(u64::from(MESSAGE_VERSION)) {
             return Err(bad(format!("unsupported version {version}")));
         }
@@ -187,43 +160,28 @@ impl QueueMessage {
     /// True for the one-off `s3:TestEvent` S3 sends when notifications are configured:
     /// consumers delete it without handling.
     pub fn is_s3_test_event(body: &str) -> bool {
-        serde_json::from_str::<Value>(body)
-            .is_ok_and(|v| v.get("Event").and_then(Value::as_str) == Some("s3:TestEvent"))
+        serde_json::from_str::<Value>(body).is_ok_and(|v| v.get("Event").and_then(Value::as_str) == Some("s3:TestEvent"))
     }
 
     /// An S3 `ObjectCreated` notification for a session's photo starts its embedding.
     /// Parsed leniently (moto's events lack some fields): only `eventName` and
     /// `s3.object.key` (URL-encoded, `+` for space) are read.
     fn s3_event(value: &Value) -> Result<Self, DomainError> {
-        let records = value["Records"]
-            .as_array()
-            .ok_or_else(|| bad("s3 event without a Records list"))?;
+        let records = value["Records"].as_array().ok_or_else(|| bad("s3 event without a Records list"))?;
         let [record] = records.as_slice() else {
-            return Err(bad(format!(
-                "s3 event with {} records, expected one",
-                records.len()
-            )));
+            return Err(bad(format!("s3 event with {} records, expected one", records.len())));
         };
         let event = record["eventName"].as_str().unwrap_or_default();
         if !event.starts_with("ObjectCreated") {
             return Err(bad(format!("s3 event {event:?} is not an object creation")));
         }
-        let raw = record["s3"]["object"]["key"]
-            .as_str()
-            .ok_or_else(|| bad("s3 event without s3.object.key"))?;
+        let raw = record["s3"]["object"]["key"].as_str().ok_or_else(|| bad("s3 event without s3.object.key"))?;
         let key = ObjectKey::parse(&url_decode(raw)?)?;
         match key.owner() {
-            Some(crate::KeyOwner::Session {
-                user,
-                session,
-                file: crate::SessionFile::Image,
-            }) => Ok(QueueMessage::EmbedRequested(EmbedRequested {
-                user,
-                session,
-            })),
-            _ => Err(bad(format!(
-                "s3 event for {key}, which is not a session's photo"
-            ))),
+            Some(crate::KeyOwner::Session { user, session, file: crate::SessionFile::Image }) => {
+                Ok(QueueMessage::EmbedRequested(EmbedRequested { user, session }))
+            }
+            _ => Err(bad(format!("s3 event for {key}, which is not a session's photo"))),
         }
     }
 
@@ -233,12 +191,8 @@ impl QueueMessage {
             .and_then(Value::as_str)
             .ok_or_else(|| bad("inference notification without requestParameters.inputLocation"))?;
         let request_key = key_from_s3_uri(input)?;
-        let value_output = value
-            .pointer("/responseParameters/outputLocation")
-            .and_then(Value::as_str)
-            .map(str::to_owned);
-        let mut note: InferenceNotification = serde_json::from_value(value)
-            .map_err(|e| bad(format!("inference notification: {e}")))?;
+        let value_output = value.pointer("/responseParameters/outputLocation").and_then(Value::as_str).map(str::to_owned);
+        let mut note: InferenceNotification = serde_json::from_value(value).map_err(|e| bad(format!("inference notification: {e}")))?;
         note.request_key = Some(request_key);
         note.output_key = value_output.map(|uri| key_from_s3_uri(&uri)).transpose()?;
         Ok(QueueMessage::InferenceResult(note))
@@ -266,11 +220,7 @@ pub fn inference_notification_body(
     failure_reason: Option<&str>,
 ) -> String {
     let mut response = serde_json::Map::new();
-    let location_key = if status == InferenceStatus::Completed {
-        "outputLocation"
-    } else {
-        "failureLocation"
-    };
+    let location_key = if status == InferenceStatus::Completed { "outputLocation" } else { "failureLocation" };
     response.insert(location_key.into(), Value::String(output_location.into()));
     let mut doc = serde_json::json!({
         "awsRegion": "local",
@@ -293,40 +243,18 @@ mod tests {
     use super::*;
 
     fn ids() -> (UserId, SessionId, ObjectId) {
-        (
-            UserId::parse("user-1").unwrap(),
-            SessionId::parse("sess1").unwrap(),
-            ObjectId::parse("obj1").unwrap(),
-        )
+        (UserId::parse("user-1").unwrap(), SessionId::parse("sess1").unwrap(), ObjectId::parse("obj1").unwrap())
     }
 
     #[test]
     fn message_bodies_are_stable() {
         let (user, session, object) = ids();
         let bodies: Vec<String> = vec![
-            QueueMessage::EmbedRequested(EmbedRequested {
-                user: user.clone(),
-                session: session.clone(),
-            })
-            .to_body(),
-            QueueMessage::ReconstructRequested(ReconstructRequested {
-                user: user.clone(),
-                session: session.clone(),
-                object: object.clone(),
-            })
-            .to_body(),
-            QueueMessage::MeshRequested(MeshRequested {
-                user: user.clone(),
-                session: session.clone(),
-                object: object.clone(),
-            })
-            .to_body(),
-            QueueMessage::NotifyRequested(NotifyRequested {
-                user,
-                session,
-                object,
-            })
-            .to_body(),
+            QueueMessage::EmbedRequested(EmbedRequested { user: user.clone(), session: session.clone() }).to_body(),
+            QueueMessage::ReconstructRequested(ReconstructRequested { user: user.clone(), session: session.clone(), object: object.clone() })
+                .to_body(),
+            QueueMessage::MeshRequested(MeshRequested { user: user.clone(), session: session.clone(), object: object.clone() }).to_body(),
+            QueueMessage::NotifyRequested(NotifyRequested { user, session, object }).to_body(),
         ];
         insta::assert_snapshot!(bodies.join("\n"));
         for body in &bodies {
@@ -344,18 +272,12 @@ mod tests {
             Some("mask is empty"),
         );
         insta::assert_snapshot!(raw);
-        let sns = serde_json::json!({"Type": "Notification", "MessageId": "m", "Message": raw})
-            .to_string();
+        let sns = serde_json::json!({"Type": "Notification", "MessageId": "m", "Message": raw}).to_string();
         for body in [raw.as_str(), sns.as_str()] {
-            let QueueMessage::InferenceResult(note) = QueueMessage::parse(body).unwrap() else {
-                panic!("not a result")
-            };
+            let QueueMessage::InferenceResult(note) = QueueMessage::parse(body).unwrap() else { panic!("not a result") };
             assert_eq!(note.invocation_status, InferenceStatus::Failed);
             assert_eq!(note.failure_reason.as_deref(), Some("mask is empty"));
-            assert_eq!(
-                note.request_key.unwrap().as_str(),
-                "users/user-1/sessions/sess1/objects/obj1/reconstruct.request.json"
-            );
+            assert_eq!(note.request_key.unwrap().as_str(), "users/user-1/sessions/sess1/objects/obj1/reconstruct.request.json");
         }
     }
 
@@ -365,24 +287,12 @@ mod tests {
             ("not json", "invalid queue message: not json"),
             ("[1]", "not a json object"),
             (r#"{"type":"mesh_requested"}"#, "missing version"),
-            (
-                r#"{"v":2,"type":"mesh_requested"}"#,
-                "unsupported version 2",
-            ),
-            (
-                r#"{"v":1,"type":"mesh_requested","user":"u"}"#,
-                "missing field",
-            ),
+            (r#"{"v":2,"type":"mesh_requested"}"#, "unsupported version 2"),
+            (r#"{"v":1,"type":"mesh_requested","user":"u"}"#, "missing field"),
             (r#"{"v":1,"type":"launch_rockets"}"#, "unknown variant"),
-            (
-                r#"{"v":1,"type":"embed_requested","user":"../x","session":"s"}"#,
-                "invalid user id",
-            ),
+            (r#"{"v":1,"type":"embed_requested","user":"../x","session":"s"}"#, "invalid user id"),
             (r#"{"Event":"s3:TestEvent"}"#, "s3 test event"),
-            (
-                r#"{"invocationStatus":"Completed","inferenceId":"x"}"#,
-                "without requestParameters",
-            ),
+            (r#"{"invocationStatus":"Completed","inferenceId":"x"}"#, "without requestParameters"),
         ];
         for (body, expected) in cases {
             let err = QueueMessage::parse(body).unwrap_err().to_string();
@@ -396,36 +306,22 @@ mod tests {
         let m = QueueMessage::parse(body).unwrap();
         assert_eq!(
             m,
-            QueueMessage::EmbedRequested(EmbedRequested {
-                user: UserId::parse("user-1").unwrap(),
-                session: SessionId::parse("sess-1").unwrap()
-            })
+            QueueMessage::EmbedRequested(EmbedRequested { user: UserId::parse("user-1").unwrap(), session: SessionId::parse("sess-1").unwrap() })
         );
         for (bad_body, why) in [
             (
                 r#"{"Records":[{"eventName":"ObjectCreated:Put","s3":{"object":{"key":"users/u/sessions/s/embeddings.g3e"}}}]}"#,
                 "not a session's photo",
             ),
-            (
-                r#"{"Records":[{"eventName":"ObjectRemoved:Delete","s3":{"object":{"key":"users/u/sessions/s/image"}}}]}"#,
-                "not an object creation",
-            ),
-            (
-                r#"{"Records":[{"eventName":"ObjectCreated:Put","s3":{"object":{"key":"elsewhere/x"}}}]}"#,
-                "not a session's photo",
-            ),
-            (
-                r#"{"Records":[{"eventName":"ObjectCreated:Put","s3":{"object":{"key":"users/u/sessions/s/im%ZZ"}}}]}"#,
-                "bad escape",
-            ),
+            (r#"{"Records":[{"eventName":"ObjectRemoved:Delete","s3":{"object":{"key":"users/u/sessions/s/image"}}}]}"#, "not an object creation"),
+            (r#"{"Records":[{"eventName":"ObjectCreated:Put","s3":{"object":{"key":"elsewhere/x"}}}]}"#, "not a session's photo"),
+            (r#"{"Records":[{"eventName":"ObjectCreated:Put","s3":{"object":{"key":"users/u/sessions/s/im%ZZ"}}}]}"#, "bad escape"),
             (r#"{"Records":[]}"#, "expected one"),
         ] {
             let err = QueueMessage::parse(bad_body).unwrap_err().to_string();
             assert!(err.contains(why), "{bad_body}: {err}");
         }
-        assert!(QueueMessage::is_s3_test_event(
-            r#"{"Service":"Amazon S3","Event":"s3:TestEvent","Bucket":"b"}"#
-        ));
+        assert!(QueueMessage::is_s3_test_event(r#"{"Service":"Amazon S3","Event":"s3:TestEvent","Bucket":"b"}"#));
         assert!(!QueueMessage::is_s3_test_event(body));
     }
 }

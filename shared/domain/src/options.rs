@@ -21,12 +21,7 @@ pub enum MeshFormat {
 }
 
 impl MeshFormat {
-    pub const ALL: [MeshFormat; 4] = [
-        MeshFormat::Glb,
-        MeshFormat::Obj,
-        MeshFormat::Ply,
-        MeshFormat::Stl,
-    ];
+    pub const ALL: [MeshFormat; 4] = [MeshFormat::Glb, MeshFormat::Obj, MeshFormat::Ply, MeshFormat::Stl];
 
     pub fn file_name(self) -> &'static str {
         match self {
@@ -59,10 +54,7 @@ impl FromStr for MeshFormat {
             "obj" => Ok(MeshFormat::Obj),
             "ply" => Ok(MeshFormat::Ply),
             "stl" => Ok(MeshFormat::Stl),
-            other => Err(DomainError::invalid(
-                "mesh format",
-                format!("{other:?} (supported: glb, obj, ply, stl)"),
-            )),
+            other => Err(DomainError::invalid("mesh format", format!("{other:?} (supported: glb, obj, ply, stl)"))),
         }
     }
 }
@@ -87,10 +79,7 @@ impl FromStr for MeshMethod {
             "poisson" => Ok(MeshMethod::Poisson),
             "ball_pivoting" | "ball-pivoting" => Ok(MeshMethod::BallPivoting),
             "alpha_shape" | "alpha-shape" => Ok(MeshMethod::AlphaShape),
-            other => Err(DomainError::invalid(
-                "mesh method",
-                format!("{other:?} (supported: poisson, ball_pivoting, alpha_shape)"),
-            )),
+            other => Err(DomainError::invalid("mesh method", format!("{other:?} (supported: poisson, ball_pivoting, alpha_shape)"))),
         }
     }
 }
@@ -126,28 +115,14 @@ impl MeshOptions {
     pub const MAX_TRIANGLES: u32 = 2_000_000;
     pub const DEFAULT_TRIANGLES: u32 = 50_000;
 
-    pub fn new(
-        method: MeshMethod,
-        target_triangles: u32,
-        format: MeshFormat,
-    ) -> Result<Self, DomainError> {
+    pub fn new(method: MeshMethod, target_triangles: u32, format: MeshFormat) -> Result<Self, DomainError> {
         if !(Self::MIN_TRIANGLES..=Self::MAX_TRIANGLES).contains(&target_triangles) {
             return Err(DomainError::invalid(
                 "target triangles",
-                format!(
-                    "{target_triangles} is outside {}..={}",
-                    Self::MIN_TRIANGLES,
-                    Self::MAX_TRIANGLES
-                ),
+                format!("{target_triangles} is outside {}..={}", Self::MIN_TRIANGLES, Self::MAX_TRIANGLES),
             ));
         }
-        Ok(Self {
-            method,
-            target_triangles,
-            format,
-            remove_outliers: false,
-            max_points: None,
-        })
+        Ok(Self { method, target_triangles, format, remove_outliers: false, max_points: None })
     }
 
     pub fn standard() -> Self {
@@ -161,18 +136,11 @@ impl MeshOptions {
     }
 
     /// The same options with the optional clean-up steps.
-    pub fn with_cleanup(
-        mut self,
-        remove_outliers: bool,
-        max_points: Option<u32>,
-    ) -> Result<Self, DomainError> {
+    pub fn with_cleanup(mut self, remove_outliers: bool, max_points: Option<u32>) -> Result<Self, DomainError> {
         if let Some(m) = max_points
             && m < 1_000
         {
-            return Err(DomainError::invalid(
-                "max points",
-                format!("{m} is below 1000"),
-            ));
+            return Err(DomainError::invalid("max points", format!("{m} is below 1000")));
         }
         self.remove_outliers = remove_outliers;
         self.max_points = max_points;

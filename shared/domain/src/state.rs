@@ -29,13 +29,7 @@ pub enum SessionState {
 impl SessionState {
     pub fn can_become(self, next: SessionState) -> bool {
         use SessionState::*;
-        matches!(
-            (self, next),
-            (Created, Uploaded)
-                | (Uploaded, Embedding)
-                | (Embedding, Ready)
-                | (Uploaded | Embedding, Failed)
-        )
+        matches!((self, next), (Created, Uploaded) | (Uploaded, Embedding) | (Embedding, Ready) | (Uploaded | Embedding, Failed))
     }
 
     pub fn as_str(self) -> &'static str {
@@ -162,32 +156,15 @@ pub struct SessionRecord {
 
 impl SessionRecord {
     pub fn new(user: UserId, session: SessionId, owner_email: EmailAddress, now_ms: u64) -> Self {
-        Self {
-            user,
-            session,
-            owner_email,
-            state: SessionState::Created,
-            image: None,
-            failure: None,
-            created_ms: now_ms,
-            updated_ms: now_ms,
-        }
+        Self { user, session, owner_email, state: SessionState::Created, image: None, failure: None, created_ms: now_ms, updated_ms: now_ms }
     }
 
     /// The record moved to `next`, or an error if the state machine forbids it.
     pub fn moved(&self, next: SessionState, now_ms: u64) -> Result<Self, DomainError> {
         if !self.state.can_become(next) {
-            return Err(DomainError::IllegalTransition {
-                what: "session",
-                from: self.state.as_str().into(),
-                to: next.as_str().into(),
-            });
+            return Err(DomainError::IllegalTransition { what: "session", from: self.state.as_str().into(), to: next.as_str().into() });
         }
-        Ok(Self {
-            state: next,
-            updated_ms: now_ms,
-            ..self.clone()
-        })
+        Ok(Self { state: next, updated_ms: now_ms, ..self.clone() })
     }
 }
 
@@ -216,17 +193,9 @@ pub struct ObjectRecord {
 impl ObjectRecord {
     pub fn moved(&self, next: ObjectState, now_ms: u64) -> Result<Self, DomainError> {
         if !self.state.can_become(next) {
-            return Err(DomainError::IllegalTransition {
-                what: "object",
-                from: self.state.as_str().into(),
-                to: next.as_str().into(),
-            });
+            return Err(DomainError::IllegalTransition { what: "object", from: self.state.as_str().into(), to: next.as_str().into() });
         }
-        Ok(Self {
-            state: next,
-            updated_ms: now_ms,
-            ..self.clone()
-        })
+        Ok(Self { state: next, updated_ms: now_ms, ..self.clone() })
     }
 
     /// A failed object taken back to the stage it failed in, for a replayed message to
@@ -235,11 +204,7 @@ impl ObjectRecord {
         let stage = match (&self.state, &self.failure) {
             (ObjectState::Failed, Some(f)) => f.stage,
             _ => {
-                return Err(DomainError::IllegalTransition {
-                    what: "object",
-                    from: self.state.as_str().into(),
-                    to: "resumed".into(),
-                });
+                return Err(DomainError::IllegalTransition { what: "object", from: self.state.as_str().into(), to: "resumed".into() });
             }
         };
         let state = match stage {
@@ -255,19 +220,13 @@ impl ObjectRecord {
 
     /// The record failed at its current stage with `reason`.
     pub fn failed(&self, reason: impl Into<String>, now_ms: u64) -> Result<Self, DomainError> {
-        let stage = self
-            .state
-            .stage()
-            .ok_or_else(|| DomainError::IllegalTransition {
-                what: "object",
-                from: self.state.as_str().into(),
-                to: "failed".into(),
-            })?;
+        let stage = self.state.stage().ok_or_else(|| DomainError::IllegalTransition {
+            what: "object",
+            from: self.state.as_str().into(),
+            to: "failed".into(),
+        })?;
         let mut next = self.moved(ObjectState::Failed, now_ms)?;
-        next.failure = Some(Failure {
-            stage,
-            reason: reason.into(),
-        });
+        next.failure = Some(Failure { stage, reason: reason.into() });
         Ok(next)
     }
 }
@@ -304,23 +263,11 @@ mod tests {
             updated_ms: 0,
         };
         let failed = rec.failed("poisson produced no triangles", 5).unwrap();
-        assert_eq!(
-            failed.failure,
-            Some(Failure {
-                stage: Stage::Meshing,
-                reason: "poisson produced no triangles".into()
-            })
-        );
-        assert!(
-            failed.failed("again", 6).is_err(),
-            "a terminal object cannot fail twice"
-        );
+        assert_eq!(failed.failure, Some(Failure { stage: Stage::Meshing, reason: "poisson produced no triangles".into() }));
+        assert!(failed.failed("again", 6).is_err(), "a terminal object cannot fail twice");
         assert!(rec.moved(ObjectState::Submitted, 1).is_err());
         let resumed = failed.resumed(7).unwrap();
-        assert_eq!(
-            (resumed.state, resumed.failure.clone(), resumed.notified),
-            (ObjectState::Meshing, None, false)
-        );
+        assert_eq!((resumed.state, resumed.failure.clone(), resumed.notified), (ObjectState::Meshing, None, false));
         assert!(rec.resumed(8).is_err(), "only a failed object resumes");
     }
 }

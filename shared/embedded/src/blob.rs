@@ -45,22 +45,10 @@ fn collect(dir: &Path, root: &Path, out: &mut Vec<ObjectKey>) -> std::io::Result
 
 #[async_trait]
 impl BlobStore for FsBlobStore {
-    async fn put(
-        &self,
-        key: &ObjectKey,
-        bytes: Bytes,
-        _content_type: &str,
-    ) -> Result<(), PortError> {
+    async fn put(&self, key: &ObjectKey, bytes: Bytes, _content_type: &str) -> Result<(), PortError> {
         let path = self.path(key);
-        let dir = path
-            .parent()
-            .expect("keys have a parent inside the root")
-            .to_path_buf();
-        let tmp = dir.join(format!(
-            ".{}.tmp-{}",
-            path.file_name().and_then(|n| n.to_str()).unwrap_or("blob"),
-            rand::random::<u64>()
-        ));
+        let dir = path.parent().expect("keys have a parent inside the root").to_path_buf();
+        let tmp = dir.join(format!(".{}.tmp-{}", path.file_name().and_then(|n| n.to_str()).unwrap_or("blob"), rand::random::<u64>()));
         tokio::task::spawn_blocking(move || -> Result<(), PortError> {
             std::fs::create_dir_all(&dir).map_err(|e| io_err(&dir, e))?;
             std::fs::write(&tmp, &bytes).map_err(|e| io_err(&tmp, e))?;
@@ -72,10 +60,7 @@ impl BlobStore for FsBlobStore {
 
     async fn get(&self, key: &ObjectKey) -> Result<Bytes, PortError> {
         let path = self.path(key);
-        tokio::fs::read(&path)
-            .await
-            .map(Bytes::from)
-            .map_err(|e| io_err(&path, e))
+        tokio::fs::read(&path).await.map(Bytes::from).map_err(|e| io_err(&path, e))
     }
 
     async fn head(&self, key: &ObjectKey) -> Result<Option<u64>, PortError> {
@@ -122,25 +107,13 @@ mod tests {
         let key = ObjectKey::parse("users/u/sessions/s/image").unwrap();
         assert!(matches!(store.get(&key).await, Err(PortError::NotFound(_))));
         assert_eq!(store.head(&key).await.unwrap(), None);
-        store
-            .put(&key, Bytes::from_static(b"abc"), "image/jpeg")
-            .await
-            .unwrap();
-        store
-            .put(&key, Bytes::from_static(b"abcd"), "image/jpeg")
-            .await
-            .unwrap();
+        store.put(&key, Bytes::from_static(b"abc"), "image/jpeg").await.unwrap();
+        store.put(&key, Bytes::from_static(b"abcd"), "image/jpeg").await.unwrap();
         assert_eq!(store.get(&key).await.unwrap(), Bytes::from_static(b"abcd"));
         assert_eq!(store.head(&key).await.unwrap(), Some(4));
         let other = ObjectKey::parse("users/v/sessions/s/image").unwrap();
-        store
-            .put(&other, Bytes::from_static(b"x"), "image/jpeg")
-            .await
-            .unwrap();
+        store.put(&other, Bytes::from_static(b"x"), "image/jpeg").await.unwrap();
         let user = gen3d_domain::UserId::parse("u").unwrap();
-        assert_eq!(
-            store.list(&KeyPrefix::user(&user)).await.unwrap(),
-            vec![key]
-        );
+        assert_eq!(store.list(&KeyPrefix::user(&user)).await.unwrap(), vec![key]);
     }
 }

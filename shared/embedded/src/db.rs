@@ -9,8 +9,7 @@ pub(crate) type Db = Arc<Mutex<Connection>>;
 /// Opens (creating if needed) the embedded database in WAL mode: committed transactions
 /// survive the process being killed at any point.
 pub fn open_database(path: &Path) -> Result<Connection, PortError> {
-    let conn = Connection::open(path)
-        .map_err(|e| PortError::Unavailable(format!("open {}: {e}", path.display())))?;
+    let conn = Connection::open(path).map_err(|e| PortError::Unavailable(format!("open {}: {e}", path.display())))?;
     conn.execute_batch(
         "PRAGMA journal_mode = WAL;
          PRAGMA synchronous = NORMAL;
@@ -45,12 +44,7 @@ pub fn open_database(path: &Path) -> Result<Connection, PortError> {
 
 pub(crate) fn db_err(e: rusqlite::Error) -> PortError {
     match e {
-        rusqlite::Error::SqliteFailure(ref f, _)
-            if matches!(
-                f.code,
-                rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked
-            ) =>
-        {
+        rusqlite::Error::SqliteFailure(ref f, _) if matches!(f.code, rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked) => {
             PortError::Unavailable(e.to_string())
         }
         other => PortError::Internal(other.to_string()),
@@ -58,6 +52,5 @@ pub(crate) fn db_err(e: rusqlite::Error) -> PortError {
 }
 
 pub(crate) fn lock(db: &Db) -> Result<std::sync::MutexGuard<'_, Connection>, PortError> {
-    db.lock()
-        .map_err(|_| PortError::Internal("database lock poisoned".into()))
+    db.lock().map_err(|_| PortError::Internal("database lock poisoned".into()))
 }

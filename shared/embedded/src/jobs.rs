@@ -1,9 +1,7 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use gen3d_domain::{
-    ObjectId, ObjectRecord, ObjectState, SessionId, SessionRecord, SessionState, UserId,
-};
+use gen3d_domain::{ObjectId, ObjectRecord, ObjectState, SessionId, SessionRecord, SessionState, UserId};
 use gen3d_ports::{JobStore, PortError, Transition};
 use rusqlite::{Connection, OptionalExtension, params};
 use serde_json::Value;
@@ -42,31 +40,18 @@ fn state_name<T: serde::Serialize>(state: &T) -> Result<String, PortError> {
 
 impl SqliteJobStore {
     pub fn new(conn: Connection) -> Self {
-        Self {
-            db: Arc::new(std::sync::Mutex::new(conn)),
-        }
+        Self { db: Arc::new(std::sync::Mutex::new(conn)) }
     }
 
     #[allow(clippy::too_many_arguments)] // one column each; called from two places
-    fn insert(
-        &self,
-        pk: &str,
-        sk: &str,
-        kind: &str,
-        state: &str,
-        created: u64,
-        updated: u64,
-        body: &str,
-    ) -> Result<(), PortError> {
+    fn insert(&self, pk: &str, sk: &str, kind: &str, state: &str, created: u64, updated: u64, body: &str) -> Result<(), PortError> {
         let r = lock(&self.db)?.execute(
             "INSERT INTO records (pk, sk, kind, state, notified, created_ms, updated_ms, body) VALUES (?1, ?2, ?3, ?4, 0, ?5, ?6, ?7)",
             params![pk, sk, kind, state, created as i64, updated as i64, body],
         );
         match r {
             Ok(_) => Ok(()),
-            Err(rusqlite::Error::SqliteFailure(f, _))
-                if f.code == rusqlite::ErrorCode::ConstraintViolation =>
-            {
+            Err(rusqlite::Error::SqliteFailure(f, _)) if f.code == rusqlite::ErrorCode::ConstraintViolation => {
                 Err(PortError::Conflict(format!("{kind} {sk} already exists")))
             }
             Err(e) => Err(db_err(e)),
@@ -74,23 +59,13 @@ impl SqliteJobStore {
     }
 
     fn get(&self, pk: &str, sk: &str) -> Result<Option<String>, PortError> {
-        lock(&self.db)?
-            .query_row(
-                "SELECT body FROM records WHERE pk = ?1 AND sk = ?2",
-                params![pk, sk],
-                |r| r.get(0),
-            )
-            .optional()
-            .map_err(db_err)
+        lock(&self.db)?.query_row("SELECT body FROM records WHERE pk = ?1 AND sk = ?2", params![pk, sk], |r| r.get(0)).optional().map_err(db_err)
     }
 
     fn query(&self, sql: &str, args: &[&dyn rusqlite::ToSql]) -> Result<Vec<String>, PortError> {
         let conn = lock(&self.db)?;
         let mut stmt = conn.prepare_cached(sql).map_err(db_err)?;
-        stmt.query_map(args, |r| r.get::<_, String>(0))
-            .map_err(db_err)?
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(db_err)
+        stmt.query_map(args, |r| r.get::<_, String>(0)).map_err(db_err)?.collect::<Result<Vec<_>, _>>().map_err(db_err)
     }
 
     /// UPDATE ... WHERE state = expected [AND notified = n]; 1 row = applied.
@@ -110,16 +85,7 @@ impl SqliteJobStore {
             .execute(
                 "UPDATE records SET state = ?1, notified = ?2, updated_ms = ?3, body = ?4
                  WHERE pk = ?5 AND sk = ?6 AND state = ?7 AND (?8 IS NULL OR notified = ?8)",
-                params![
-                    next_state,
-                    next_notified,
-                    updated as i64,
-                    body,
-                    pk,
-                    sk,
-                    expected,
-                    notified
-                ],
+                params![next_state, next_notified, updated as i64, body, pk, sk, expected, notified],
             )
             .map_err(db_err)?;
         Ok(n == 1)
@@ -140,14 +106,8 @@ impl JobStore for SqliteJobStore {
         )
     }
 
-    async fn session(
-        &self,
-        user: &UserId,
-        session: &SessionId,
-    ) -> Result<Option<SessionRecord>, PortError> {
-        self.get(user.as_str(), &session_sk(session))?
-            .map(|b| from_json(&b))
-            .transpose()
+    async fn session(&self, user: &UserId, session: &SessionId) -> Result<Option<SessionRecord>, PortError> {
+        self.get(user.as_str(), &session_sk(session))?.map(|b| from_json(&b)).transpose()
     }
 
     async fn sessions(&self, user: &UserId) -> Result<Vec<SessionRecord>, PortError> {
@@ -157,28 +117,13 @@ impl JobStore for SqliteJobStore {
             .collect()
     }
 
-    async fn update_session(
-        &self,
-        expected: SessionState,
-        next: &SessionRecord,
-    ) -> Result<Transition<SessionRecord>, PortError> {
+    async fn update_session(&self, expected: SessionState, next: &SessionRecord) -> Result<Transition<SessionRecord>, PortError> {
         let pk = next.user.as_str();
         let sk = session_sk(&next.session);
-        if self.conditional(
-            pk,
-            &sk,
-            &state_name(&expected)?,
-            None,
-            &state_name(&next.state)?,
-            false,
-            next.updated_ms,
-            &to_json(next)?,
-        )? {
+        if self.conditional(pk, &sk, &state_name(&expected)?, None, &state_name(&next.state)?, false, next.updated_ms, &to_json(next)?)? {
             return Ok(Transition::Applied(next.clone()));
         }
-        let current = self
-            .get(pk, &sk)?
-            .ok_or_else(|| PortError::NotFound(format!("session {}", next.session)))?;
+        let current = self.get(pk, &sk)?.ok_or_else(|| PortError::NotFound(format!("session {}", next.session)))?;
         Ok(Transition::Stale(from_json(&current)?))
     }
 
@@ -194,30 +139,16 @@ impl JobStore for SqliteJobStore {
         )
     }
 
-    async fn object(
-        &self,
-        user: &UserId,
-        session: &SessionId,
-        object: &ObjectId,
-    ) -> Result<Option<ObjectRecord>, PortError> {
-        self.get(user.as_str(), &object_sk(session, object))?
-            .map(|b| from_json(&b))
-            .transpose()
+    async fn object(&self, user: &UserId, session: &SessionId, object: &ObjectId) -> Result<Option<ObjectRecord>, PortError> {
+        self.get(user.as_str(), &object_sk(session, object))?.map(|b| from_json(&b)).transpose()
     }
 
-    async fn objects(
-        &self,
-        user: &UserId,
-        session: &SessionId,
-    ) -> Result<Vec<ObjectRecord>, PortError> {
+    async fn objects(&self, user: &UserId, session: &SessionId) -> Result<Vec<ObjectRecord>, PortError> {
         let prefix = format!("object#{session}#%");
-        self.query(
-            "SELECT body FROM records WHERE pk = ?1 AND sk LIKE ?2 ORDER BY created_ms, sk",
-            &[&user.as_str(), &prefix],
-        )?
-        .iter()
-        .map(|b| from_json(b))
-        .collect()
+        self.query("SELECT body FROM records WHERE pk = ?1 AND sk LIKE ?2 ORDER BY created_ms, sk", &[&user.as_str(), &prefix])?
+            .iter()
+            .map(|b| from_json(b))
+            .collect()
     }
 
     async fn update_object(
@@ -240,9 +171,7 @@ impl JobStore for SqliteJobStore {
         )? {
             return Ok(Transition::Applied(next.clone()));
         }
-        let current = self
-            .get(pk, &sk)?
-            .ok_or_else(|| PortError::NotFound(format!("object {}", next.object)))?;
+        let current = self.get(pk, &sk)?.ok_or_else(|| PortError::NotFound(format!("object {}", next.object)))?;
         Ok(Transition::Stale(from_json(&current)?))
     }
 
@@ -262,33 +191,14 @@ mod tests {
     #[tokio::test]
     async fn conditional_updates_apply_once() {
         let dir = tempfile::tempdir().unwrap();
-        let store =
-            SqliteJobStore::new(crate::open_database(&dir.path().join("j.sqlite")).unwrap());
+        let store = SqliteJobStore::new(crate::open_database(&dir.path().join("j.sqlite")).unwrap());
         let user = UserId::parse("u").unwrap();
-        let rec = SessionRecord::new(
-            user.clone(),
-            SessionId::parse("s").unwrap(),
-            EmailAddress::parse("a@b.co").unwrap(),
-            1,
-        );
+        let rec = SessionRecord::new(user.clone(), SessionId::parse("s").unwrap(), EmailAddress::parse("a@b.co").unwrap(), 1);
         store.create_session(&rec).await.unwrap();
-        assert!(matches!(
-            store.create_session(&rec).await,
-            Err(PortError::Conflict(_))
-        ));
+        assert!(matches!(store.create_session(&rec).await, Err(PortError::Conflict(_))));
         let next = rec.moved(SessionState::Uploaded, 2).unwrap();
-        assert!(matches!(
-            store
-                .update_session(SessionState::Created, &next)
-                .await
-                .unwrap(),
-            Transition::Applied(_)
-        ));
-        match store
-            .update_session(SessionState::Created, &next)
-            .await
-            .unwrap()
-        {
+        assert!(matches!(store.update_session(SessionState::Created, &next).await.unwrap(), Transition::Applied(_)));
+        match store.update_session(SessionState::Created, &next).await.unwrap() {
             Transition::Stale(current) => assert_eq!(current.state, SessionState::Uploaded),
             other => panic!("{other:?}"),
         }
@@ -311,26 +221,8 @@ mod tests {
             updated_ms: 3,
         };
         store.create_object(&obj).await.unwrap();
-        let told = ObjectRecord {
-            notified: true,
-            ..obj.clone()
-        };
-        assert!(matches!(
-            store
-                .update_object(ObjectState::Done, false, &told)
-                .await
-                .unwrap(),
-            Transition::Applied(_)
-        ));
-        assert!(
-            matches!(
-                store
-                    .update_object(ObjectState::Done, false, &told)
-                    .await
-                    .unwrap(),
-                Transition::Stale(_)
-            ),
-            "notified only once"
-        );
+        let told = ObjectRecord { notified: true, ..obj.clone() };
+        assert!(matches!(store.update_object(ObjectState::Done, false, &told).await.unwrap(), Transition::Applied(_)));
+        assert!(matches!(store.update_object(ObjectState::Done, false, &told).await.unwrap(), Transition::Stale(_)), "notified only once");
     }
 }

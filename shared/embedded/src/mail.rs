@@ -21,14 +21,7 @@ impl OutboxMailer {
 
 fn header_text(s: &str) -> String {
     let clean: String = s.chars().filter(|c| !c.is_control()).collect();
-    if clean.is_ascii() {
-        clean
-    } else {
-        format!(
-            "=?utf-8?B?{}?=",
-            base64::engine::general_purpose::STANDARD.encode(clean.as_bytes())
-        )
-    }
+    if clean.is_ascii() { clean } else { format!("=?utf-8?B?{}?=", base64::engine::general_purpose::STANDARD.encode(clean.as_bytes())) }
 }
 
 /// An RFC 5322 multipart/alternative message (text + HTML). Deterministic for a given
@@ -38,15 +31,8 @@ pub fn render_eml(email: &Email, date: OffsetDateTime) -> String {
     let tag: String = digest.iter().take(12).map(|b| format!("{b:02x}")).collect();
     let boundary = format!("gen3d-{tag}");
     let to: Vec<&str> = email.to.iter().map(|a| a.as_str()).collect();
-    let domain = email
-        .from
-        .as_str()
-        .rsplit('@')
-        .next()
-        .unwrap_or("localhost");
-    let date = date
-        .format(&Rfc2822)
-        .unwrap_or_else(|_| "Thu, 01 Jan 1970 00:00:00 +0000".into());
+    let domain = email.from.as_str().rsplit('@').next().unwrap_or("localhost");
+    let date = date.format(&Rfc2822).unwrap_or_else(|_| "Thu, 01 Jan 1970 00:00:00 +0000".into());
     let crlf = |s: &str| s.replace("\r\n", "\n").replace('\n', "\r\n");
     format!(
         "From: Gen3D <{from}>\r\nTo: {to}\r\nSubject: {subject}\r\nDate: {date}\r\nMessage-ID: <{tag}@{domain}>\r\nMIME-Version: 1.0\r\n\
@@ -69,21 +55,12 @@ impl Mailer for OutboxMailer {
             return Err(PortError::Invalid("email has no recipient".into()));
         }
         let key = &email.idempotency_key;
-        if key.is_empty()
-            || !key
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
-            || key.starts_with('.')
-        {
-            return Err(PortError::Invalid(format!(
-                "idempotency key {key:?} is not a safe file name"
-            )));
+        if key.is_empty() || !key.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)) || key.starts_with('.') {
+            return Err(PortError::Invalid(format!("idempotency key {key:?} is not a safe file name")));
         }
         let body = render_eml(email, OffsetDateTime::now_utc());
         let path = self.dir.join(format!("{key}.eml"));
-        let tmp = self
-            .dir
-            .join(format!(".{key}.eml.tmp-{}", rand::random::<u64>()));
+        let tmp = self.dir.join(format!(".{key}.eml.tmp-{}", rand::random::<u64>()));
         let dir = self.dir.clone();
         tokio::task::spawn_blocking(move || -> std::io::Result<()> {
             std::fs::create_dir_all(&dir)?;
@@ -130,10 +107,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let mut e = email();
         e.idempotency_key = "../escape".into();
-        assert!(matches!(
-            OutboxMailer::new(dir.path()).send(&e).await,
-            Err(PortError::Invalid(_))
-        ));
+        assert!(matches!(OutboxMailer::new(dir.path()).send(&e).await, Err(PortError::Invalid(_))));
     }
 
     #[test]

@@ -28,10 +28,7 @@ impl Metrics for MemoryMetrics {
 
     fn duration_ms(&self, name: &str, ms: f64, dimensions: &[(&str, &str)]) {
         if let Ok(mut m) = self.inner.lock() {
-            let e = m
-                .timings
-                .entry(key(name, dimensions))
-                .or_insert((0, 0.0, 0.0));
+            let e = m.timings.entry(key(name, dimensions)).or_insert((0, 0.0, 0.0));
             e.0 += 1;
             e.1 += ms;
             e.2 = e.2.max(ms);

@@ -19,11 +19,7 @@ pub struct SqliteQueue {
 
 impl SqliteQueue {
     pub fn new(conn: Connection, max_receives: u32) -> Self {
-        Self {
-            db: Arc::new(std::sync::Mutex::new(conn)),
-            max_receives: max_receives.max(1),
-            arrived: Arc::new(Notify::new()),
-        }
+        Self { db: Arc::new(std::sync::Mutex::new(conn)), max_receives: max_receives.max(1), arrived: Arc::new(Notify::new()) }
     }
 
     /// Makes every in-flight message visible now. Only for a runner that holds the data
@@ -37,12 +33,7 @@ impl SqliteQueue {
         Ok(n as u64)
     }
 
-    fn try_receive(
-        &self,
-        queue: &QueueName,
-        max: usize,
-        visibility: Duration,
-    ) -> Result<Vec<Received>, PortError> {
+    fn try_receive(&self, queue: &QueueName, max: usize, visibility: Duration) -> Result<Vec<Received>, PortError> {
         let mut conn = lock(&self.db)?;
         let tx = conn.transaction().map_err(db_err)?;
         let now = now_ms() as i64;
@@ -52,9 +43,7 @@ impl SqliteQueue {
                 .prepare_cached("SELECT seq, id, body, receive_count FROM messages WHERE queue = ?1 AND visible_at <= ?2 ORDER BY seq LIMIT ?3")
                 .map_err(db_err)?;
             let rows: Vec<(i64, String, String, u32)> = select
-                .query_map(params![queue.as_str(), now, (max * 4 + 8) as i64], |r| {
-                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
-                })
+                .query_map(params![queue.as_str(), now, (max * 4 + 8) as i64], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
                 .map_err(db_err)?
                 .collect::<Result<_, _>>()
                 .map_err(db_err)?;
@@ -77,12 +66,7 @@ impl SqliteQueue {
                     params![now + visibility.as_millis() as i64, receipt, seq],
                 )
                 .map_err(db_err)?;
-                out.push(Received {
-                    message_id: id,
-                    receipt: Receipt(receipt),
-                    body,
-                    receive_count: count + 1,
-                });
+                out.push(Received { message_id: id, receipt: Receipt(receipt), body, receive_count: count + 1 });
             }
         }
         tx.commit().map_err(db_err)?;
@@ -93,11 +77,7 @@ impl SqliteQueue {
 #[async_trait]
 impl Queue for SqliteQueue {
     async fn send(&self, queue: &QueueName, body: &str) -> Result<String, PortError> {
-        let id = format!(
-            "{:016x}{:016x}",
-            rand::random::<u64>(),
-            rand::random::<u64>()
-        );
+        let id = format!("{:016x}{:016x}", rand::random::<u64>(), rand::random::<u64>());
         let now = now_ms() as i64;
         lock(&self.db)?
             .execute(
@@ -109,13 +89,7 @@ impl Queue for SqliteQueue {
         Ok(id)
     }
 
-    async fn receive(
-        &self,
-        queue: &QueueName,
-        max: usize,
-        visibility: Duration,
-        wait: Duration,
-    ) -> Result<Vec<Received>, PortError> {
+    async fn receive(&self, queue: &QueueName, max: usize, visibility: Duration, wait: Duration) -> Result<Vec<Received>, PortError> {
         let deadline = tokio::time::Instant::now() + wait;
         loop {
             let notified = self.arrived.notified();
@@ -130,35 +104,19 @@ impl Queue for SqliteQueue {
     }
 
     async fn delete(&self, queue: &QueueName, receipt: &Receipt) -> Result<(), PortError> {
-        let n = lock(&self.db)?
-            .execute(
-                "DELETE FROM messages WHERE queue = ?1 AND receipt = ?2",
-                params![queue.as_str(), receipt.0],
-            )
-            .map_err(db_err)?;
+        let n =
+            lock(&self.db)?.execute("DELETE FROM messages WHERE queue = ?1 AND receipt = ?2", params![queue.as_str(), receipt.0]).map_err(db_err)?;
         if n == 0 {
-            return Err(PortError::Conflict(format!(
-                "receipt {} is stale (the message was received again)",
-                receipt.0
-            )));
+            return Err(PortError::Conflict(format!("receipt {} is stale (the message was received again)", receipt.0)));
         }
         Ok(())
     }
 
-    async fn retry_after(
-        &self,
-        queue: &QueueName,
-        receipt: &Receipt,
-        delay: Duration,
-    ) -> Result<(), PortError> {
+    async fn retry_after(&self, queue: &QueueName, receipt: &Receipt, delay: Duration) -> Result<(), PortError> {
         lock(&self.db)?
             .execute(
                 "UPDATE messages SET visible_at = ?1 WHERE queue = ?2 AND receipt = ?3",
-                params![
-                    now_ms() as i64 + delay.as_millis() as i64,
-                    queue.as_str(),
-                    receipt.0
-                ],
+                params![now_ms() as i64 + delay.as_millis() as i64, queue.as_str(), receipt.0],
             )
             .map_err(db_err)?;
         Ok(())
@@ -169,32 +127,19 @@ impl Queue for SqliteQueue {
     }
 
     async fn depth(&self, queue: &QueueName) -> Result<u64, PortError> {
-        let n: i64 = lock(&self.db)?
-            .query_row(
-                "SELECT COUNT(*) FROM messages WHERE queue = ?1",
-                params![queue.as_str()],
-                |r| r.get(0),
-            )
-            .map_err(db_err)?;
+        let n: i64 =
+            lock(&self.db)?.query_row("SELECT COUNT(*) FROM messages WHERE queue = ?1", params![queue.as_str()], |r| r.get(0)).map_err(db_err)?;
         Ok(n as u64)
     }
 
     async fn replay(&self, dlq: &QueueName, max: Option<u64>) -> Result<u64, PortError> {
-        let source = dlq.source().ok_or_else(|| {
-            PortError::Invalid(format!(
-                "{dlq} is not a dead-letter queue (names end in -dlq)"
-            ))
-        })?;
+        let source = dlq.source().ok_or_else(|| PortError::Invalid(format!("{dlq} is not a dead-letter queue (names end in -dlq)")))?;
         let mut moved = 0;
         // One message per transaction: an interruption leaves each message in exactly one queue.
         while max.is_none_or(|m| moved < m) {
             let conn = lock(&self.db)?;
             let seq: Option<i64> = conn
-                .query_row(
-                    "SELECT seq FROM messages WHERE queue = ?1 ORDER BY seq LIMIT 1",
-                    params![dlq.as_str()],
-                    |r| r.get(0),
-                )
+                .query_row("SELECT seq FROM messages WHERE queue = ?1 ORDER BY seq LIMIT 1", params![dlq.as_str()], |r| r.get(0))
                 .optional()
                 .map_err(db_err)?;
             let Some(seq) = seq else { break };
@@ -231,35 +176,17 @@ mod tests {
         q.send(&name, "hello").await.unwrap();
         let first = q.receive(&name, 10, SHORT, Duration::ZERO).await.unwrap();
         assert_eq!((first.len(), first[0].receive_count), (1, 1));
-        assert!(
-            q.receive(&name, 10, SHORT, Duration::ZERO)
-                .await
-                .unwrap()
-                .is_empty(),
-            "invisible while in flight"
-        );
+        assert!(q.receive(&name, 10, SHORT, Duration::ZERO).await.unwrap().is_empty(), "invisible while in flight");
         tokio::time::sleep(SHORT * 2).await;
         let second = q.receive(&name, 10, SHORT, Duration::ZERO).await.unwrap();
         assert_eq!(second[0].receive_count, 2);
-        assert!(
-            q.delete(&name, &first[0].receipt).await.is_err(),
-            "a stale receipt deletes nothing"
-        );
+        assert!(q.delete(&name, &first[0].receipt).await.is_err(), "a stale receipt deletes nothing");
         tokio::time::sleep(SHORT * 2).await;
-        assert!(
-            q.receive(&name, 10, SHORT, Duration::ZERO)
-                .await
-                .unwrap()
-                .is_empty(),
-            "third receive dead-letters it"
-        );
+        assert!(q.receive(&name, 10, SHORT, Duration::ZERO).await.unwrap().is_empty(), "third receive dead-letters it");
         assert_eq!(q.depth(&name.dead_letter()).await.unwrap(), 1);
         assert_eq!(q.replay(&name.dead_letter(), None).await.unwrap(), 1);
         let again = q.receive(&name, 10, SHORT, Duration::ZERO).await.unwrap();
-        assert_eq!(
-            (again[0].body.as_str(), again[0].receive_count),
-            ("hello", 1)
-        );
+        assert_eq!((again[0].body.as_str(), again[0].receive_count), ("hello", 1));
         q.delete(&name, &again[0].receipt).await.unwrap();
         assert_eq!(q.depth(&name).await.unwrap(), 0);
     }
@@ -271,27 +198,16 @@ mod tests {
         let name = QueueName::pipeline(QueueName::NOTIFY);
         let q2 = q.clone();
         let n2 = name.clone();
-        let waiter = tokio::spawn(async move {
-            q2.receive(&n2, 1, Duration::from_secs(5), Duration::from_secs(5))
-                .await
-        });
+        let waiter = tokio::spawn(async move { q2.receive(&n2, 1, Duration::from_secs(5), Duration::from_secs(5)).await });
         tokio::time::sleep(Duration::from_millis(50)).await;
         q.send(&name, "x").await.unwrap();
-        let got = tokio::time::timeout(Duration::from_secs(2), waiter)
-            .await
-            .unwrap()
-            .unwrap()
-            .unwrap();
+        let got = tokio::time::timeout(Duration::from_secs(2), waiter).await.unwrap().unwrap().unwrap();
         assert_eq!(got.len(), 1);
     }
 
     #[tokio::test]
     async fn replay_refuses_a_source_queue() {
         let (_dir, q) = queue(3);
-        assert!(matches!(
-            q.replay(&QueueName::pipeline(QueueName::NOTIFY), None)
-                .await,
-            Err(PortError::Invalid(_))
-        ));
+        assert!(matches!(q.replay(&QueueName::pipeline(QueueName::NOTIFY), None).await, Err(PortError::Invalid(_))));
     }
 }

@@ -44,35 +44,19 @@ impl QueueService {
 
     pub async fn handle_record(&self, record: SqsMessage) -> RecordOutcome {
         let id = record.message_id.clone().unwrap_or_default();
-        let receive_count: u32 = record
-            .attributes
-            .get("ApproximateReceiveCount")
-            .and_then(|c| c.parse().ok())
-            .unwrap_or(1);
+        let receive_count: u32 = record.attributes.get("ApproximateReceiveCount").and_then(|c| c.parse().ok()).unwrap_or(1);
         let span = tracing::info_span!("record", queue = %self.queue, message_id = %id, attempt = receive_count);
         let Some(body) = record.body else {
             tracing::error!(parent: &span, "record without a body left to dead-letter");
             return RecordOutcome::Failed;
         };
         let this = self.clone();
-        let work = async move {
-            disposition(
-                &this.ports,
-                this.handler.as_ref(),
-                &this.queue,
-                &body,
-                receive_count,
-                this.backoff,
-            )
-            .await
-        };
+        let work = async move { disposition(&this.ports, this.handler.as_ref(), &this.queue, &body, receive_count, this.backoff).await };
         let outcome = match tokio::spawn(work.instrument(span.clone())).await {
             Ok(d) => d,
             Err(e) => {
                 tracing::error!(parent: &span, error = %e, "the handler panicked; the record fails alone");
-                self.ports
-                    .metrics
-                    .count("handler_panics", 1, &[("queue", self.queue.as_str())]);
+                self.ports.metrics.count("handler_panics", 1, &[("queue", self.queue.as_str())]);
                 Disposition::RetryAfter(self.backoff)
             }
         };
@@ -85,11 +69,7 @@ impl QueueService {
         // Hide the record for the backoff instead of the queue's visibility timeout. Best
         // effort: without it the record returns after the timeout.
         if let Some(receipt) = record.receipt_handle
-            && let Err(e) = self
-                .ports
-                .queue
-                .retry_after(&self.queue, &Receipt(receipt), delay)
-                .await
+            && let Err(e) = self.ports.queue.retry_after(&self.queue, &Receipt(receipt), delay).await
         {
             tracing::warn!(parent: &span, error = %e, "could not set the retry delay");
         }

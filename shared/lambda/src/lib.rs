@@ -28,15 +28,8 @@ pub const LAMBDA_BACKOFF: Duration = Duration::from_secs(2);
 
 /// JSON logs on stdout (CloudWatch Logs), level from `RUST_LOG` (default `info`).
 pub fn init_tracing() {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt()
-        .json()
-        .with_env_filter(filter)
-        .with_current_span(true)
-        .without_time()
-        .with_ansi(false)
-        .try_init();
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt().json().with_env_filter(filter).with_current_span(true).without_time().with_ansi(false).try_init();
 }
 
 /// Reads the service's configuration from the environment and connects its ports.
@@ -58,16 +51,9 @@ where
 {
     init_tracing();
     let (config, ports) = connect(service).await?;
-    let queue = service
-        .consumes()
-        .ok_or_else(|| format!("the {service} service is not fed by a queue"))?;
+    let queue = service.consumes().ok_or_else(|| format!("the {service} service is not fed by a queue"))?;
     let handler = build(ports.clone(), &config);
-    let svc = QueueService {
-        ports,
-        handler,
-        queue: QueueName::pipeline(queue),
-        backoff: LAMBDA_BACKOFF,
-    };
+    let svc = QueueService { ports, handler, queue: QueueName::pipeline(queue), backoff: LAMBDA_BACKOFF };
     lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| {
         let svc = svc.clone();
         async move { Ok::<SqsBatchResponse, Error>(svc.handle_batch(event.payload).await) }

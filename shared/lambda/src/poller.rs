@@ -10,52 +10,27 @@ use crate::QueueService;
 /// What Lambda's SQS event source mapping does, for local runs and tests: receive a
 /// batch, invoke [`QueueService::handle_batch`] with it as an `SqsEvent`, delete every
 /// record the response does not report as failed. Returns how many were received.
-pub async fn poll_once(
-    service: &QueueService,
-    batch: usize,
-    visibility: Duration,
-    wait: Duration,
-) -> Result<usize, PortError> {
-    let received = service
-        .ports
-        .queue
-        .receive(&service.queue, batch, visibility, wait)
-        .await?;
+pub async fn poll_once(service: &QueueService, batch: usize, visibility: Duration, wait: Duration) -> Result<usize, PortError> {
+    let received = service.ports.queue.receive(&service.queue, batch, visibility, wait).await?;
     let count = received.len();
     if count == 0 {
         return Ok(0);
     }
-    let receipts: HashMap<String, Received> = received
-        .iter()
-        .map(|r| (r.message_id.clone(), r.clone()))
-        .collect();
+    let receipts: HashMap<String, Received> = received.iter().map(|r| (r.message_id.clone(), r.clone())).collect();
     let mut event = SqsEvent::default();
     event.records = received.into_iter().map(to_record).collect();
     let response = service.handle_batch(event).await;
-    let failed: Vec<&str> = response
-        .batch_item_failures
-        .iter()
-        .map(|f| f.item_identifier.as_str())
-        .collect();
+    let failed: Vec<&str> = response.batch_item_failures.iter().map(|f| f.item_identifier.as_str()).collect();
     for (id, r) in &receipts {
         if !failed.contains(&id.as_str()) {
-            service
-                .ports
-                .queue
-                .delete(&service.queue, &r.receipt)
-                .await?;
+            service.ports.queue.delete(&service.queue, &r.receipt).await?;
         }
     }
     Ok(count)
 }
 
 /// [`poll_once`] in a loop until `stop` turns true.
-pub async fn poll(
-    service: QueueService,
-    batch: usize,
-    visibility: Duration,
-    mut stop: watch::Receiver<bool>,
-) {
+pub async fn poll(service: QueueService, batch: usize, visibility: Duration, mut stop: watch::Receiver<bool>) {
     loop {
         if *stop.borrow() {
             break;
@@ -76,10 +51,7 @@ fn to_record(r: Received) -> SqsMessage {
     m.message_id = Some(r.message_id);
     m.receipt_handle = Some(r.receipt.0);
     m.body = Some(r.body);
-    m.attributes.insert(
-        "ApproximateReceiveCount".into(),
-        r.receive_count.to_string(),
-    );
+    m.attributes.insert("ApproximateReceiveCount".into(), r.receive_count.to_string());
     m.event_source = Some("aws:sqs".into());
     m
 }

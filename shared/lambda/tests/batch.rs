@@ -8,9 +8,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
 use gen3d_domain::{EmbedRequested, QueueMessage, SessionId, UserId};
-use gen3d_embedded::{
-    FsBlobStore, MemoryMetrics, OutboxMailer, SqliteJobStore, SqliteQueue, open_database,
-};
+use gen3d_embedded::{FsBlobStore, MemoryMetrics, OutboxMailer, SqliteJobStore, SqliteQueue, open_database};
 use gen3d_lambda::{QueueService, poll_once};
 use gen3d_pipeline::{Handler, HandlerError};
 use gen3d_ports::{InferenceEndpoint, InferenceInvocation, PortError, Ports, QueueName};
@@ -50,10 +48,7 @@ impl Handler for Scripted {
 
     async fn give_up(&self, message: QueueMessage, _reason: &str) -> Result<(), HandlerError> {
         if let QueueMessage::EmbedRequested(m) = message {
-            self.gave_up
-                .lock()
-                .unwrap()
-                .push(m.session.as_str().to_owned());
+            self.gave_up.lock().unwrap().push(m.session.as_str().to_owned());
         }
         Ok(())
     }
@@ -69,28 +64,18 @@ fn service(dir: &std::path::Path, handler: Arc<Scripted>) -> QueueService {
         metrics: Arc::new(MemoryMetrics::default()),
         inference: Arc::new(NoInference),
     };
-    QueueService {
-        ports,
-        handler,
-        queue: QueueName::pipeline(QueueName::EMBEDDING),
-        backoff: Duration::ZERO,
-    }
+    QueueService { ports, handler, queue: QueueName::pipeline(QueueName::EMBEDDING), backoff: Duration::ZERO }
 }
 
 fn body(session: &str) -> String {
-    QueueMessage::EmbedRequested(EmbedRequested {
-        user: UserId::parse("u1").unwrap(),
-        session: SessionId::parse(session).unwrap(),
-    })
-    .to_body()
+    QueueMessage::EmbedRequested(EmbedRequested { user: UserId::parse("u1").unwrap(), session: SessionId::parse(session).unwrap() }).to_body()
 }
 
 fn record(id: &str, body: Option<String>, receive_count: u32) -> SqsMessage {
     let mut m = SqsMessage::default();
     m.message_id = Some(id.into());
     m.body = body;
-    m.attributes
-        .insert("ApproximateReceiveCount".into(), receive_count.to_string());
+    m.attributes.insert("ApproximateReceiveCount".into(), receive_count.to_string());
     m
 }
 
@@ -105,38 +90,20 @@ async fn each_record_fails_alone() {
         record("m2", Some(body("retry-1")), 1),
         record("m3", Some(body("panic-1")), 1),
         record("m4", Some("{not json".into()), 1),
-        record(
-            "m5",
-            Some(r#"{"Event":"s3:TestEvent","Service":"Amazon S3"}"#.into()),
-            1,
-        ),
+        record("m5", Some(r#"{"Event":"s3:TestEvent","Service":"Amazon S3"}"#.into()), 1),
         record("m6", Some(body("bad-1")), 1),
         record("m7", None, 1),
         record("m8", Some(body("ok-2")), 1),
     ];
     let response = svc.handle_batch(event).await;
-    let failed: Vec<&str> = response
-        .batch_item_failures
-        .iter()
-        .map(|f| f.item_identifier.as_str())
-        .collect();
+    let failed: Vec<&str> = response.batch_item_failures.iter().map(|f| f.item_identifier.as_str()).collect();
     // Retryable, panicking, poison and body-less records fail; the rest (including the
     // permanent failure, already recorded on the job, and the S3 test event) are done.
     assert_eq!(failed, ["m2", "m3", "m4", "m7"]);
-    assert_eq!(
-        *handler.seen.lock().unwrap(),
-        ["ok-1", "retry-1", "panic-1", "bad-1", "ok-2"],
-        "the panic did not stop the batch"
-    );
-    assert!(
-        handler.gave_up.lock().unwrap().is_empty(),
-        "first deliveries do not give up"
-    );
+    assert_eq!(*handler.seen.lock().unwrap(), ["ok-1", "retry-1", "panic-1", "bad-1", "ok-2"], "the panic did not stop the batch");
+    assert!(handler.gave_up.lock().unwrap().is_empty(), "first deliveries do not give up");
     let snapshot = gen3d_ports::Metrics::snapshot(svc.ports.metrics.as_ref());
-    assert!(
-        format!("{snapshot:?}").contains("handler_panics"),
-        "{snapshot:?}"
-    );
+    assert!(format!("{snapshot:?}").contains("handler_panics"), "{snapshot:?}");
 }
 
 #[tokio::test]
@@ -147,16 +114,8 @@ async fn the_last_delivery_gives_up() {
     let mut event = SqsEvent::default();
     event.records = vec![record("m1", Some(body("retry-1")), 2)];
     let response = svc.handle_batch(event).await;
-    assert_eq!(
-        response.batch_item_failures.len(),
-        1,
-        "it fails, to reach the dead-letter queue"
-    );
-    assert_eq!(
-        *handler.gave_up.lock().unwrap(),
-        ["retry-1"],
-        "and the job hears of it once"
-    );
+    assert_eq!(response.batch_item_failures.len(), 1, "it fails, to reach the dead-letter queue");
+    assert_eq!(*handler.gave_up.lock().unwrap(), ["retry-1"], "and the job hears of it once");
 }
 
 #[tokio::test]
@@ -171,21 +130,11 @@ async fn the_poller_deletes_what_succeeded_and_dead_letters_the_rest() {
     svc.ports.queue.send(&queue, "poison").await.unwrap();
     // max_receives is 2: two rounds, then the failures are in the dead-letter queue.
     for _ in 0..4 {
-        poll_once(&svc, 10, Duration::from_secs(30), Duration::from_millis(10))
-            .await
-            .unwrap();
+        poll_once(&svc, 10, Duration::from_secs(30), Duration::from_millis(10)).await.unwrap();
     }
     assert_eq!(svc.ports.queue.depth(&queue).await.unwrap(), 0);
-    assert_eq!(
-        svc.ports.queue.depth(&queue.dead_letter()).await.unwrap(),
-        3,
-        "retry, panic and poison dead-lettered"
-    );
+    assert_eq!(svc.ports.queue.depth(&queue.dead_letter()).await.unwrap(), 3, "retry, panic and poison dead-lettered");
     let seen = handler.seen.lock().unwrap().clone();
-    assert_eq!(
-        seen.iter().filter(|s| *s == "ok-1").count(),
-        1,
-        "a success is deleted, never redelivered: {seen:?}"
-    );
+    assert_eq!(seen.iter().filter(|s| *s == "ok-1").count(), 1, "a success is deleted, never redelivered: {seen:?}");
     assert_eq!(*handler.gave_up.lock().unwrap(), ["retry-1"]);
 }

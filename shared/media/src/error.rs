@@ -8,24 +8,12 @@ pub enum MediaError {
     TooLarge { size: usize, limit: usize },
     #[error("not a supported image (JPEG, PNG or WebP): {0}")]
     NotAnImage(String),
-    #[error(
-        "image is {width}x{height}, over the limit of {max_side} pixels a side and {max_pixels} pixels in all"
-    )]
-    TooManyPixels {
-        width: u32,
-        height: u32,
-        max_side: u32,
-        max_pixels: u64,
-    },
+    #[error("image is {width}x{height}, over the limit of {max_side} pixels a side and {max_pixels} pixels in all")]
+    TooManyPixels { width: u32, height: u32, max_side: u32, max_pixels: u64 },
     #[error("corrupt or truncated image: {0}")]
     Corrupt(String),
     #[error("mask is {mask_w}x{mask_h} but the photo is {image_w}x{image_h}")]
-    MaskSizeMismatch {
-        mask_w: u32,
-        mask_h: u32,
-        image_w: u32,
-        image_h: u32,
-    },
+    MaskSizeMismatch { mask_w: u32, mask_h: u32, image_w: u32, image_h: u32 },
     #[error("mask is empty: no pixel is selected")]
     EmptyMask,
     #[error("invalid ply: {0}")]

@@ -15,19 +15,11 @@ pub struct Mask {
 impl Mask {
     /// Builds a mask; `MediaError::EmptyMask` if nothing is selected.
     pub fn new(width: u32, height: u32, data: Vec<bool>) -> Result<Self, MediaError> {
-        assert_eq!(
-            data.len(),
-            width as usize * height as usize,
-            "mask data must match its size"
-        );
+        assert_eq!(data.len(), width as usize * height as usize, "mask data must match its size");
         if !data.iter().any(|&b| b) {
             return Err(MediaError::EmptyMask);
         }
-        Ok(Self {
-            width,
-            height,
-            data,
-        })
+        Ok(Self { width, height, data })
     }
 
     /// Decodes a mask PNG: a binary/greyscale image (selected where > 127) or, when the
@@ -37,36 +29,21 @@ impl Mask {
         if bytes.is_empty() {
             return Err(MediaError::Empty);
         }
-        let reader = ImageReader::new(Cursor::new(bytes))
-            .with_guessed_format()
-            .map_err(|e| MediaError::NotAnImage(e.to_string()))?;
+        let reader = ImageReader::new(Cursor::new(bytes)).with_guessed_format().map_err(|e| MediaError::NotAnImage(e.to_string()))?;
         if reader.format() != Some(image::ImageFormat::Png) {
             return Err(MediaError::NotAnImage("a mask must be a PNG".into()));
         }
-        let mut decoder = reader
-            .into_decoder()
-            .map_err(|e| MediaError::Corrupt(e.to_string()))?;
+        let mut decoder = reader.into_decoder().map_err(|e| MediaError::Corrupt(e.to_string()))?;
         let (w, h) = image::ImageDecoder::dimensions(&decoder);
         if (w, h) != (image_w, image_h) {
-            return Err(MediaError::MaskSizeMismatch {
-                mask_w: w,
-                mask_h: h,
-                image_w,
-                image_h,
-            });
+            return Err(MediaError::MaskSizeMismatch { mask_w: w, mask_h: h, image_w, image_h });
         }
         let mut limits = image::Limits::default();
         limits.max_alloc = Some(u64::from(w) * u64::from(h) * 8 + 1024);
-        image::ImageDecoder::set_limits(&mut decoder, limits)
-            .map_err(|e| MediaError::Corrupt(e.to_string()))?;
-        let image = image::DynamicImage::from_decoder(decoder)
-            .map_err(|e| MediaError::Corrupt(e.to_string()))?;
+        image::ImageDecoder::set_limits(&mut decoder, limits).map_err(|e| MediaError::Corrupt(e.to_string()))?;
+        let image = image::DynamicImage::from_decoder(decoder).map_err(|e| MediaError::Corrupt(e.to_string()))?;
         let data: Vec<bool> = if image.color().has_alpha() {
-            image
-                .to_luma_alpha8()
-                .pixels()
-                .map(|p| p.0[1] > 127)
-                .collect()
+            image.to_luma_alpha8().pixels().map(|p| p.0[1] > 127).collect()
         } else {
             image.to_luma8().pixels().map(|p| p.0[0] > 127).collect()
         };
@@ -75,13 +52,9 @@ impl Mask {
 
     /// A binary greyscale PNG (0 or 255).
     pub fn encode_png(&self) -> Vec<u8> {
-        let image = GrayImage::from_fn(self.width, self.height, |x, y| {
-            Luma([if self.get(x, y) { 255 } else { 0 }])
-        });
+        let image = GrayImage::from_fn(self.width, self.height, |x, y| Luma([if self.get(x, y) { 255 } else { 0 }]));
         let mut out = Vec::new();
-        image
-            .write_to(&mut Cursor::new(&mut out), image::ImageFormat::Png)
-            .expect("encoding a png in memory cannot fail");
+        image.write_to(&mut Cursor::new(&mut out), image::ImageFormat::Png).expect("encoding a png in memory cannot fail");
         out
     }
 
@@ -130,39 +103,22 @@ mod tests {
 
     #[test]
     fn round_trips_and_reads_alpha_masks() {
-        let mask = Mask::new(
-            4,
-            3,
-            vec![
-                false, true, true, false, false, true, false, false, false, false, false, true,
-            ],
-        )
-        .unwrap();
+        let mask = Mask::new(4, 3, vec![false, true, true, false, false, true, false, false, false, false, false, true]).unwrap();
         assert_eq!(Mask::decode_png(&mask.encode_png(), 4, 3).unwrap(), mask);
 
-        let rgba = RgbaImage::from_fn(4, 3, |x, y| {
-            Rgba([200, 10, 10, if mask.get(x, y) { 255 } else { 0 }])
-        });
+        let rgba = RgbaImage::from_fn(4, 3, |x, y| Rgba([200, 10, 10, if mask.get(x, y) { 255 } else { 0 }]));
         let mut bytes = Vec::new();
-        rgba.write_to(&mut Cursor::new(&mut bytes), image::ImageFormat::Png)
-            .unwrap();
+        rgba.write_to(&mut Cursor::new(&mut bytes), image::ImageFormat::Png).unwrap();
         assert_eq!(Mask::decode_png(&bytes, 4, 3).unwrap(), mask);
     }
 
     #[test]
     fn rejects_wrong_size_and_empty() {
         let mask = Mask::new(4, 3, vec![true; 12]).unwrap();
-        assert_eq!(
-            Mask::decode_png(&mask.encode_png(), 5, 3)
-                .unwrap_err()
-                .to_string(),
-            "mask is 4x3 but the photo is 5x3"
-        );
+        assert_eq!(Mask::decode_png(&mask.encode_png(), 5, 3).unwrap_err().to_string(), "mask is 4x3 but the photo is 5x3");
         let empty = GrayImage::new(4, 3);
         let mut bytes = Vec::new();
-        empty
-            .write_to(&mut Cursor::new(&mut bytes), image::ImageFormat::Png)
-            .unwrap();
+        empty.write_to(&mut Cursor::new(&mut bytes), image::ImageFormat::Png).unwrap();
         assert_eq!(Mask::decode_png(&bytes, 4, 3), Err(MediaError::EmptyMask));
     }
 }

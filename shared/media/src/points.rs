@@ -41,34 +41,23 @@ impl PointCloud {
     pub fn read_ply(bytes: &[u8]) -> Result<Self, MediaError> {
         let bad = |m: String| MediaError::Ply(m);
         let marker = b"end_header\n";
-        let end = bytes
-            .windows(marker.len())
-            .take(64 * 1024)
-            .position(|w| w == marker)
-            .ok_or_else(|| bad("no end_header line".into()))?;
-        let header =
-            std::str::from_utf8(&bytes[..end]).map_err(|_| bad("header is not text".into()))?;
+        let end = bytes.windows(marker.len()).take(64 * 1024).position(|w| w == marker).ok_or_else(|| bad("no end_header line".into()))?;
+        let header = std::str::from_utf8(&bytes[..end]).map_err(|_| bad("header is not text".into()))?;
         let body = &bytes[end + marker.len()..];
         let mut lines = header.lines();
         if lines.next() != Some("ply") {
             return Err(bad("missing 'ply' magic".into()));
         }
-        let (mut count, mut props, mut in_vertex, mut seen_vertex) =
-            (None, Vec::<(String, String)>::new(), false, false);
+        let (mut count, mut props, mut in_vertex, mut seen_vertex) = (None, Vec::<(String, String)>::new(), false, false);
         for line in lines {
             let w: Vec<&str> = line.split_whitespace().collect();
             match w.as_slice() {
                 ["format", "binary_little_endian", _] => {}
                 ["format", other, ..] => {
-                    return Err(bad(format!(
-                        "format {other} is not supported (binary_little_endian only)"
-                    )));
+                    return Err(bad(format!("format {other} is not supported (binary_little_endian only)")));
                 }
                 ["element", "vertex", n] if !seen_vertex => {
-                    count = Some(
-                        n.parse::<usize>()
-                            .map_err(|_| bad(format!("bad vertex count {n:?}")))?,
-                    );
+                    count = Some(n.parse::<usize>().map_err(|_| bad(format!("bad vertex count {n:?}")))?);
                     in_vertex = true;
                     seen_vertex = true;
                 }
@@ -93,10 +82,7 @@ impl PointCloud {
             return Err(bad("zero points".into()));
         }
         if count > Self::MAX_POINTS {
-            return Err(bad(format!(
-                "{count} points, over the limit of {}",
-                Self::MAX_POINTS
-            )));
+            return Err(bad(format!("{count} points, over the limit of {}", Self::MAX_POINTS)));
         }
         let offsets: Vec<usize> = props
             .iter()
@@ -108,16 +94,10 @@ impl PointCloud {
             .collect();
         let stride: usize = props.iter().map(|(ty, _)| size_of(ty).unwrap_or(0)).sum();
         if body.len() < count * stride {
-            return Err(bad(format!(
-                "truncated: {count} points need {} bytes, file has {}",
-                count * stride,
-                body.len()
-            )));
+            return Err(bad(format!("truncated: {count} points need {} bytes, file has {}", count * stride, body.len())));
         }
         let find = |name: &str| props.iter().position(|(_, n)| n == name);
-        let column = |names: [&str; 3]| -> Option<[usize; 3]> {
-            Some([find(names[0])?, find(names[1])?, find(names[2])?])
-        };
+        let column = |names: [&str; 3]| -> Option<[usize; 3]> { Some([find(names[0])?, find(names[1])?, find(names[2])?]) };
         let pos = column(["x", "y", "z"]).ok_or_else(|| bad("missing x, y or z".into()))?;
         let nrm = column(["nx", "ny", "nz"]);
         let col = column(["red", "green", "blue"]);
@@ -134,26 +114,15 @@ impl PointCloud {
             }
             cloud.positions.push(p);
             if let (Some(n), Some(out)) = (nrm, cloud.normals.as_mut()) {
-                out.push(
-                    n.map(|i| get(row, i) as f32)
-                        .map(|v| if v.is_finite() { v } else { 0.0 }),
-                );
+                out.push(n.map(|i| get(row, i) as f32).map(|v| if v.is_finite() { v } else { 0.0 }));
             }
             if let (Some(c), Some(out)) = (col, cloud.colors.as_mut()) {
-                let scale = if props[c[0]].0.starts_with('u') || props[c[0]].0 == "char" {
-                    255.0
-                } else {
-                    1.0
-                };
+                let scale = if props[c[0]].0.starts_with('u') || props[c[0]].0 == "char" { 255.0 } else { 1.0 };
                 out.push(c.map(|i| (get(row, i) / scale).clamp(0.0, 1.0) as f32));
             }
         }
         // All-zero normals (as 3DGS files carry) are no normals.
-        if cloud
-            .normals
-            .as_ref()
-            .is_some_and(|n| n.iter().all(|v| *v == [0.0; 3]))
-        {
+        if cloud.normals.as_ref().is_some_and(|n| n.iter().all(|v| *v == [0.0; 3])) {
             cloud.normals = None;
         }
         Ok(cloud)
@@ -167,10 +136,7 @@ mod tests {
     #[test]
     fn reads_uchar_colours_and_skips_faces() {
         let mut bytes = b"ply\nformat binary_little_endian 1.0\nelement vertex 2\nproperty float x\nproperty float y\nproperty float z\nproperty uchar red\nproperty uchar green\nproperty uchar blue\nelement face 0\nproperty list uchar int vertex_indices\nend_header\n".to_vec();
-        for (p, c) in [
-            ([1.0f32, 2.0, 3.0], [255u8, 0, 51]),
-            ([4.0, 5.0, 6.0], [0, 255, 0]),
-        ] {
+        for (p, c) in [([1.0f32, 2.0, 3.0], [255u8, 0, 51]), ([4.0, 5.0, 6.0], [0, 255, 0])] {
             for v in p {
                 bytes.extend_from_slice(&v.to_le_bytes());
             }
@@ -180,11 +146,6 @@ mod tests {
         assert_eq!(cloud.positions, vec![[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]);
         assert_eq!(cloud.colors.unwrap()[0], [1.0, 0.0, 0.2]);
         assert!(cloud.normals.is_none());
-        assert!(
-            PointCloud::read_ply(&bytes[..bytes.len() - 3])
-                .unwrap_err()
-                .to_string()
-                .contains("truncated")
-        );
+        assert!(PointCloud::read_ply(&bytes[..bytes.len() - 3]).unwrap_err().to_string().contains("truncated"));
     }
 }

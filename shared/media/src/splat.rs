@@ -39,20 +39,15 @@ pub struct SplatCloud {
     pub splats: Vec<Splat>,
 }
 
-const PROPERTIES: [&str; 17] = [
-    "x", "y", "z", "nx", "ny", "nz", "f_dc_0", "f_dc_1", "f_dc_2", "opacity", "scale_0", "scale_1",
-    "scale_2", "rot_0", "rot_1", "rot_2", "rot_3",
-];
+const PROPERTIES: [&str; 17] =
+    ["x", "y", "z", "nx", "ny", "nz", "f_dc_0", "f_dc_1", "f_dc_2", "opacity", "scale_0", "scale_1", "scale_2", "rot_0", "rot_1", "rot_2", "rot_3"];
 
 impl SplatCloud {
     /// Files with more splats than this are refused (SAM 3D Objects writes well under 1M).
     pub const MAX_SPLATS: usize = 4_000_000;
 
     pub fn write_ply(&self) -> Vec<u8> {
-        let mut header = format!(
-            "ply\nformat binary_little_endian 1.0\nelement vertex {}\n",
-            self.splats.len()
-        );
+        let mut header = format!("ply\nformat binary_little_endian 1.0\nelement vertex {}\n", self.splats.len());
         for p in PROPERTIES {
             header.push_str("property float ");
             header.push_str(p);
@@ -91,10 +86,8 @@ impl SplatCloud {
     /// Reads a 3DGS PLY (any SH degree; extra properties are skipped).
     pub fn read_ply(bytes: &[u8]) -> Result<Self, MediaError> {
         let bad = |m: String| MediaError::Ply(m);
-        let header_end = find(bytes, b"end_header\n")
-            .ok_or_else(|| bad("no end_header line (not a ply, or truncated header)".into()))?;
-        let header = std::str::from_utf8(&bytes[..header_end])
-            .map_err(|_| bad("header is not text".into()))?;
+        let header_end = find(bytes, b"end_header\n").ok_or_else(|| bad("no end_header line (not a ply, or truncated header)".into()))?;
+        let header = std::str::from_utf8(&bytes[..header_end]).map_err(|_| bad("header is not text".into()))?;
         let body = &bytes[header_end + b"end_header\n".len()..];
         let mut lines = header.lines();
         if lines.next() != Some("ply") {
@@ -108,31 +101,23 @@ impl SplatCloud {
             match words.as_slice() {
                 ["format", "binary_little_endian", "1.0"] => {}
                 ["format", other, ..] => {
-                    return Err(bad(format!(
-                        "format {other} is not supported (binary_little_endian only)"
-                    )));
+                    return Err(bad(format!("format {other} is not supported (binary_little_endian only)")));
                 }
                 ["comment", ..] | ["obj_info", ..] | [] => {}
                 ["element", "vertex", n] => {
-                    let n: usize = n
-                        .parse()
-                        .map_err(|_| bad(format!("bad vertex count {n:?}")))?;
+                    let n: usize = n.parse().map_err(|_| bad(format!("bad vertex count {n:?}")))?;
                     count = Some(n);
                     in_vertex = true;
                 }
                 ["element", name, n] => {
                     if *n != "0" {
-                        return Err(bad(format!(
-                            "unexpected element {name:?}: a splat file has only vertices"
-                        )));
+                        return Err(bad(format!("unexpected element {name:?}: a splat file has only vertices")));
                     }
                     in_vertex = false;
                 }
                 ["property", ty, name] if in_vertex => {
                     if !matches!(*ty, "float" | "float32") {
-                        return Err(bad(format!(
-                            "property {name} is {ty}; a splat file has float properties only"
-                        )));
+                        return Err(bad(format!("property {name} is {ty}; a splat file has float properties only")));
                     }
                     props.push((*name).to_owned());
                 }
@@ -145,42 +130,24 @@ impl SplatCloud {
             return Err(bad("zero splats".into()));
         }
         if count > Self::MAX_SPLATS {
-            return Err(bad(format!(
-                "{count} splats, over the limit of {}",
-                Self::MAX_SPLATS
-            )));
+            return Err(bad(format!("{count} splats, over the limit of {}", Self::MAX_SPLATS)));
         }
-        let index = |name: &str| {
-            props
+        let index = |name: &str| props.iter().position(|p| p == name).ok_or_else(|| bad(format!("missing property {name}")));
+        let idx: Vec<usize> =
+            ["x", "y", "z", "f_dc_0", "f_dc_1", "f_dc_2", "opacity", "scale_0", "scale_1", "scale_2", "rot_0", "rot_1", "rot_2", "rot_3"]
                 .iter()
-                .position(|p| p == name)
-                .ok_or_else(|| bad(format!("missing property {name}")))
-        };
-        let idx: Vec<usize> = [
-            "x", "y", "z", "f_dc_0", "f_dc_1", "f_dc_2", "opacity", "scale_0", "scale_1",
-            "scale_2", "rot_0", "rot_1", "rot_2", "rot_3",
-        ]
-        .iter()
-        .map(|n| index(n))
-        .collect::<Result<_, _>>()?;
+                .map(|n| index(n))
+                .collect::<Result<_, _>>()?;
         let stride = props.len() * 4;
         if body.len() < count * stride {
-            return Err(bad(format!(
-                "truncated: {count} splats need {} bytes, file has {}",
-                count * stride,
-                body.len()
-            )));
+            return Err(bad(format!("truncated: {count} splats need {} bytes, file has {}", count * stride, body.len())));
         }
         let mut splats = Vec::with_capacity(count);
         for (row, chunk) in body.chunks_exact(stride).take(count).enumerate() {
-            let f = |i: usize| {
-                f32::from_le_bytes(chunk[i * 4..i * 4 + 4].try_into().expect("4-byte slice"))
-            };
+            let f = |i: usize| f32::from_le_bytes(chunk[i * 4..i * 4 + 4].try_into().expect("4-byte slice"));
             let v: Vec<f32> = idx.iter().map(|&i| f(i)).collect();
             if let Some(bad_value) = v.iter().find(|x| !x.is_finite()) {
-                return Err(bad(format!(
-                    "splat {row} has a non-finite value ({bad_value})"
-                )));
+                return Err(bad(format!("splat {row} has a non-finite value ({bad_value})")));
             }
             splats.push(Splat {
                 position: [v[0], v[1], v[2]],
@@ -195,10 +162,7 @@ impl SplatCloud {
 }
 
 fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    haystack
-        .windows(needle.len())
-        .take(64 * 1024)
-        .position(|w| w == needle)
+    haystack.windows(needle.len()).take(64 * 1024).position(|w| w == needle)
 }
 
 #[cfg(test)]
@@ -213,15 +177,7 @@ mod tests {
             scale: [-4.0, -4.0, -6.0],
             rotation: [1.0, 0.0, 0.0, 0.0],
         };
-        SplatCloud {
-            splats: vec![
-                s,
-                Splat {
-                    position: [0.0; 3],
-                    ..s
-                },
-            ],
-        }
+        SplatCloud { splats: vec![s, Splat { position: [0.0; 3], ..s }] }
     }
 
     #[test]
@@ -254,11 +210,6 @@ mod tests {
         let mut nan = good.clone();
         let at = nan.len() - 68;
         nan[at..at + 4].copy_from_slice(&f32::NAN.to_le_bytes());
-        assert!(
-            SplatCloud::read_ply(&nan)
-                .unwrap_err()
-                .to_string()
-                .contains("non-finite")
-        );
+        assert!(SplatCloud::read_ply(&nan).unwrap_err().to_string().contains("non-finite"));
     }
 }

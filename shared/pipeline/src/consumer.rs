@@ -23,12 +23,7 @@ pub struct ConsumerConfig {
 /// (on its last allowed delivery the handler's `give_up` records the failure and the
 /// message moves to the DLQ); a permanent error has already failed the job, so the
 /// message is deleted. Unparseable messages are left to dead-letter.
-pub async fn consume(
-    ports: Ports,
-    handler: Arc<dyn Handler>,
-    config: ConsumerConfig,
-    mut stop: watch::Receiver<bool>,
-) {
+pub async fn consume(ports: Ports, handler: Arc<dyn Handler>, config: ConsumerConfig, mut stop: watch::Receiver<bool>) {
     let queue = config.queue.clone();
     loop {
         if *stop.borrow() {
@@ -48,33 +43,17 @@ pub async fn consume(
         };
         for msg in batch {
             let span = tracing::info_span!("message", queue = %queue, message_id = %msg.message_id, attempt = msg.receive_count);
-            handle_one(&ports, handler.as_ref(), &config, msg)
-                .instrument(span)
-                .await;
+            handle_one(&ports, handler.as_ref(), &config, msg).instrument(span).await;
         }
     }
 }
 
 async fn handle_one(ports: &Ports, handler: &dyn Handler, config: &ConsumerConfig, msg: Received) {
     let queue = &config.queue;
-    let outcome = match disposition(
-        ports,
-        handler,
-        queue,
-        &msg.body,
-        msg.receive_count,
-        config.backoff,
-    )
-    .await
-    {
+    let outcome = match disposition(ports, handler, queue, &msg.body, msg.receive_count, config.backoff).await {
         Disposition::Delete => ports.queue.delete(queue, &msg.receipt).await,
         Disposition::RetryAfter(delay) => ports.queue.retry_after(queue, &msg.receipt, delay).await,
-        Disposition::DeadLetter => {
-            ports
-                .queue
-                .retry_after(queue, &msg.receipt, Duration::ZERO)
-                .await
-        }
+        Disposition::DeadLetter => ports.queue.retry_after(queue, &msg.receipt, Duration::ZERO).await,
     };
     if let Err(e) = outcome {
         tracing::warn!(error = %e, "could not settle the message: it will be redelivered and change nothing");
@@ -97,14 +76,7 @@ pub enum Disposition {
 /// Parses and handles one message body on its `receive_count`-th delivery, and says
 /// what to do with it. The local consumer and the Lambda batch handler share this, so a
 /// message meets the same retry, give-up and poison rules everywhere.
-pub async fn disposition(
-    ports: &Ports,
-    handler: &dyn Handler,
-    queue: &QueueName,
-    body: &str,
-    receive_count: u32,
-    backoff: Duration,
-) -> Disposition {
+pub async fn disposition(ports: &Ports, handler: &dyn Handler, queue: &QueueName, body: &str, receive_count: u32, backoff: Duration) -> Disposition {
     let message = match QueueMessage::parse(body) {
         Ok(m) => m,
         Err(_) if QueueMessage::is_s3_test_event(body) => {
@@ -113,61 +85,32 @@ pub async fn disposition(
         }
         Err(e) => {
             tracing::error!(error = %e, "poison message left to dead-letter");
-            ports
-                .metrics
-                .count("poison_messages", 1, &[("queue", queue.as_str())]);
+            ports.metrics.count("poison_messages", 1, &[("queue", queue.as_str())]);
             return Disposition::DeadLetter;
         }
     };
     let kind = message.kind();
     let started = Instant::now();
     let outcome = handler.handle(message.clone()).await;
-    ports.metrics.duration_ms(
-        "handler_ms",
-        started.elapsed().as_secs_f64() * 1e3,
-        &[("queue", queue.as_str()), ("message", kind)],
-    );
+    ports.metrics.duration_ms("handler_ms", started.elapsed().as_secs_f64() * 1e3, &[("queue", queue.as_str()), ("message", kind)]);
     match outcome {
         Ok(()) => Disposition::Delete,
         Err(HandlerError::Permanent(reason)) => {
             tracing::warn!(message = kind, reason, "permanent failure; job failed");
-            ports.metrics.count(
-                "handler_errors",
-                1,
-                &[("queue", queue.as_str()), ("kind", "permanent")],
-            );
+            ports.metrics.count("handler_errors", 1, &[("queue", queue.as_str()), ("kind", "permanent")]);
             Disposition::Delete
         }
         Err(HandlerError::Retryable(reason)) => {
-            ports.metrics.count(
-                "handler_errors",
-                1,
-                &[("queue", queue.as_str()), ("kind", "retryable")],
-            );
+            ports.metrics.count("handler_errors", 1, &[("queue", queue.as_str()), ("kind", "retryable")]);
             if receive_count >= ports.queue.max_receives(queue) {
-                tracing::error!(
-                    message = kind,
-                    reason,
-                    "giving up after the last attempt; the message goes to the dead-letter queue"
-                );
-                if let Err(e) = handler
-                    .give_up(
-                        message,
-                        &format!("gave up after {receive_count} attempts: {reason}"),
-                    )
-                    .await
-                {
+                tracing::error!(message = kind, reason, "giving up after the last attempt; the message goes to the dead-letter queue");
+                if let Err(e) = handler.give_up(message, &format!("gave up after {receive_count} attempts: {reason}")).await {
                     tracing::error!(error = %e, "could not record the failure");
                 }
                 Disposition::DeadLetter
             } else {
                 let delay = backoff * 2u32.saturating_pow(receive_count.saturating_sub(1).min(8));
-                tracing::warn!(
-                    message = kind,
-                    reason,
-                    delay_ms = delay.as_millis() as u64,
-                    "retrying later"
-                );
+                tracing::warn!(message = kind, reason, delay_ms = delay.as_millis() as u64, "retrying later");
                 Disposition::RetryAfter(delay)
             }
         }

@@ -29,10 +29,6 @@ impl std::error::Error for HandlerError {}
 
 impl From<PortError> for HandlerError {
     fn from(e: PortError) -> Self {
-        if e.is_retryable() {
-            HandlerError::Retryable(e.to_string())
-        } else {
-            HandlerError::Permanent(e.to_string())
-        }
+        if e.is_retryable() { HandlerError::Retryable(e.to_string()) } else { HandlerError::Permanent(e.to_string()) }
     }
 }

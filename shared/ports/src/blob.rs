@@ -8,8 +8,7 @@ use crate::PortError;
 /// the old bytes or the new bytes, never a mix, so a retried step may simply write again.
 #[async_trait]
 pub trait BlobStore: Send + Sync {
-    async fn put(&self, key: &ObjectKey, bytes: Bytes, content_type: &str)
-    -> Result<(), PortError>;
+    async fn put(&self, key: &ObjectKey, bytes: Bytes, content_type: &str) -> Result<(), PortError>;
     /// `PortError::NotFound` when absent.
     async fn get(&self, key: &ObjectKey) -> Result<Bytes, PortError>;
     /// The size in bytes, or `None` when absent.

@@ -16,19 +16,10 @@ pub enum TaskRequest {
     /// Image -> `embeddings.g3e` (the SAM 3 encoder's three tensors).
     Embed { image: ObjectKey, output: ObjectKey },
     /// Image + mask -> Gaussian-splat PLY (SAM 3D Objects).
-    Reconstruct {
-        image: ObjectKey,
-        mask: ObjectKey,
-        output: ObjectKey,
-        seed: u64,
-    },
+    Reconstruct { image: ObjectKey, mask: ObjectKey, output: ObjectKey, seed: u64 },
     /// Splat PLY -> a mesh (Open3D) in every format, written next to `output` (an
     /// object's `mesh.{glb,obj,ply,stl}`); the response document carries the statistics.
-    Mesh {
-        splat: ObjectKey,
-        output: ObjectKey,
-        options: MeshOptions,
-    },
+    Mesh { splat: ObjectKey, output: ObjectKey, options: MeshOptions },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -60,9 +51,7 @@ impl TaskRequest {
 
     pub fn output(&self) -> &ObjectKey {
         match self {
-            TaskRequest::Embed { output, .. }
-            | TaskRequest::Reconstruct { output, .. }
-            | TaskRequest::Mesh { output, .. } => output,
+            TaskRequest::Embed { output, .. } | TaskRequest::Reconstruct { output, .. } | TaskRequest::Mesh { output, .. } => output,
         }
     }
 }

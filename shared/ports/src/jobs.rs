@@ -1,7 +1,5 @@
 use async_trait::async_trait;
-use gen3d_domain::{
-    ObjectId, ObjectRecord, ObjectState, SessionId, SessionRecord, SessionState, UserId,
-};
+use gen3d_domain::{ObjectId, ObjectRecord, ObjectState, SessionId, SessionRecord, SessionState, UserId};
 
 use crate::PortError;
 
@@ -21,41 +19,20 @@ pub enum Transition<T> {
 pub trait JobStore: Send + Sync {
     /// Creates the record; `PortError::Conflict` if it exists.
     async fn create_session(&self, record: &SessionRecord) -> Result<(), PortError>;
-    async fn session(
-        &self,
-        user: &UserId,
-        session: &SessionId,
-    ) -> Result<Option<SessionRecord>, PortError>;
+    async fn session(&self, user: &UserId, session: &SessionId) -> Result<Option<SessionRecord>, PortError>;
     /// A user's sessions, newest first.
     async fn sessions(&self, user: &UserId) -> Result<Vec<SessionRecord>, PortError>;
     /// Writes `next` if the stored record is still in state `expected`.
-    async fn update_session(
-        &self,
-        expected: SessionState,
-        next: &SessionRecord,
-    ) -> Result<Transition<SessionRecord>, PortError>;
+    async fn update_session(&self, expected: SessionState, next: &SessionRecord) -> Result<Transition<SessionRecord>, PortError>;
 
     async fn create_object(&self, record: &ObjectRecord) -> Result<(), PortError>;
-    async fn object(
-        &self,
-        user: &UserId,
-        session: &SessionId,
-        object: &ObjectId,
-    ) -> Result<Option<ObjectRecord>, PortError>;
+    async fn object(&self, user: &UserId, session: &SessionId, object: &ObjectId) -> Result<Option<ObjectRecord>, PortError>;
     /// A session's objects, oldest first.
-    async fn objects(
-        &self,
-        user: &UserId,
-        session: &SessionId,
-    ) -> Result<Vec<ObjectRecord>, PortError>;
+    async fn objects(&self, user: &UserId, session: &SessionId) -> Result<Vec<ObjectRecord>, PortError>;
     /// Writes `next` if the stored record is still in state `expected` and its
     /// `notified` flag still equals `expected_notified`.
-    async fn update_object(
-        &self,
-        expected: ObjectState,
-        expected_notified: bool,
-        next: &ObjectRecord,
-    ) -> Result<Transition<ObjectRecord>, PortError>;
+    async fn update_object(&self, expected: ObjectState, expected_notified: bool, next: &ObjectRecord)
+    -> Result<Transition<ObjectRecord>, PortError>;
     /// Objects in state `failed` across all users, newest first (operators' view).
     async fn failed_objects(&self, limit: usize) -> Result<Vec<ObjectRecord>, PortError>;
 }

@@ -16,24 +16,12 @@ impl QueueName {
     pub const MESHING: &'static str = "meshing";
     pub const NOTIFY: &'static str = "notify";
     /// The pipeline's queues, in the order a job crosses them.
-    pub const PIPELINE: [&'static str; 4] = [
-        Self::EMBEDDING,
-        Self::RECONSTRUCTION,
-        Self::MESHING,
-        Self::NOTIFY,
-    ];
+    pub const PIPELINE: [&'static str; 4] = [Self::EMBEDDING, Self::RECONSTRUCTION, Self::MESHING, Self::NOTIFY];
 
     pub fn parse(raw: &str) -> Result<Self, DomainError> {
-        let ok = !raw.is_empty()
-            && raw.len() <= 64
-            && raw
-                .chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+        let ok = !raw.is_empty() && raw.len() <= 64 && raw.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
         if !ok {
-            return Err(DomainError::Invalid {
-                what: "queue name",
-                reason: format!("{raw:?} is not 1 to 64 of [a-z0-9-]"),
-            });
+            return Err(DomainError::Invalid { what: "queue name", reason: format!("{raw:?} is not 1 to 64 of [a-z0-9-]") });
         }
         Ok(Self(raw.to_owned()))
     }
@@ -94,21 +82,10 @@ pub struct Received {
 pub trait Queue: Send + Sync {
     async fn send(&self, queue: &QueueName, body: &str) -> Result<String, PortError>;
     /// Up to `max` messages; waits up to `wait` for the first one (long polling).
-    async fn receive(
-        &self,
-        queue: &QueueName,
-        max: usize,
-        visibility: Duration,
-        wait: Duration,
-    ) -> Result<Vec<Received>, PortError>;
+    async fn receive(&self, queue: &QueueName, max: usize, visibility: Duration, wait: Duration) -> Result<Vec<Received>, PortError>;
     async fn delete(&self, queue: &QueueName, receipt: &Receipt) -> Result<(), PortError>;
     /// Makes a received message visible again after `delay` (retry with backoff).
-    async fn retry_after(
-        &self,
-        queue: &QueueName,
-        receipt: &Receipt,
-        delay: Duration,
-    ) -> Result<(), PortError>;
+    async fn retry_after(&self, queue: &QueueName, receipt: &Receipt, delay: Duration) -> Result<(), PortError>;
     /// How many deliveries move a message to the dead-letter queue.
     fn max_receives(&self, queue: &QueueName) -> u32;
     /// Messages waiting (visible or in flight) in a queue.

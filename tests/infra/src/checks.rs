@@ -13,16 +13,8 @@ use crate::{Evaluated, known_type, placeholder_refs};
 pub const RESOURCE_STAR_ONLY: &[&str] = &["cloudwatch:PutMetricData", "ecr:GetAuthorizationToken"];
 
 /// Outputs every stack must export.
-pub const REQUIRED_OUTPUTS: &[&str] = &[
-    "apiUrl",
-    "webUrl",
-    "userPoolId",
-    "userPoolClientId",
-    "identityPoolId",
-    "dataBucket",
-    "queueUrls",
-    "deadLetterQueueUrls",
-];
+pub const REQUIRED_OUTPUTS: &[&str] =
+    &["apiUrl", "webUrl", "userPoolId", "userPoolClientId", "identityPoolId", "dataBucket", "queueUrls", "deadLetterQueueUrls"];
 
 pub fn run(ev: &Evaluated, stack_config: &BTreeMap<String, Value>) -> Vec<String> {
     let mut out = Vec::new();
@@ -70,24 +62,13 @@ pub fn known_types(ev: &Evaluated) -> Vec<String> {
     ev.resources
         .iter()
         .filter(|(_, r)| known_type(&r.type_).is_none())
-        .map(|(n, r)| {
-            format!(
-                "types: {n} has type {} which is not in the known list",
-                r.type_
-            )
-        })
+        .map(|(n, r)| format!("types: {n} has type {} which is not in the known list", r.type_))
         .collect()
 }
 
 pub fn cycles(ev: &Evaluated) -> Vec<String> {
     // Depth-first search with colours; one line per back edge found.
-    fn visit(
-        n: &str,
-        ev: &Evaluated,
-        colour: &mut BTreeMap<String, u8>,
-        path: &mut Vec<String>,
-        out: &mut Vec<String>,
-    ) {
+    fn visit(n: &str, ev: &Evaluated, colour: &mut BTreeMap<String, u8>, path: &mut Vec<String>, out: &mut Vec<String>) {
         colour.insert(n.to_owned(), 1);
         path.push(n.to_owned());
         if let Some(r) = ev.resources.get(n) {
@@ -116,21 +97,11 @@ pub fn cycles(ev: &Evaluated) -> Vec<String> {
 }
 
 pub fn tags(ev: &Evaluated, stack_config: &BTreeMap<String, Value>) -> Vec<String> {
-    let tags = stack_config
-        .get("aws:defaultTags")
-        .and_then(|t| t.get("tags"));
-    let want = [
-        ("project", ev.project.as_str()),
-        ("environment", ev.stack.as_str()),
-    ];
+    let tags = stack_config.get("aws:defaultTags").and_then(|t| t.get("tags"));
+    let want = [("project", ev.project.as_str()), ("environment", ev.stack.as_str())];
     want.iter()
         .filter(|(k, v)| tags.and_then(|t| t.get(*k)).and_then(Value::as_str) != Some(*v))
-        .map(|(k, v)| {
-            format!(
-                "tags: stack {} must set aws:defaultTags.tags.{k} = {v}",
-                ev.stack
-            )
-        })
+        .map(|(k, v)| format!("tags: stack {} must set aws:defaultTags.tags.{k} = {v}", ev.stack))
         .collect()
 }
 
@@ -140,61 +111,40 @@ pub fn lambdas(ev: &Evaluated) -> Vec<String> {
         let p = &f.properties;
         let mut bad = |m: String| out.push(format!("lambda: {name} {m}"));
         match target(p.get("role"), "arn") {
-            Some(r)
-                if ev
-                    .resources
-                    .get(&r)
-                    .is_some_and(|r| r.type_ == "aws:iam:Role") => {}
+            Some(r) if ev.resources.get(&r).is_some_and(|r| r.type_ == "aws:iam:Role") => {}
             _ => bad("has no role (`role: ${<aws:iam:Role>.arn}`)".into()),
         }
-        if str_of(p.get("runtime")) != "provided.al2023" || str_of(p.get("handler")) != "bootstrap"
-        {
+        if str_of(p.get("runtime")) != "provided.al2023" || str_of(p.get("handler")) != "bootstrap" {
             bad("must run the provided.al2023 runtime with handler bootstrap".into());
         }
         if as_list(p.get("architectures")) != [Value::String("arm64".into())] {
             bad("must be arm64".into());
         }
-        if lookup(p, "code.fn::fileArchive")
-            .and_then(Value::as_str)
-            .is_none()
-        {
+        if lookup(p, "code.fn::fileArchive").and_then(Value::as_str).is_none() {
             bad("code must be a fn::fileArchive bundle".into());
         }
         let fname = str_of(p.get("name"));
         let log_group = str_of(lookup(p, "loggingConfig.logGroup"));
-        let group = ev
-            .of_type("aws:cloudwatch:LogGroup")
-            .find(|(_, g)| str_of(g.properties.get("name")) == log_group);
+        let group = ev.of_type("aws:cloudwatch:LogGroup").find(|(_, g)| str_of(g.properties.get("name")) == log_group);
         match group {
-            Some((_, g))
-                if log_group == format!("/aws/lambda/{fname}")
-                    && g.properties.get("retentionInDays").is_some() => {}
-            _ => bad(format!(
-                "needs loggingConfig.logGroup = /aws/lambda/{fname}, a log group with retentionInDays"
-            )),
+            Some((_, g)) if log_group == format!("/aws/lambda/{fname}") && g.properties.get("retentionInDays").is_some() => {}
+            _ => bad(format!("needs loggingConfig.logGroup = /aws/lambda/{fname}, a log group with retentionInDays")),
         }
         let timeout = p.get("timeout").and_then(Value::as_u64).unwrap_or(3);
         let mappings: Vec<_> = ev
             .of_type("aws:lambda:EventSourceMapping")
-            .filter(|(_, m)| {
-                target(m.properties.get("functionName"), "arn").as_deref() == Some(name)
-            })
+            .filter(|(_, m)| target(m.properties.get("functionName"), "arn").as_deref() == Some(name))
             .collect();
-        let api = ev.of_type("aws:apigatewayv2:Integration").any(|(_, i)| {
-            target(i.properties.get("integrationUri"), "invokeArn").as_deref() == Some(name)
-        });
-        let permitted = ev
-            .of_type("aws:lambda:Permission")
-            .any(|(_, perm)| str_of(perm.properties.get("function")) == fname);
+        let api =
+            ev.of_type("aws:apigatewayv2:Integration").any(|(_, i)| target(i.properties.get("integrationUri"), "invokeArn").as_deref() == Some(name));
+        let permitted = ev.of_type("aws:lambda:Permission").any(|(_, perm)| str_of(perm.properties.get("function")) == fname);
         if mappings.is_empty() && !(api && permitted) {
             bad("has no trigger: an SQS event source mapping, or an API integration with a lambda permission".into());
         }
         for (mname, m) in mappings {
             let types = as_list(m.properties.get("functionResponseTypes"));
             if !types.contains(&Value::String("ReportBatchItemFailures".into())) {
-                bad(format!(
-                    "trigger {mname} must set functionResponseTypes [ReportBatchItemFailures]"
-                ));
+                bad(format!("trigger {mname} must set functionResponseTypes [ReportBatchItemFailures]"));
             }
             let Some(q) = target(m.properties.get("eventSourceArn"), "arn") else {
                 bad(format!("trigger {mname} reads no queue of this program"));
@@ -203,14 +153,9 @@ pub fn lambdas(ev: &Evaluated) -> Vec<String> {
             if json_doc(ev.prop(&q, "redrivePolicy")).is_none() {
                 bad(format!("trigger queue {q} has no dead-letter queue"));
             }
-            let visibility = ev
-                .prop(&q, "visibilityTimeoutSeconds")
-                .and_then(Value::as_u64)
-                .unwrap_or(30);
+            let visibility = ev.prop(&q, "visibilityTimeoutSeconds").and_then(Value::as_u64).unwrap_or(30);
             if visibility < 6 * timeout {
-                bad(format!(
-                    "queue {q} visibility {visibility}s must be at least 6 x the {timeout}s timeout"
-                ));
+                bad(format!("queue {q} visibility {visibility}s must be at least 6 x the {timeout}s timeout"));
             }
         }
     }
@@ -222,41 +167,22 @@ pub fn queues(ev: &Evaluated) -> Vec<String> {
     let mut dlqs = BTreeSet::new();
     for (name, q) in ev.of_type("aws:sqs:Queue") {
         if let Some(doc) = json_doc(q.properties.get("redrivePolicy")) {
-            let receives = doc
-                .get("maxReceiveCount")
-                .and_then(Value::as_u64)
-                .unwrap_or(0);
+            let receives = doc.get("maxReceiveCount").and_then(Value::as_u64).unwrap_or(0);
             if !(1..=10).contains(&receives) {
-                out.push(format!(
-                    "queues: {name} maxReceiveCount {receives} is outside 1..=10"
-                ));
+                out.push(format!("queues: {name} maxReceiveCount {receives} is outside 1..=10"));
             }
             match target(doc.get("deadLetterTargetArn"), "arn") {
-                Some(d)
-                    if d != *name
-                        && ev
-                            .resources
-                            .get(&d)
-                            .is_some_and(|r| r.type_ == "aws:sqs:Queue") =>
-                {
+                Some(d) if d != *name && ev.resources.get(&d).is_some_and(|r| r.type_ == "aws:sqs:Queue") => {
                     dlqs.insert(d);
                 }
-                _ => out.push(format!(
-                    "queues: {name} redrive target is not another queue of this program"
-                )),
+                _ => out.push(format!("queues: {name} redrive target is not another queue of this program")),
             }
         }
     }
     for (name, q) in ev.of_type("aws:sqs:Queue") {
         if dlqs.contains(name) {
-            if q.properties
-                .get("messageRetentionSeconds")
-                .and_then(Value::as_u64)
-                != Some(1_209_600)
-            {
-                out.push(format!(
-                    "queues: dead-letter queue {name} must keep messages 14 days"
-                ));
+            if q.properties.get("messageRetentionSeconds").and_then(Value::as_u64) != Some(1_209_600) {
+                out.push(format!("queues: dead-letter queue {name} must keep messages 14 days"));
             }
         } else if json_doc(q.properties.get("redrivePolicy")).is_none() {
             out.push(format!("queues: {name} has no redrive policy"));
@@ -290,27 +216,15 @@ pub fn iam(ev: &Evaluated) -> Vec<String> {
     for (at, doc) in policy_documents(ev) {
         let statements = as_list(doc.get("Statement"));
         if statements.is_empty() {
-            out.push(format!(
-                "iam: {at} is not a policy document with statements"
-            ));
+            out.push(format!("iam: {at} is not a policy document with statements"));
         }
         for (i, s) in statements.iter().enumerate() {
-            let sid = s
-                .get("Sid")
-                .and_then(Value::as_str)
-                .map(str::to_owned)
-                .unwrap_or_else(|| format!("#{i}"));
+            let sid = s.get("Sid").and_then(Value::as_str).map(str::to_owned).unwrap_or_else(|| format!("#{i}"));
             let mut bad = |m: String| out.push(format!("iam: {at} statement {sid} {m}"));
-            if s.get("NotAction").is_some()
-                || s.get("NotResource").is_some()
-                || s.get("NotPrincipal").is_some()
-            {
+            if s.get("NotAction").is_some() || s.get("NotResource").is_some() || s.get("NotPrincipal").is_some() {
                 bad("uses NotAction/NotResource/NotPrincipal".into());
             }
-            let actions: Vec<String> = as_list(s.get("Action"))
-                .iter()
-                .filter_map(|a| a.as_str().map(str::to_owned))
-                .collect();
+            let actions: Vec<String> = as_list(s.get("Action")).iter().filter_map(|a| a.as_str().map(str::to_owned)).collect();
             if actions.is_empty() {
                 bad("has no Action".into());
             }
@@ -323,9 +237,7 @@ pub fn iam(ev: &Evaluated) -> Vec<String> {
             let principal = s.get("Principal");
             let public = match principal {
                 Some(Value::String(p)) => p == "*",
-                Some(Value::Object(m)) => {
-                    m.values().flat_map(|v| as_list(Some(v))).any(|v| v == "*")
-                }
+                Some(Value::Object(m)) => m.values().flat_map(|v| as_list(Some(v))).any(|v| v == "*"),
                 _ => false,
             };
             if allow && public {
@@ -337,21 +249,16 @@ pub fn iam(ev: &Evaluated) -> Vec<String> {
             for r in as_list(s.get("Resource")) {
                 let r = r.as_str().unwrap_or_default();
                 if r == "*" {
-                    let all_star_only = actions
-                        .iter()
-                        .all(|a| RESOURCE_STAR_ONLY.contains(&a.as_str()));
+                    let all_star_only = actions.iter().all(|a| RESOURCE_STAR_ONLY.contains(&a.as_str()));
                     if !all_star_only {
                         bad(format!("grants {actions:?} on every resource"));
                     }
-                    let namespaced =
-                        lookup(s, "Condition.StringEquals.cloudwatch:namespace").is_some();
+                    let namespaced = lookup(s, "Condition.StringEquals.cloudwatch:namespace").is_some();
                     if actions.iter().any(|a| a == "cloudwatch:PutMetricData") && !namespaced {
                         bad("puts metrics without a cloudwatch:namespace condition".into());
                     }
                 } else if placeholder_refs(r).is_empty() && !r.contains(&prefix) {
-                    bad(format!(
-                        "resource {r:?} is not one of this stack's resources or prefixes"
-                    ));
+                    bad(format!("resource {r:?} is not one of this stack's resources or prefixes"));
                 }
             }
         }
@@ -364,51 +271,34 @@ pub fn public_access(ev: &Evaluated) -> Vec<String> {
     for (name, _) in ev.of_type("aws:s3:Bucket") {
         let blocked = ev.of_type("aws:s3:BucketPublicAccessBlock").any(|(_, b)| {
             target(b.properties.get("bucket"), "id").as_deref() == Some(name)
-                && [
-                    "blockPublicAcls",
-                    "blockPublicPolicy",
-                    "ignorePublicAcls",
-                    "restrictPublicBuckets",
-                ]
-                .iter()
-                .all(|k| b.properties.get(*k) == Some(&Value::Bool(true)))
+                && ["blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"]
+                    .iter()
+                    .all(|k| b.properties.get(*k) == Some(&Value::Bool(true)))
         });
         if !blocked {
-            out.push(format!(
-                "public: bucket {name} needs a public access block with all four settings true"
-            ));
+            out.push(format!("public: bucket {name} needs a public access block with all four settings true"));
         }
     }
     for (name, c) in ev.of_type("aws:s3:BucketCorsConfiguration") {
         for rule in as_list(c.properties.get("corsRules")) {
-            if as_list(rule.get("allowedOrigins"))
-                .iter()
-                .any(|o| o.as_str().is_some_and(|o| o.contains('*')))
-            {
+            if as_list(rule.get("allowedOrigins")).iter().any(|o| o.as_str().is_some_and(|o| o.contains('*'))) {
                 out.push(format!("public: {name} allows any origin"));
             }
         }
     }
     for (name, a) in ev.of_type("aws:apigatewayv2:Api") {
-        if as_list(lookup(&a.properties, "corsConfiguration.allowOrigins"))
-            .iter()
-            .any(|o| o.as_str().is_some_and(|o| o.contains('*')))
-        {
+        if as_list(lookup(&a.properties, "corsConfiguration.allowOrigins")).iter().any(|o| o.as_str().is_some_and(|o| o.contains('*'))) {
             out.push(format!("public: {name} allows any origin"));
         }
     }
     for (name, r) in ev.of_type("aws:apigatewayv2:Route") {
         if str_of(r.properties.get("authorizationType")) != "JWT" {
-            out.push(format!(
-                "public: route {name} is not behind the JWT authorizer"
-            ));
+            out.push(format!("public: route {name} is not behind the JWT authorizer"));
         }
     }
     for (name, p) in ev.of_type("aws:cognito:IdentityPool") {
         if p.properties.get("allowUnauthenticatedIdentities") != Some(&Value::Bool(false)) {
-            out.push(format!(
-                "public: identity pool {name} must not allow unauthenticated identities"
-            ));
+            out.push(format!("public: identity pool {name} must not allow unauthenticated identities"));
         }
     }
     out
@@ -421,36 +311,26 @@ pub fn autoscaling(ev: &Evaluated) -> Vec<String> {
             continue;
         }
         if t.properties.get("minCapacity").and_then(Value::as_u64) != Some(0) {
-            out.push(format!(
-                "autoscaling: {name} must scale to zero (minCapacity 0)"
-            ));
+            out.push(format!("autoscaling: {name} must scale to zero (minCapacity 0)"));
         }
         let resource_id = str_of(t.properties.get("resourceId"));
-        let of_target = |p: &crate::Resolved| {
-            !resource_id.is_empty() && str_of(p.properties.get("resourceId")) == resource_id
-        };
+        let of_target = |p: &crate::Resolved| !resource_id.is_empty() && str_of(p.properties.get("resourceId")) == resource_id;
         let tracking = ev.of_type("aws:appautoscaling:Policy").any(|(_, p)| {
             of_target(p)
                 && str_of(lookup(&p.properties, "targetTrackingScalingPolicyConfiguration.customizedMetricSpecification.metricName"))
                     == "ApproximateBacklogSizePerInstance"
         });
         if !tracking {
-            out.push(format!(
-                "autoscaling: {name} needs target tracking on ApproximateBacklogSizePerInstance"
-            ));
+            out.push(format!("autoscaling: {name} needs target tracking on ApproximateBacklogSizePerInstance"));
         }
         let steps: Vec<&String> = ev
             .of_type("aws:appautoscaling:Policy")
-            .filter(|(_, p)| {
-                of_target(p) && str_of(p.properties.get("policyType")) == "StepScaling"
-            })
+            .filter(|(_, p)| of_target(p) && str_of(p.properties.get("policyType")) == "StepScaling")
             .map(|(n, _)| n)
             .collect();
         let woken = ev.of_type("aws:cloudwatch:MetricAlarm").any(|(_, a)| {
             str_of(a.properties.get("metricName")) == "HasBacklogWithoutCapacity"
-                && as_list(a.properties.get("alarmActions"))
-                    .iter()
-                    .any(|x| target(Some(x), "arn").is_some_and(|t| steps.contains(&&t)))
+                && as_list(a.properties.get("alarmActions")).iter().any(|x| target(Some(x), "arn").is_some_and(|t| steps.contains(&&t)))
         });
         if !woken {
             out.push(format!("autoscaling: {name} needs a step policy fired by a HasBacklogWithoutCapacity alarm to leave zero"));
@@ -472,9 +352,7 @@ pub fn alarms(ev: &Evaluated) -> Vec<String> {
         let qname = str_of(q.properties.get("name"));
         let is_dlq = q.properties.get("redrivePolicy").is_none();
         if is_dlq && !watched("ApproximateNumberOfMessagesVisible", "QueueName", qname) {
-            out.push(format!(
-                "alarms: dead-letter queue {name} has no depth alarm"
-            ));
+            out.push(format!("alarms: dead-letter queue {name} has no depth alarm"));
         }
         if !is_dlq && !watched("ApproximateAgeOfOldestMessage", "QueueName", qname) {
             out.push(format!("alarms: queue {name} has no oldest-message alarm"));
@@ -497,9 +375,5 @@ pub fn alarms(ev: &Evaluated) -> Vec<String> {
 }
 
 pub fn outputs(ev: &Evaluated) -> Vec<String> {
-    REQUIRED_OUTPUTS
-        .iter()
-        .filter(|o| ev.outputs.get(**o).is_none_or(Value::is_null))
-        .map(|o| format!("outputs: {o} is missing"))
-        .collect()
+    REQUIRED_OUTPUTS.iter().filter(|o| ev.outputs.get(**o).is_none_or(Value::is_null)).map(|o| format!("outputs: {o} is missing")).collect()
 }

@@ -30,10 +30,7 @@ pub struct Evaluated {
 }
 
 impl Evaluated {
-    pub fn of_type<'a>(
-        &'a self,
-        token: &'a str,
-    ) -> impl Iterator<Item = (&'a String, &'a Resolved)> + 'a {
+    pub fn of_type<'a>(&'a self, token: &'a str) -> impl Iterator<Item = (&'a String, &'a Resolved)> + 'a {
         self.resources.iter().filter(move |(_, r)| r.type_ == token)
     }
 
@@ -92,9 +89,7 @@ fn split_interpolation(s: &str) -> Result<Vec<Part>, String> {
             }
             Some((_, '{')) => {
                 let body_start = i + 2;
-                let end = s[body_start..]
-                    .find('}')
-                    .ok_or_else(|| format!("unterminated ${{ in {s:?}"))?;
+                let end = s[body_start..].find('}').ok_or_else(|| format!("unterminated ${{ in {s:?}"))?;
                 if !lit.is_empty() {
                     parts.push(Part::Lit(std::mem::take(&mut lit)));
                 }
@@ -119,11 +114,7 @@ fn parse_path(expr: &str) -> Result<(String, Vec<Access>), String> {
     let bad = || format!("malformed reference ${{{expr}}}");
     let root_end = expr.find(['.', '[']).unwrap_or(expr.len());
     let root = &expr[..root_end];
-    if root.is_empty()
-        || !root
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "_-:".contains(c))
-    {
+    if root.is_empty() || !root.chars().all(|c| c.is_ascii_alphanumeric() || "_-:".contains(c)) {
         return Err(bad());
     }
     let mut accesses = Vec::new();
@@ -164,10 +155,7 @@ fn walk(value: Value, accesses: &[Access], expr: &str) -> Result<Value, String> 
                     Access::Key(k) => format!(".{k}"),
                     Access::Index(i) => format!("[{i}]"),
                 };
-                Some(Value::String(format!(
-                    "{}{suffix}⟩",
-                    s.trim_end_matches('⟩')
-                )))
+                Some(Value::String(format!("{}{suffix}⟩", s.trim_end_matches('⟩'))))
             }
             _ => None,
         }
@@ -201,9 +189,7 @@ impl Ctx<'_> {
     fn value(&mut self, v: &Value, deps: &mut BTreeSet<String>, at: &str) -> Value {
         match v {
             Value::String(s) => self.interpolate(s, deps, at),
-            Value::Array(items) => {
-                Value::Array(items.iter().map(|i| self.value(i, deps, at)).collect())
-            }
+            Value::Array(items) => Value::Array(items.iter().map(|i| self.value(i, deps, at)).collect()),
             Value::Object(map) => {
                 if map.len() == 1 {
                     let (k, arg) = map.iter().next().expect("one entry");
@@ -211,11 +197,7 @@ impl Ctx<'_> {
                         return self.function(name, arg, deps, at);
                     }
                 }
-                Value::Object(
-                    map.iter()
-                        .map(|(k, v)| (k.clone(), self.value(v, deps, at)))
-                        .collect(),
-                )
+                Value::Object(map.iter().map(|(k, v)| (k.clone(), self.value(v, deps, at))).collect())
             }
             other => other.clone(),
         }
@@ -239,10 +221,7 @@ impl Ctx<'_> {
                     Value::Bool(b) => out.push_str(&b.to_string()),
                     Value::Null => {} // already reported
                     _ => {
-                        return self.error(
-                            at,
-                            format!("${{{expr}}} is not a scalar and cannot be part of a string"),
-                        );
+                        return self.error(at, format!("${{{expr}}} is not a scalar and cannot be part of a string"));
                     }
                 },
             }
@@ -285,55 +264,30 @@ impl Ctx<'_> {
                 return walked(self, v.clone(), rest);
             }
             let type_ = &self.program.resources[&root].type_;
-            let is_output = attr == "id"
-                || known_type(type_).is_some_and(|t| t.outputs.contains(&attr.as_str()));
+            let is_output = attr == "id" || known_type(type_).is_some_and(|t| t.outputs.contains(&attr.as_str()));
             if !is_output {
-                return self.error(
-                    at,
-                    format!("${{{expr}}}: {type_} {root} has no attribute {attr:?}"),
-                );
+                return self.error(at, format!("${{{expr}}}: {type_} {root} has no attribute {attr:?}"));
             }
             return walked(self, placeholder(&format!("{root}.{attr}")), rest);
         }
         if let Some(v) = self.config(&root, at) {
             return walked(self, v, &accesses);
         }
-        self.error(
-            at,
-            format!("${{{expr}}} names no variable, resource or config key"),
-        )
+        self.error(at, format!("${{{expr}}} names no variable, resource or config key"))
     }
 
     fn config(&mut self, key: &str, at: &str) -> Option<Value> {
-        let full = if key.contains(':') {
-            key.to_owned()
-        } else {
-            format!("{}:{key}", self.program.name)
-        };
+        let full = if key.contains(':') { key.to_owned() } else { format!("{}:{key}", self.program.name) };
         let decl = self.program.config.get(key);
         if decl.is_none() && !key.contains(':') {
             return None;
         }
-        let value = self
-            .stack
-            .config
-            .get(&full)
-            .cloned()
-            .or_else(|| decl.and_then(|d| d.get("default").cloned()));
+        let value = self.stack.config.get(&full).cloned().or_else(|| decl.and_then(|d| d.get("default").cloned()));
         let Some(value) = value else {
-            self.error(
-                at,
-                format!(
-                    "config {full} is not set in stack {} and has no default",
-                    self.stack.name
-                ),
-            );
+            self.error(at, format!("config {full} is not set in stack {} and has no default", self.stack.name));
             return Some(Value::Null);
         };
-        let declared = decl
-            .and_then(|d| d.get("type"))
-            .and_then(Value::as_str)
-            .unwrap_or("any");
+        let declared = decl.and_then(|d| d.get("type")).and_then(Value::as_str).unwrap_or("any");
         let ok = match declared {
             "string" => value.is_string(),
             "integer" => value.is_i64() || value.is_u64(),
@@ -341,10 +295,7 @@ impl Ctx<'_> {
             _ => true,
         };
         if !ok {
-            self.error(
-                at,
-                format!("config {full} must be of type {declared}, found {value}"),
-            );
+            self.error(at, format!("config {full} must be of type {declared}, found {value}"));
         }
         Some(value)
     }
@@ -363,8 +314,7 @@ impl Ctx<'_> {
         let raw = self.program.variables[name].clone();
         let v = self.value(&raw, &mut deps, &key);
         self.in_progress.pop();
-        self.variables
-            .insert(name.to_owned(), (v.clone(), deps.clone()));
+        self.variables.insert(name.to_owned(), (v.clone(), deps.clone()));
         (v, deps)
     }
 
@@ -387,13 +337,7 @@ impl Ctx<'_> {
         v
     }
 
-    fn function(
-        &mut self,
-        name: &str,
-        arg: &Value,
-        deps: &mut BTreeSet<String>,
-        at: &str,
-    ) -> Value {
+    fn function(&mut self, name: &str, arg: &Value, deps: &mut BTreeSet<String>, at: &str) -> Value {
         match name {
             "toJSON" => {
                 let v = self.value(arg, deps, at);
@@ -403,10 +347,7 @@ impl Ctx<'_> {
             "join" => match self.value(arg, deps, at) {
                 Value::Array(a) if a.len() == 2 => match (&a[0], &a[1]) {
                     (Value::String(d), Value::Array(items)) => {
-                        let parts: Option<Vec<String>> = items
-                            .iter()
-                            .map(|i| i.as_str().map(str::to_owned))
-                            .collect();
+                        let parts: Option<Vec<String>> = items.iter().map(|i| i.as_str().map(str::to_owned)).collect();
                         match parts {
                             Some(p) => Value::String(p.join(d)),
                             None => self.error(at, "fn::join items must be strings".into()),
@@ -418,11 +359,7 @@ impl Ctx<'_> {
             },
             "split" => match self.value(arg, deps, at) {
                 Value::Array(a) if a.len() == 2 => match (&a[0], &a[1]) {
-                    (Value::String(d), Value::String(s)) => Value::Array(
-                        s.split(d.as_str())
-                            .map(|p| Value::String(p.to_owned()))
-                            .collect(),
-                    ),
+                    (Value::String(d), Value::String(s)) => Value::Array(s.split(d.as_str()).map(|p| Value::String(p.to_owned())).collect()),
                     _ => self.error(at, "fn::split takes [delimiter, string]".into()),
                 },
                 _ => self.error(at, "fn::split takes [delimiter, string]".into()),
@@ -462,81 +399,43 @@ impl Ctx<'_> {
             self.value(a, deps, at);
         }
         let field_value = |ctx: &Self, field: &str| match (function, field) {
-            ("aws:getRegion", "region" | "name") => ctx
-                .stack
-                .config
-                .get("aws:region")
-                .cloned()
-                .unwrap_or_else(|| placeholder("region")),
+            ("aws:getRegion", "region" | "name") => ctx.stack.config.get("aws:region").cloned().unwrap_or_else(|| placeholder("region")),
             ("aws:getCallerIdentity", "accountId") => placeholder("account-id"),
             _ => placeholder(&format!("{function}.{field}")),
         };
         match arg.get("return").and_then(Value::as_str) {
             Some(field) if fields.contains(&field) => field_value(self, field),
-            Some(field) => self.error(
-                at,
-                format!("fn::invoke {function} returns no field {field:?}"),
-            ),
-            None => Value::Object(
-                fields
-                    .iter()
-                    .map(|f| ((*f).to_owned(), field_value(self, f)))
-                    .collect(),
-            ),
+            Some(field) => self.error(at, format!("fn::invoke {function} returns no field {field:?}")),
+            None => Value::Object(fields.iter().map(|f| ((*f).to_owned(), field_value(self, f))).collect()),
         }
     }
 }
 
 /// Evaluates `program` with `stack`'s config.
 pub fn evaluate(program: &Program, stack: &Stack) -> Evaluated {
-    let mut ctx = Ctx {
-        program,
-        stack,
-        variables: BTreeMap::new(),
-        resources: BTreeMap::new(),
-        in_progress: Vec::new(),
-        errors: Vec::new(),
-    };
+    let mut ctx = Ctx { program, stack, variables: BTreeMap::new(), resources: BTreeMap::new(), in_progress: Vec::new(), errors: Vec::new() };
     let own_prefix = format!("{}:", program.name);
     for key in stack.config.keys() {
         if let Some(k) = key.strip_prefix(&own_prefix)
             && !program.config.contains_key(k)
         {
-            ctx.error(
-                &format!("stack {}", stack.name),
-                format!("config {key} is not declared in Pulumi.yaml"),
-            );
+            ctx.error(&format!("stack {}", stack.name), format!("config {key} is not declared in Pulumi.yaml"));
         }
     }
     for (key, decl) in &program.config {
         let full = format!("{own_prefix}{key}");
         if decl.get("default").is_none() && !stack.config.contains_key(&full) {
-            ctx.error(
-                &format!("stack {}", stack.name),
-                format!("required config {full} is not set"),
-            );
+            ctx.error(&format!("stack {}", stack.name), format!("required config {full} is not set"));
         }
     }
     let mut resources = BTreeMap::new();
     for (name, decl) in &program.resources {
         let properties = ctx.resource(name);
-        let mut deps = ctx
-            .resources
-            .get(name)
-            .map(|(_, d)| d.clone())
-            .unwrap_or_default();
+        let mut deps = ctx.resources.get(name).map(|(_, d)| d.clone()).unwrap_or_default();
         let at = format!("resource {name} options");
         let options = ctx.value(&decl.options, &mut deps, &at);
         deps.remove(name);
-        resources.insert(
-            name.clone(),
-            Resolved {
-                type_: decl.type_.clone(),
-                properties,
-                options,
-                deps,
-            },
-        );
+        resources.insert(name.clone(), Resolved { type_: decl.type_.clone(), properties, options, deps });
     }
     let mut outputs = BTreeMap::new();
     for (name, raw) in &program.outputs {
@@ -544,13 +443,7 @@ pub fn evaluate(program: &Program, stack: &Stack) -> Evaluated {
         let v = ctx.value(raw, &mut deps, &format!("output {name}"));
         outputs.insert(name.clone(), v);
     }
-    Evaluated {
-        project: program.name.clone(),
-        stack: stack.name.clone(),
-        resources,
-        outputs,
-        errors: ctx.errors,
-    }
+    Evaluated { project: program.name.clone(), stack: stack.name.clone(), resources, outputs, errors: ctx.errors }
 }
 
 #[cfg(test)]
@@ -575,15 +468,7 @@ mod tests {
     fn paths_parse() {
         let (root, acc) = parse_path("res.list[2][\"k\"].f").unwrap();
         assert_eq!(root, "res");
-        assert_eq!(
-            acc,
-            [
-                Access::Key("list".into()),
-                Access::Index(2),
-                Access::Key("k".into()),
-                Access::Key("f".into())
-            ]
-        );
+        assert_eq!(acc, [Access::Key("list".into()), Access::Index(2), Access::Key("k".into()), Access::Key("f".into())]);
         assert_eq!(parse_path("aws:region").unwrap().0, "aws:region");
         assert!(parse_path("res..x").is_err());
         assert!(parse_path("a b").is_err());
@@ -591,12 +476,6 @@ mod tests {
 
     #[test]
     fn placeholders_are_found() {
-        assert_eq!(
-            placeholder_refs("x ⟨q.arn⟩/y ⟨b⟩"),
-            [
-                ("q".to_owned(), Some("arn".to_owned())),
-                ("b".to_owned(), None)
-            ]
-        );
+        assert_eq!(placeholder_refs("x ⟨q.arn⟩/y ⟨b⟩"), [("q".to_owned(), Some("arn".to_owned())), ("b".to_owned(), None)]);
     }
 }

@@ -7,15 +7,7 @@ use crate::eval::lookup;
 use crate::{Evaluated, known_type};
 
 /// Properties that hold a resource's physical name, by preference.
-const NAME_PROPERTIES: &[&str] = &[
-    "name",
-    "bucket",
-    "dashboardName",
-    "emailIdentity",
-    "identityPoolName",
-    "routeKey",
-    "comment",
-];
+const NAME_PROPERTIES: &[&str] = &["name", "bucket", "dashboardName", "emailIdentity", "identityPoolName", "routeKey", "comment"];
 
 pub struct Row {
     pub logical: String,
@@ -47,12 +39,7 @@ pub fn rows(ev: &Evaluated) -> Vec<Row> {
                 .iter()
                 .filter_map(|p| lookup(&r.properties, p).map(|v| ((*p).to_owned(), show(v))))
                 .collect();
-            Row {
-                logical: name.clone(),
-                type_: r.type_.clone(),
-                physical,
-                key_properties,
-            }
+            Row { logical: name.clone(), type_: r.type_.clone(), physical, key_properties }
         })
         .collect();
     rows.sort_by(|a, b| (&a.type_, &a.logical).cmp(&(&b.type_, &b.logical)));
@@ -64,20 +51,8 @@ pub fn render_text(ev: &Evaluated) -> String {
     rows(ev)
         .iter()
         .map(|r| {
-            let props: Vec<String> = r
-                .key_properties
-                .iter()
-                .map(|(k, v)| format!("{k}={v}"))
-                .collect();
-            format!(
-                "{} {} {} {}",
-                r.type_,
-                r.logical,
-                r.physical,
-                props.join(" ")
-            )
-            .trim_end()
-            .to_owned()
+            let props: Vec<String> = r.key_properties.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            format!("{} {} {} {}", r.type_, r.logical, r.physical, props.join(" ")).trim_end().to_owned()
         })
         .collect::<Vec<_>>()
         .join("\n")
@@ -85,25 +60,11 @@ pub fn render_text(ev: &Evaluated) -> String {
 
 /// The Markdown table of one stack.
 pub fn render_markdown(ev: &Evaluated) -> String {
-    let mut out = format!(
-        "## Stack `{}` ({} resources)\n\n",
-        ev.stack,
-        ev.resources.len()
-    );
+    let mut out = format!("## Stack `{}` ({} resources)\n\n", ev.stack, ev.resources.len());
     out.push_str("| type | resource | name | key properties |\n|---|---|---|---|\n");
     for r in rows(ev) {
-        let props: Vec<String> = r
-            .key_properties
-            .iter()
-            .map(|(k, v)| format!("`{k}`={}", v.replace('|', "\\|")))
-            .collect();
-        out.push_str(&format!(
-            "| `{}` | {} | `{}` | {} |\n",
-            r.type_,
-            r.logical,
-            r.physical,
-            props.join(", ")
-        ));
+        let props: Vec<String> = r.key_properties.iter().map(|(k, v)| format!("`{k}`={}", v.replace('|', "\\|"))).collect();
+        out.push_str(&format!("| `{}` | {} | `{}` | {} |\n", r.type_, r.logical, r.physical, props.join(", ")));
     }
     out
 }

@@ -16,19 +16,9 @@ fn every_stack_passes_every_check() {
     let program = common::program();
     for stack in common::stacks() {
         let ev = evaluate(&program, &stack);
-        assert!(
-            ev.resources.len() > 100,
-            "stack {} has only {} resources",
-            stack.name,
-            ev.resources.len()
-        );
+        assert!(ev.resources.len() > 100, "stack {} has only {} resources", stack.name, ev.resources.len());
         let violations = checks::run(&ev, &stack.config);
-        assert!(
-            violations.is_empty(),
-            "stack {}:\n{}",
-            stack.name,
-            violations.join("\n")
-        );
+        assert!(violations.is_empty(), "stack {}:\n{}", stack.name, violations.join("\n"));
     }
 }
 
@@ -37,10 +27,7 @@ fn inventories_match_the_snapshots() {
     let program = common::program();
     for stack in common::stacks() {
         let ev = evaluate(&program, &stack);
-        insta::assert_snapshot!(
-            format!("inventory_{}", stack.name),
-            inventory::render_text(&ev)
-        );
+        insta::assert_snapshot!(format!("inventory_{}", stack.name), inventory::render_text(&ev));
     }
 }
 
@@ -67,8 +54,5 @@ fn aws_resources_doc_is_current() {
         std::fs::write(&path, &want).expect("write docs/aws-resources.md");
     }
     let have = std::fs::read_to_string(&path).unwrap_or_default();
-    assert!(
-        have == want,
-        "docs/aws-resources.md is stale: run GEN3D_UPDATE_DOCS=1 cargo test -p gen3d-infra --test program"
-    );
+    assert!(have == want, "docs/aws-resources.md is stale: run GEN3D_UPDATE_DOCS=1 cargo test -p gen3d-infra --test program");
 }

@@ -56,38 +56,19 @@ impl Graph {
     }
 
     pub fn input(&mut self, name: &str, dims: &[Dim]) -> Value {
-        self.inputs.push(Io {
-            name: name.into(),
-            dims: dims.to_vec(),
-        });
+        self.inputs.push(Io { name: name.into(), dims: dims.to_vec() });
         name.into()
     }
 
     pub fn output(&mut self, value: &str, name: &str, dims: &[Dim]) {
-        self.nodes.push(Node {
-            op: "Identity",
-            inputs: vec![value.into()],
-            outputs: vec![name.into()],
-            attrs: vec![],
-        });
-        self.outputs.push(Io {
-            name: name.into(),
-            dims: dims.to_vec(),
-        });
+        self.nodes.push(Node { op: "Identity", inputs: vec![value.into()], outputs: vec![name.into()], attrs: vec![] });
+        self.outputs.push(Io { name: name.into(), dims: dims.to_vec() });
     }
 
     pub fn f32s(&mut self, data: Vec<f32>, dims: &[i64]) -> Value {
-        assert_eq!(
-            data.len() as i64,
-            dims.iter().product::<i64>(),
-            "initialiser size"
-        );
+        assert_eq!(data.len() as i64, dims.iter().product::<i64>(), "initialiser size");
         let name = self.fresh("c");
-        self.inits.push(Init {
-            name: name.clone(),
-            dims: dims.to_vec(),
-            data: InitData::F32(data),
-        });
+        self.inits.push(Init { name: name.clone(), dims: dims.to_vec(), data: InitData::F32(data) });
         name
     }
 
@@ -98,27 +79,13 @@ impl Graph {
     pub fn i64s(&mut self, data: Vec<i64>) -> Value {
         let name = self.fresh("i");
         let dims = vec![data.len() as i64];
-        self.inits.push(Init {
-            name: name.clone(),
-            dims,
-            data: InitData::I64(data),
-        });
+        self.inits.push(Init { name: name.clone(), dims, data: InitData::I64(data) });
         name
     }
 
-    pub fn op(
-        &mut self,
-        op: &'static str,
-        inputs: &[&str],
-        attrs: Vec<(&'static str, Attr)>,
-    ) -> Value {
+    pub fn op(&mut self, op: &'static str, inputs: &[&str], attrs: Vec<(&'static str, Attr)>) -> Value {
         let out = self.fresh(&op.to_ascii_lowercase());
-        self.nodes.push(Node {
-            op,
-            inputs: inputs.iter().map(|s| (*s).to_owned()).collect(),
-            outputs: vec![out.clone()],
-            attrs,
-        });
+        self.nodes.push(Node { op, inputs: inputs.iter().map(|s| (*s).to_owned()).collect(), outputs: vec![out.clone()], attrs });
         out
     }
 
@@ -170,29 +137,14 @@ impl Graph {
     }
     pub fn reduce_sum(&mut self, a: &str, axes: &[i64], keepdims: bool) -> Value {
         let ax = self.i64s(axes.to_vec());
-        self.op(
-            "ReduceSum",
-            &[a, &ax],
-            vec![("keepdims", Attr::Int(keepdims as i64))],
-        )
+        self.op("ReduceSum", &[a, &ax], vec![("keepdims", Attr::Int(keepdims as i64))])
     }
     pub fn reduce_max(&mut self, a: &str, axes: &[i64], keepdims: bool) -> Value {
-        self.op(
-            "ReduceMax",
-            &[a],
-            vec![
-                ("axes", Attr::Ints(axes.to_vec())),
-                ("keepdims", Attr::Int(keepdims as i64)),
-            ],
-        )
+        self.op("ReduceMax", &[a], vec![("axes", Attr::Ints(axes.to_vec())), ("keepdims", Attr::Int(keepdims as i64))])
     }
     pub fn gather(&mut self, a: &str, index: i64, axis: i64) -> Value {
         let name = self.fresh("idx");
-        self.inits.push(Init {
-            name: name.clone(),
-            dims: vec![],
-            data: InitData::I64(vec![index]),
-        });
+        self.inits.push(Init { name: name.clone(), dims: vec![], data: InitData::I64(vec![index]) });
         self.op("Gather", &[a, &name], vec![("axis", Attr::Int(axis))])
     }
 
@@ -240,24 +192,15 @@ impl Graph {
                 g.message(f::GRAPH_INITIALIZER, |t| {
                     t.packed_ints(f::TENSOR_DIMS, &init.dims);
                     let (dtype, raw): (i64, Vec<u8>) = match &init.data {
-                        InitData::F32(v) => (
-                            f::DTYPE_FLOAT,
-                            v.iter().flat_map(|x| x.to_le_bytes()).collect(),
-                        ),
-                        InitData::I64(v) => (
-                            f::DTYPE_INT64,
-                            v.iter().flat_map(|x| x.to_le_bytes()).collect(),
-                        ),
+                        InitData::F32(v) => (f::DTYPE_FLOAT, v.iter().flat_map(|x| x.to_le_bytes()).collect()),
+                        InitData::I64(v) => (f::DTYPE_INT64, v.iter().flat_map(|x| x.to_le_bytes()).collect()),
                     };
                     t.int(f::TENSOR_DATA_TYPE, dtype);
                     t.string(f::TENSOR_NAME, &init.name);
                     t.bytes(f::TENSOR_RAW_DATA, &raw);
                 });
             }
-            for (field, ios) in [
-                (f::GRAPH_INPUT, &self.inputs),
-                (f::GRAPH_OUTPUT, &self.outputs),
-            ] {
+            for (field, ios) in [(f::GRAPH_INPUT, &self.inputs), (f::GRAPH_OUTPUT, &self.outputs)] {
                 for io in ios {
                     g.message(field, |v| {
                         v.string(f::VALUE_INFO_NAME, &io.name);

@@ -18,9 +18,7 @@ const BOX: [f32; 3] = [0.35, 0.25, 0.2];
 const TORUS: (f32, f32) = (0.3, 0.12);
 
 fn next(state: &mut u64) -> f32 {
-    *state = state
-        .wrapping_mul(6_364_136_223_846_793_005)
-        .wrapping_add(1_442_695_040_888_963_407);
+    *state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
     ((*state >> 40) as f32) / (1u64 << 24) as f32
 }
 
@@ -35,11 +33,7 @@ fn quat_to(n: [f32; 3]) -> [f32; 4] {
 
 /// The colour the surface has at a point (z-up): red on top, blue below.
 pub fn colour_at(p: [f32; 3]) -> [f32; 3] {
-    if p[2] > 0.0 {
-        [0.85, 0.15, 0.1]
-    } else {
-        [0.1, 0.2, 0.85]
-    }
+    if p[2] > 0.0 { [0.85, 0.15, 0.1] } else { [0.1, 0.2, 0.85] }
 }
 
 impl Shape {
@@ -77,11 +71,7 @@ impl Shape {
                 let theta = tau * u;
                 let phi = tau * v;
                 let _ = w;
-                let n = [
-                    theta.cos() * phi.cos(),
-                    theta.cos() * phi.sin(),
-                    theta.sin(),
-                ];
+                let n = [theta.cos() * phi.cos(), theta.cos() * phi.sin(), theta.sin()];
                 let ring = big + small * theta.cos();
                 ([ring * phi.cos(), ring * phi.sin(), small * theta.sin()], n)
             }
@@ -134,11 +124,7 @@ impl Shape {
 
     /// Surface samples (z-up) for the surface-to-mesh half of the Chamfer distance.
     pub fn surface_points(self, n: usize) -> Vec<[f32; 3]> {
-        self.splats(n, 99)
-            .splats
-            .into_iter()
-            .map(|s| s.position)
-            .collect()
+        self.splats(n, 99).splats.into_iter().map(|s| s.position).collect()
     }
 }
 
@@ -150,8 +136,7 @@ pub fn chamfer(shape: Shape, vertices_y_up: &[[f32; 3]], samples: usize) -> f32 
     // Nearest vertex through a uniform grid.
     let cell = 0.02f32;
     let key = |p: [f32; 3]| p.map(|c| (c / cell).floor() as i32);
-    let mut grid: std::collections::HashMap<[i32; 3], Vec<usize>> =
-        std::collections::HashMap::new();
+    let mut grid: std::collections::HashMap<[i32; 3], Vec<usize>> = std::collections::HashMap::new();
     for (i, &p) in z_up.iter().enumerate() {
         grid.entry(key(p)).or_default().push(i);
     }
@@ -166,10 +151,7 @@ pub fn chamfer(shape: Shape, vertices_y_up: &[[f32; 3]], samples: usize) -> f32 
                     for dz in -r..=r {
                         if let Some(ids) = grid.get(&[k[0] + dx, k[1] + dy, k[2] + dz]) {
                             for &i in ids {
-                                let d = (0..3)
-                                    .map(|c| (z_up[i][c] - s[c]).powi(2))
-                                    .sum::<f32>()
-                                    .sqrt();
+                                let d = (0..3).map(|c| (z_up[i][c] - s[c]).powi(2)).sum::<f32>().sqrt();
                                 best = best.min(d);
                             }
                         }

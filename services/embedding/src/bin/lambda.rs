@@ -8,8 +8,5 @@ use gen3d_embedding::EmbeddingService;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    gen3d_lambda::run_queue_service(Service::Embedding, |ports, _config| {
-        Arc::new(EmbeddingService::new(ports))
-    })
-    .await
+    gen3d_lambda::run_queue_service(Service::Embedding, |ports, _config| Arc::new(EmbeddingService::new(ports))).await
 }

@@ -8,8 +8,5 @@ use gen3d_meshing_service::MeshingService;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    gen3d_lambda::run_queue_service(Service::Meshing, |ports, _config| {
-        Arc::new(MeshingService::new(ports))
-    })
-    .await
+    gen3d_lambda::run_queue_service(Service::Meshing, |ports, _config| Arc::new(MeshingService::new(ports))).await
 }

@@ -8,8 +8,5 @@ use gen3d_reconstruction::ReconstructionService;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    gen3d_lambda::run_queue_service(Service::Reconstruction, |ports, _config| {
-        Arc::new(ReconstructionService::new(ports))
-    })
-    .await
+    gen3d_lambda::run_queue_service(Service::Reconstruction, |ports, _config| Arc::new(ReconstructionService::new(ports))).await
 }

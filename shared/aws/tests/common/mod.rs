@@ -12,13 +12,8 @@ pub struct Moto {
 
 pub async fn moto() -> Option<Moto> {
     let Ok(url) = std::env::var("GEN3D_MOTO_URL") else {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "GEN3D_MOTO_URL is not set: CI must run the AWS adapter tests against moto"
-        );
-        eprintln!(
-            "GEN3D_MOTO_URL is not set: AWS adapters NOT checked against moto (run `make test`)"
-        );
+        assert!(std::env::var_os("CI").is_none(), "GEN3D_MOTO_URL is not set: CI must run the AWS adapter tests against moto");
+        eprintln!("GEN3D_MOTO_URL is not set: AWS adapters NOT checked against moto (run `make test`)");
         return None;
     };
     let sdk = gen3d_aws::sdk_config(Some(&url), Some("us-east-1")).await;
@@ -33,29 +28,15 @@ pub fn fresh_names() -> ResourceNames {
 fn rand_u64() -> u64 {
     use std::hash::{BuildHasher, Hasher};
     let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-    h.write_u128(
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos())
-            .unwrap_or(0),
-    );
+    h.write_u128(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0));
     h.finish()
 }
 
 /// Mails moto's SES has accepted: (subject, text, html, recipients).
 pub fn moto_sent_mail(url: &str) -> Vec<(String, String, String, Vec<String>)> {
-    let data: serde_json::Value = ureq::get(&format!("{url}/moto-api/data.json"))
-        .call()
-        .expect("moto data")
-        .body_mut()
-        .read_json()
-        .expect("json");
+    let data: serde_json::Value = ureq::get(&format!("{url}/moto-api/data.json")).call().expect("moto data").body_mut().with_config().limit(1 << 30).read_json().expect("json");
     let mut out = Vec::new();
-    for m in data["ses"]["Message"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default()
-    {
+    for m in data["ses"]["Message"].as_array().cloned().unwrap_or_default() {
         let subject = m["subject"].as_str().unwrap_or_default().to_owned();
         // moto keeps one body: the HTML part when there is one.
         let body = m["body"].as_str().unwrap_or_default().to_owned();
@@ -63,11 +44,7 @@ pub fn moto_sent_mail(url: &str) -> Vec<(String, String, String, Vec<String>)> {
         let to = m["destinations"]["ToAddresses"]
             .as_array()
             .or(m["destinations"].as_array())
-            .map(|a| {
-                a.iter()
-                    .filter_map(|v| v.as_str().map(str::to_owned))
-                    .collect()
-            })
+            .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect())
             .unwrap_or_default();
         out.push((subject, text, html, to));
     }

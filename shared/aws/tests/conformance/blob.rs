@@ -11,55 +11,24 @@ pub async fn suite(store: &dyn BlobStore, location_prefix: &str) {
     let mask = ObjectKey::object_file(&user, &session, &ObjectId::generate(), ObjectFile::Mask);
     let foreign = ObjectKey::session_file(&other, &session, SessionFile::Image);
 
-    assert!(
-        matches!(store.get(&image).await, Err(PortError::NotFound(_))),
-        "a missing key is NotFound"
-    );
+    assert!(matches!(store.get(&image).await, Err(PortError::NotFound(_))), "a missing key is NotFound");
     assert_eq!(store.head(&image).await.unwrap(), None);
 
-    store
-        .put(&image, Bytes::from_static(b"jpeg bytes"), "image/jpeg")
-        .await
-        .unwrap();
-    store
-        .put(&mask, Bytes::from(vec![7u8; 70_000]), "image/png")
-        .await
-        .unwrap();
-    store
-        .put(&foreign, Bytes::from_static(b"not yours"), "image/jpeg")
-        .await
-        .unwrap();
-    assert_eq!(
-        store.get(&image).await.unwrap(),
-        Bytes::from_static(b"jpeg bytes")
-    );
+    store.put(&image, Bytes::from_static(b"jpeg bytes"), "image/jpeg").await.unwrap();
+    store.put(&mask, Bytes::from(vec![7u8; 70_000]), "image/png").await.unwrap();
+    store.put(&foreign, Bytes::from_static(b"not yours"), "image/jpeg").await.unwrap();
+    assert_eq!(store.get(&image).await.unwrap(), Bytes::from_static(b"jpeg bytes"));
     assert_eq!(store.get(&mask).await.unwrap().len(), 70_000);
     assert_eq!(store.head(&mask).await.unwrap(), Some(70_000));
 
-    let mut listed = store
-        .list(&KeyPrefix::session(&user, &session))
-        .await
-        .unwrap();
+    let mut listed = store.list(&KeyPrefix::session(&user, &session)).await.unwrap();
     listed.sort();
     let mut want = vec![image.clone(), mask.clone()];
     want.sort();
     assert_eq!(listed, want, "a prefix lists its own keys only");
-    assert!(
-        store
-            .list(&KeyPrefix::user(&UserId::generate()))
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    assert!(store.list(&KeyPrefix::user(&UserId::generate())).await.unwrap().is_empty());
 
-    store
-        .put(&image, Bytes::from_static(b"second"), "image/jpeg")
-        .await
-        .unwrap();
-    assert_eq!(
-        store.get(&image).await.unwrap(),
-        Bytes::from_static(b"second"),
-        "a put replaces"
-    );
+    store.put(&image, Bytes::from_static(b"second"), "image/jpeg").await.unwrap();
+    assert_eq!(store.get(&image).await.unwrap(), Bytes::from_static(b"second"), "a put replaces");
     assert_eq!(store.location(&image), format!("{location_prefix}{image}"));
 }

@@ -1,6 +1,5 @@
 use gen3d_domain::{
-    EmailAddress, MeshFormat, MeshMethod, MeshOptions, ObjectId, ObjectRecord, ObjectState,
-    SessionId, SessionRecord, SessionState, UserId,
+    EmailAddress, MeshFormat, MeshMethod, MeshOptions, ObjectId, ObjectRecord, ObjectState, SessionId, SessionRecord, SessionState, UserId,
 };
 use gen3d_ports::{JobStore, PortError, Transition};
 
@@ -11,12 +10,7 @@ fn object(user: &UserId, session: &SessionId, created_ms: u64) -> ObjectRecord {
         object: ObjectId::generate(),
         state: ObjectState::Submitted,
         prompt: None,
-        options: MeshOptions::new(
-            MeshMethod::Poisson,
-            MeshOptions::DEFAULT_TRIANGLES,
-            MeshFormat::Glb,
-        )
-        .unwrap(),
+        options: MeshOptions::new(MeshMethod::Poisson, MeshOptions::DEFAULT_TRIANGLES, MeshFormat::Glb).unwrap(),
         seed: 7,
         failure: None,
         stats: None,
@@ -35,48 +29,15 @@ pub async fn suite(store: &dyn JobStore) {
     let s2 = SessionRecord::new(user.clone(), SessionId::generate(), email, 2_000);
     store.create_session(&s1).await.unwrap();
     store.create_session(&s2).await.unwrap();
-    assert!(
-        matches!(store.create_session(&s1).await, Err(PortError::Conflict(_))),
-        "a second create conflicts"
-    );
-    assert_eq!(
-        store.session(&user, &s1.session).await.unwrap().as_ref(),
-        Some(&s1)
-    );
-    assert_eq!(
-        store
-            .session(&UserId::generate(), &s1.session)
-            .await
-            .unwrap(),
-        None,
-        "another user sees nothing"
-    );
-    let listed: Vec<SessionId> = store
-        .sessions(&user)
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|s| s.session)
-        .collect();
-    assert_eq!(
-        listed,
-        [s2.session.clone(), s1.session.clone()],
-        "newest session first"
-    );
+    assert!(matches!(store.create_session(&s1).await, Err(PortError::Conflict(_))), "a second create conflicts");
+    assert_eq!(store.session(&user, &s1.session).await.unwrap().as_ref(), Some(&s1));
+    assert_eq!(store.session(&UserId::generate(), &s1.session).await.unwrap(), None, "another user sees nothing");
+    let listed: Vec<SessionId> = store.sessions(&user).await.unwrap().into_iter().map(|s| s.session).collect();
+    assert_eq!(listed, [s2.session.clone(), s1.session.clone()], "newest session first");
 
     let next = s1.moved(SessionState::Uploaded, 1_500).unwrap();
-    assert_eq!(
-        store
-            .update_session(SessionState::Created, &next)
-            .await
-            .unwrap(),
-        Transition::Applied(next.clone())
-    );
-    match store
-        .update_session(SessionState::Created, &next)
-        .await
-        .unwrap()
-    {
+    assert_eq!(store.update_session(SessionState::Created, &next).await.unwrap(), Transition::Applied(next.clone()));
+    match store.update_session(SessionState::Created, &next).await.unwrap() {
         Transition::Stale(current) => assert_eq!(current, next),
         other => panic!("a second update from the old state must be stale, got {other:?}"),
     }
@@ -85,68 +46,19 @@ pub async fn suite(store: &dyn JobStore) {
     let o2 = object(&user, &s1.session, 4_000);
     store.create_object(&o2).await.unwrap();
     store.create_object(&o1).await.unwrap();
-    assert!(matches!(
-        store.create_object(&o1).await,
-        Err(PortError::Conflict(_))
-    ));
-    let listed: Vec<ObjectId> = store
-        .objects(&user, &s1.session)
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|o| o.object)
-        .collect();
-    assert_eq!(
-        listed,
-        [o1.object.clone(), o2.object.clone()],
-        "objects in creation order"
-    );
+    assert!(matches!(store.create_object(&o1).await, Err(PortError::Conflict(_))));
+    let listed: Vec<ObjectId> = store.objects(&user, &s1.session).await.unwrap().into_iter().map(|o| o.object).collect();
+    assert_eq!(listed, [o1.object.clone(), o2.object.clone()], "objects in creation order");
     assert!(store.objects(&user, &s2.session).await.unwrap().is_empty());
 
     let failed = o1.failed("the mask is empty", 5_000).unwrap();
-    assert_eq!(
-        store
-            .update_object(ObjectState::Submitted, false, &failed)
-            .await
-            .unwrap(),
-        Transition::Applied(failed.clone())
-    );
-    let told = ObjectRecord {
-        notified: true,
-        ..failed.clone()
-    };
-    assert!(
-        matches!(
-            store
-                .update_object(ObjectState::Failed, true, &told)
-                .await
-                .unwrap(),
-            Transition::Stale(_)
-        ),
-        "notified must match too"
-    );
-    assert_eq!(
-        store
-            .update_object(ObjectState::Failed, false, &told)
-            .await
-            .unwrap(),
-        Transition::Applied(told.clone())
-    );
-    assert_eq!(
-        store
-            .object(&user, &s1.session, &o1.object)
-            .await
-            .unwrap()
-            .as_ref(),
-        Some(&told)
-    );
+    assert_eq!(store.update_object(ObjectState::Submitted, false, &failed).await.unwrap(), Transition::Applied(failed.clone()));
+    let told = ObjectRecord { notified: true, ..failed.clone() };
+    assert!(matches!(store.update_object(ObjectState::Failed, true, &told).await.unwrap(), Transition::Stale(_)), "notified must match too");
+    assert_eq!(store.update_object(ObjectState::Failed, false, &told).await.unwrap(), Transition::Applied(told.clone()));
+    assert_eq!(store.object(&user, &s1.session, &o1.object).await.unwrap().as_ref(), Some(&told));
 
     let failures = store.failed_objects(1000).await.unwrap();
-    assert!(failures.iter().any(|f| {
-        f.object == o1.object
-            && f.failure
-                .as_ref()
-                .is_some_and(|x| x.reason == "the mask is empty")
-    }));
+    assert!(failures.iter().any(|f| { f.object == o1.object && f.failure.as_ref().is_some_and(|x| x.reason == "the mask is empty") }));
     assert!(!failures.iter().any(|f| f.object == o2.object));
 }

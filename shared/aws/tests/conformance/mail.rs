@@ -4,10 +4,7 @@ use gen3d_ports::{Email, Mailer};
 pub fn email(key: &str) -> Email {
     Email {
         from: EmailAddress::parse("no-reply@gen3d.example").unwrap(),
-        to: vec![
-            EmailAddress::parse("owner@example.com").unwrap(),
-            EmailAddress::parse("admin@gen3d.example").unwrap(),
-        ],
+        to: vec![EmailAddress::parse("owner@example.com").unwrap(), EmailAddress::parse("admin@gen3d.example").unwrap()],
         subject: format!("Your 3D model is ready ({key})"),
         text: "Download it at http://app/objects/1".into(),
         html: "<p>Download it <a href=\"http://app/objects/1\">here</a></p>".into(),
@@ -24,14 +21,8 @@ where
     let mail = email(key);
     mailer.send(&mail).await.unwrap();
     let found = sent().await;
-    let (_, text, html, to) = found
-        .iter()
-        .find(|(subject, ..)| *subject == mail.subject)
-        .expect("the mail was sent");
+    let (_, text, html, to) = found.iter().find(|(subject, ..)| *subject == mail.subject).expect("the mail was sent");
     assert!(text.contains("http://app/objects/1"));
     assert!(html.contains("<a href"));
-    assert!(
-        to.contains(&"owner@example.com".to_owned())
-            && to.contains(&"admin@gen3d.example".to_owned())
-    );
+    assert!(to.contains(&"owner@example.com".to_owned()) && to.contains(&"admin@gen3d.example".to_owned()));
 }

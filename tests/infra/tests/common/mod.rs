@@ -21,10 +21,7 @@ pub fn stacks() -> Vec<Stack> {
 }
 
 pub fn stack(name: &str) -> Stack {
-    stacks()
-        .into_iter()
-        .find(|s| s.name == name)
-        .expect("stack exists")
+    stacks().into_iter().find(|s| s.name == name).expect("stack exists")
 }
 
 pub fn evaluated(name: &str) -> Evaluated {
