@@ -31,7 +31,11 @@ fn moto() -> Option<String> {
 async fn mails_to(moto: &str, to: &str) -> Vec<(String, String)> {
     let data: serde_json::Value = {
         let url = format!("{moto}/moto-api/data.json");
-        tokio::task::spawn_blocking(move || ureq::get(&url).call().expect("moto data").body_mut().with_config().limit(1 << 30).read_json().expect("json")).await.expect("join")
+        tokio::task::spawn_blocking(move || {
+            ureq::get(&url).call().expect("moto data").body_mut().with_config().limit(1 << 30).read_json().expect("json")
+        })
+        .await
+        .expect("join")
     };
     data["ses"]["Message"]
         .as_array()

@@ -34,7 +34,8 @@ fn rand_u64() -> u64 {
 
 /// Mails moto's SES has accepted: (subject, text, html, recipients).
 pub fn moto_sent_mail(url: &str) -> Vec<(String, String, String, Vec<String>)> {
-    let data: serde_json::Value = ureq::get(&format!("{url}/moto-api/data.json")).call().expect("moto data").body_mut().with_config().limit(1 << 30).read_json().expect("json");
+    let data: serde_json::Value =
+        ureq::get(&format!("{url}/moto-api/data.json")).call().expect("moto data").body_mut().with_config().limit(1 << 30).read_json().expect("json");
     let mut out = Vec::new();
     for m in data["ses"]["Message"].as_array().cloned().unwrap_or_default() {
         let subject = m["subject"].as_str().unwrap_or_default().to_owned();
