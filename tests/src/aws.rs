@@ -63,15 +63,7 @@ pub fn b64url(text: &str) -> String {
 
 /// A fresh resource prefix, so tests share one moto without meeting.
 pub fn fresh_names() -> ResourceNames {
-    let n: u64 = rand_u64();
-    ResourceNames::for_stack("gen3d", &format!("e{:012x}", n & 0xffff_ffff_ffff)).expect("valid prefix")
-}
-
-fn rand_u64() -> u64 {
-    use std::hash::{BuildHasher, Hasher};
-    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-    h.write_u128(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0));
-    h.finish()
+    ResourceNames::for_stack("gen3d", &format!("e{:012x}", rand::random::<u64>() & 0xffff_ffff_ffff)).expect("valid prefix")
 }
 
 /// The `GEN3D_*` environment the stack's Lambdas would get from `Pulumi.yaml`.
@@ -135,6 +127,7 @@ impl AwsStack {
         }
 
         // The four queue-fed Lambdas, each polled as its event source mapping would.
+        let notify = gen3d_notify::NotifyConfig::from_settings(&config(Service::Notify).settings).expect("notify settings");
         let mut wrap_meshing = options.wrap_meshing;
         for service in [Service::Embedding, Service::Reconstruction, Service::Meshing, Service::Notify] {
             let config = config(service);
@@ -142,16 +135,7 @@ impl AwsStack {
             if matches!(config.settings, ServiceSettings::Inference { .. }) {
                 ports.inference = endpoint.clone();
             }
-            let mut handler: Arc<dyn Handler> = match (service, &config.settings) {
-                (Service::Embedding, _) => Arc::new(gen3d_embedding::EmbeddingService::new(ports.clone())),
-                (Service::Reconstruction, _) => Arc::new(gen3d_reconstruction::ReconstructionService::new(ports.clone())),
-                (Service::Meshing, _) => Arc::new(gen3d_meshing_service::MeshingService::new(ports.clone())),
-                (_, ServiceSettings::Notify { from, admin, app_url }) => Arc::new(gen3d_notify::NotifyService::new(
-                    ports.clone(),
-                    gen3d_notify::NotifyConfig { from: from.clone(), admin: Some(admin.clone()), app_url: app_url.clone() },
-                )),
-                _ => unreachable!("four queue-fed services"),
-            };
+            let mut handler = gen3d::queue_handler(service, ports.clone(), &notify).expect("a queue-fed service");
             if service == Service::Meshing
                 && let Some(wrap) = wrap_meshing.take()
             {

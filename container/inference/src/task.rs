@@ -58,6 +58,19 @@ fn read_err(what: &str, e: PortError) -> TaskError {
     }
 }
 
+/// Writes one output; storage trouble is worth a retry.
+async fn write(blobs: &dyn BlobStore, key: &ObjectKey, bytes: Vec<u8>, content_type: &str) -> Result<usize, TaskError> {
+    let size = bytes.len();
+    blobs.put(key, Bytes::from(bytes), content_type).await.map_err(|e| TaskError::Unavailable(format!("writing {key}: {e}")))?;
+    Ok(size)
+}
+
+impl TaskResponse {
+    fn new(task: &'static str, output: &ObjectKey, bytes: usize) -> Self {
+        Self { task, output: output.to_string(), bytes, width: None, height: None, splats: None, stats: None }
+    }
+}
+
 fn media_err(what: &str, e: MediaError) -> TaskError {
     TaskError::Rejected(format!("{what}: {e}"))
 }
@@ -76,20 +89,8 @@ pub async fn run_task(blobs: &dyn BlobStore, request: &TaskRequest) -> Result<Ta
                 Ok((encoder::encode(&photo).encode(), photo.width(), photo.height()))
             })
             .await??;
-            let size = file.len();
-            blobs
-                .put(output, Bytes::from(file), "application/octet-stream")
-                .await
-                .map_err(|e| TaskError::Unavailable(format!("writing embeddings: {e}")))?;
-            Ok(TaskResponse {
-                task: "embed",
-                output: output.to_string(),
-                bytes: size,
-                width: Some(width),
-                height: Some(height),
-                splats: None,
-                stats: None,
-            })
+            let size = write(blobs, output, file, "application/octet-stream").await?;
+            Ok(TaskResponse { width: Some(width), height: Some(height), ..TaskResponse::new("embed", output, size) })
         }
         TaskRequest::Reconstruct { image, mask, output, seed } => {
             let image_bytes = blobs.get(image).await.map_err(|e| read_err("the image", e))?;
@@ -102,20 +103,8 @@ pub async fn run_task(blobs: &dyn BlobStore, request: &TaskRequest) -> Result<Ta
                 Ok((cloud.write_ply(), photo.width(), photo.height(), cloud.splats.len()))
             })
             .await??;
-            let size = ply.len();
-            blobs
-                .put(output, Bytes::from(ply), "application/octet-stream")
-                .await
-                .map_err(|e| TaskError::Unavailable(format!("writing splats: {e}")))?;
-            Ok(TaskResponse {
-                task: "reconstruct",
-                output: output.to_string(),
-                bytes: size,
-                width: Some(width),
-                height: Some(height),
-                splats: Some(splats),
-                stats: None,
-            })
+            let size = write(blobs, output, ply, "application/octet-stream").await?;
+            Ok(TaskResponse { width: Some(width), height: Some(height), splats: Some(splats), ..TaskResponse::new("reconstruct", output, size) })
         }
         TaskRequest::Mesh { splat, output, options } => {
             let targets = mesh_outputs(output)?;
@@ -130,13 +119,13 @@ pub async fn run_task(blobs: &dyn BlobStore, request: &TaskRequest) -> Result<Ta
             .await??;
             let mut size = 0;
             for ((format, key), file) in targets.into_iter().zip(files) {
+                let written = write(blobs, &key, file, format.content_type()).await?;
                 if key == *output {
-                    size = file.len();
+                    size = written;
                 }
-                blobs.put(&key, Bytes::from(file), format.content_type()).await.map_err(|e| TaskError::Unavailable(format!("writing {key}: {e}")))?;
             }
             let splats = usize::try_from(stats.splats_in).ok();
-            Ok(TaskResponse { task: "mesh", output: output.to_string(), bytes: size, width: None, height: None, splats, stats: Some(stats) })
+            Ok(TaskResponse { splats, stats: Some(stats), ..TaskResponse::new("mesh", output, size) })
         }
     }
 }

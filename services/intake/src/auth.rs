@@ -140,7 +140,7 @@ impl FromRequestParts<AppState> for Principal {
 
 /// How callers prove who they are: Gen3D's own accounts (local) or Cognito (AWS).
 pub enum Auth {
-    Local(LocalAuth),
+    Local(std::sync::Arc<LocalAuth>),
     Cognito(crate::CognitoAuth),
 }
 

@@ -6,4 +6,4 @@ pub mod cli;
 pub mod client;
 mod stack;
 
-pub use stack::{LocalConfig, LocalStack, Workers};
+pub use stack::{LocalConfig, LocalStack, Workers, queue_handler};

@@ -3,6 +3,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
+use gen3d_config::Service;
 use gen3d_domain::EmailAddress;
 use gen3d_embedded::{FsBlobStore, MemoryMetrics, OutboxMailer, SqliteJobStore, SqliteQueue, open_database};
 use gen3d_inference::{LocalAsyncEndpoint, Runner};
@@ -51,6 +52,18 @@ impl LocalConfig {
     }
 }
 
+/// The library handler of a queue-fed service (`None` for intake, fed by HTTP): what the
+/// local consumers, the AWS-profile tests and each Lambda binary run.
+pub fn queue_handler(service: Service, ports: Ports, notify: &NotifyConfig) -> Option<Arc<dyn Handler>> {
+    Some(match service {
+        Service::Intake => return None,
+        Service::Embedding => Arc::new(gen3d_embedding::EmbeddingService::new(ports)),
+        Service::Reconstruction => Arc::new(gen3d_reconstruction::ReconstructionService::new(ports)),
+        Service::Meshing => Arc::new(gen3d_meshing_service::MeshingService::new(ports)),
+        Service::Notify => Arc::new(gen3d_notify::NotifyService::new(ports, notify.clone())),
+    })
+}
+
 /// The embedded adapters and models, opened on a data directory.
 pub struct LocalStack {
     pub config: LocalConfig,
@@ -58,6 +71,8 @@ pub struct LocalStack {
     pub ports: Ports,
     pub endpoint: Arc<LocalAsyncEndpoint>,
     pub api: AppState,
+    /// The API's account scheme, also for issuing tokens directly (CLI, tests).
+    accounts: Arc<LocalAuth>,
 }
 
 /// Running consumer tasks; [`Workers::stop`] ends them after their current message.
@@ -115,8 +130,9 @@ impl LocalStack {
             inference: endpoint.clone(),
         };
         let secret = load_or_create_secret(&config.data_dir.join("token-secret"))?;
-        let api = AppState { ports: ports.clone(), decoder: Arc::new(Decoder::builtin()), auth: Arc::new(Auth::Local(LocalAuth::new(secret))) };
-        Ok(Self { config, queue, ports, endpoint, api })
+        let accounts = Arc::new(LocalAuth::new(secret));
+        let api = AppState { ports: ports.clone(), decoder: Arc::new(Decoder::builtin()), auth: Arc::new(Auth::Local(accounts.clone())) };
+        Ok(Self { config, queue, ports, endpoint, api, accounts })
     }
 
     /// Starts one consumer per pipeline queue plus the inference endpoint's worker.
@@ -141,19 +157,18 @@ impl LocalStack {
         let ports = &self.ports;
         let notify =
             NotifyConfig { from: self.config.mail_from.clone(), admin: self.config.admin_email.clone(), app_url: self.config.app_url.clone() };
-        let services: [(&'static str, Arc<dyn Handler>, Duration); 4] = [
-            (QueueName::EMBEDDING, Arc::new(gen3d_embedding::EmbeddingService::new(ports.clone())), Duration::from_secs(60)),
-            (QueueName::RECONSTRUCTION, Arc::new(gen3d_reconstruction::ReconstructionService::new(ports.clone())), Duration::from_secs(60)),
-            (QueueName::MESHING, Arc::new(gen3d_meshing_service::MeshingService::new(ports.clone())), Duration::from_secs(300)),
-            (QueueName::NOTIFY, Arc::new(gen3d_notify::NotifyService::new(ports.clone(), notify)), Duration::from_secs(60)),
+        let services = [
+            (Service::Embedding, Duration::from_secs(60)),
+            (Service::Reconstruction, Duration::from_secs(60)),
+            (Service::Meshing, Duration::from_secs(300)),
+            (Service::Notify, Duration::from_secs(60)),
         ];
-        let mut handles: Vec<JoinHandle<()>> = services
-            .into_iter()
-            .map(|(queue, handler, visibility)| {
-                let config = ConsumerConfig { queue: QueueName::pipeline(queue), visibility, batch: 4, backoff: self.config.backoff };
-                tokio::spawn(consume(ports.clone(), handler, config, rx.clone()))
-            })
-            .collect();
+        let mut handles: Vec<JoinHandle<()>> = Vec::new();
+        for (service, visibility) in services {
+            let (Some(queue), Some(handler)) = (service.consumes(), queue_handler(service, ports.clone(), &notify)) else { continue };
+            let config = ConsumerConfig { queue: QueueName::pipeline(queue), visibility, batch: 4, backoff: self.config.backoff };
+            handles.push(tokio::spawn(consume(ports.clone(), handler, config, rx.clone())));
+        }
         let endpoint = self.endpoint.clone();
         let rx2 = rx.clone();
         handles.push(tokio::spawn(async move { endpoint.run_worker(rx2).await }));
@@ -162,10 +177,7 @@ impl LocalStack {
 
     /// A bearer token for `principal` (the local stack uses Gen3D's own accounts).
     pub fn token(&self, principal: &gen3d_intake::Principal) -> String {
-        match self.api.auth.as_ref() {
-            Auth::Local(auth) => auth.issue(principal),
-            Auth::Cognito(_) => unreachable!("LocalStack::open always builds local accounts"),
-        }
+        self.accounts.issue(principal)
     }
 
     pub fn router(&self) -> axum::Router {

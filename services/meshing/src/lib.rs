@@ -13,7 +13,7 @@ use gen3d_domain::{
     InferenceNotification, InferenceStatus, KeyOwner, MeshFormat, MeshRequested, MeshStats, NotifyRequested, ObjectFile, ObjectId, ObjectKey,
     ObjectRecord, ObjectState, QueueMessage, SessionId, Stage, UserId,
 };
-use gen3d_pipeline::{Handler, HandlerError, fail_object, fail_object_by_id, load_object, send};
+use gen3d_pipeline::{Handler, HandlerError, fail_object, fail_object_by_id, load_object, move_object, send};
 use gen3d_ports::{InferenceInvocation, InferenceTask, Ports, QueueName, TaskRequest, Transition, now_ms};
 use serde::Deserialize;
 
@@ -32,17 +32,11 @@ impl MeshingService {
         Self { ports }
     }
 
-    async fn transition(&self, rec: &ObjectRecord, next: ObjectRecord) -> Result<ObjectRecord, HandlerError> {
-        match self.ports.jobs.update_object(rec.state, rec.notified, &next).await? {
-            Transition::Applied(r) | Transition::Stale(r) => Ok(r),
-        }
-    }
-
     async fn requested(&self, m: &MeshRequested) -> Result<(), HandlerError> {
         let mut rec = load_object(&self.ports, &m.user, &m.session, &m.object).await?;
         if rec.state == ObjectState::Failed && rec.failure.as_ref().is_some_and(|f| f.stage == Stage::Meshing) {
             // A replayed message: mesh again.
-            rec = self.transition(&rec, rec.resumed(now_ms()).map_err(|e| HandlerError::Permanent(e.to_string()))?).await?;
+            rec = move_object(&self.ports, &rec, rec.resumed(now_ms()).map_err(|e| HandlerError::Permanent(e.to_string()))?).await?;
         }
         if rec.state == ObjectState::Meshing {
             let request = ObjectKey::object_file(&m.user, &m.session, &m.object, ObjectFile::MeshRequest);
@@ -74,12 +68,13 @@ impl MeshingService {
                 }
                 let mut next = rec.moved(ObjectState::Done, now_ms()).map_err(|e| HandlerError::Permanent(e.to_string()))?;
                 next.stats = Some(stats);
-                if let Transition::Applied(r) = self.ports.jobs.update_object(ObjectState::Meshing, rec.notified, &next).await? {
-                    self.ports.metrics.count("objects_done", 1, &[]);
-                    rec = r;
-                } else {
-                    rec = load_object(&self.ports, &user, &session, &object).await?;
-                }
+                rec = match self.ports.jobs.update_object(ObjectState::Meshing, rec.notified, &next).await? {
+                    Transition::Applied(r) => {
+                        self.ports.metrics.count("objects_done", 1, &[]);
+                        r
+                    }
+                    Transition::Stale(r) => r,
+                };
             }
             (ObjectState::Meshing, status) => {
                 let reason = note.failure_reason.unwrap_or_else(|| format!("meshing {status:?}").to_lowercase());

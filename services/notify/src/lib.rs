@@ -20,6 +20,18 @@ pub struct NotifyConfig {
     pub app_url: String,
 }
 
+impl NotifyConfig {
+    /// A deployed notify service's settings (`None` for another service's).
+    pub fn from_settings(settings: &gen3d_config::ServiceSettings) -> Option<Self> {
+        match settings {
+            gen3d_config::ServiceSettings::Notify { from, admin, app_url } => {
+                Some(Self { from: from.clone(), admin: Some(admin.clone()), app_url: app_url.clone() })
+            }
+            _ => None,
+        }
+    }
+}
+
 pub struct NotifyService {
     ports: Ports,
     config: NotifyConfig,

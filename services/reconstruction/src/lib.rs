@@ -8,11 +8,11 @@
 use async_trait::async_trait;
 use bytes::Bytes;
 use gen3d_domain::{
-    InferenceNotification, InferenceStatus, KeyOwner, MeshRequested, ObjectFile, ObjectKey, ObjectRecord, ObjectState, QueueMessage,
-    ReconstructRequested, SessionFile,
+    InferenceNotification, InferenceStatus, KeyOwner, MeshRequested, ObjectFile, ObjectKey, ObjectState, QueueMessage, ReconstructRequested,
+    SessionFile,
 };
-use gen3d_pipeline::{Handler, HandlerError, fail_object, fail_object_by_id, load_object, send};
-use gen3d_ports::{InferenceInvocation, InferenceTask, Ports, QueueName, TaskRequest, Transition, now_ms};
+use gen3d_pipeline::{Handler, HandlerError, fail_object, fail_object_by_id, load_object, move_object, send};
+use gen3d_ports::{InferenceInvocation, InferenceTask, Ports, QueueName, TaskRequest, now_ms};
 
 pub struct ReconstructionService {
     ports: Ports,
@@ -23,21 +23,15 @@ impl ReconstructionService {
         Self { ports }
     }
 
-    async fn transition(&self, rec: &ObjectRecord, next: ObjectRecord) -> Result<ObjectRecord, HandlerError> {
-        match self.ports.jobs.update_object(rec.state, rec.notified, &next).await? {
-            Transition::Applied(r) | Transition::Stale(r) => Ok(r),
-        }
-    }
-
     async fn requested(&self, m: &ReconstructRequested) -> Result<(), HandlerError> {
         let mut rec = load_object(&self.ports, &m.user, &m.session, &m.object).await?;
         if rec.state == ObjectState::Failed && rec.failure.as_ref().is_some_and(|f| f.stage != gen3d_domain::Stage::Meshing) {
             // A replayed message: retry the stage that failed.
-            rec = self.transition(&rec, rec.resumed(now_ms()).map_err(|e| HandlerError::Permanent(e.to_string()))?).await?;
+            rec = move_object(&self.ports, &rec, rec.resumed(now_ms()).map_err(|e| HandlerError::Permanent(e.to_string()))?).await?;
         }
         if rec.state == ObjectState::Submitted {
             let next = rec.moved(ObjectState::Reconstructing, now_ms()).map_err(|e| HandlerError::Permanent(e.to_string()))?;
-            rec = self.transition(&rec, next).await?;
+            rec = move_object(&self.ports, &rec, next).await?;
         }
         if rec.state != ObjectState::Reconstructing {
             return Ok(()); // already past this stage: a duplicate
@@ -69,7 +63,7 @@ impl ReconstructionService {
                     return Err(HandlerError::Retryable("endpoint reported success but the splat is not there yet".into()));
                 }
                 let next = rec.moved(ObjectState::Meshing, now_ms()).map_err(|e| HandlerError::Permanent(e.to_string()))?;
-                rec = self.transition(&rec, next).await?;
+                rec = move_object(&self.ports, &rec, next).await?;
             }
             (ObjectState::Reconstructing, status) => {
                 let reason = note.failure_reason.unwrap_or_else(|| format!("reconstruction {status:?}").to_lowercase());

@@ -1,8 +1,7 @@
-use std::collections::HashMap;
 use std::time::Duration;
 
 use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
-use gen3d_ports::{PortError, Received};
+use gen3d_ports::{PortError, Receipt, Received};
 use tokio::sync::watch;
 
 use crate::QueueService;
@@ -16,14 +15,14 @@ pub async fn poll_once(service: &QueueService, batch: usize, visibility: Duratio
     if count == 0 {
         return Ok(0);
     }
-    let receipts: HashMap<String, Received> = received.iter().map(|r| (r.message_id.clone(), r.clone())).collect();
+    let receipts: Vec<(String, Receipt)> = received.iter().map(|r| (r.message_id.clone(), r.receipt.clone())).collect();
     let mut event = SqsEvent::default();
     event.records = received.into_iter().map(to_record).collect();
     let response = service.handle_batch(event).await;
     let failed: Vec<&str> = response.batch_item_failures.iter().map(|f| f.item_identifier.as_str()).collect();
-    for (id, r) in &receipts {
+    for (id, receipt) in &receipts {
         if !failed.contains(&id.as_str()) {
-            service.ports.queue.delete(&service.queue, &r.receipt).await?;
+            service.ports.queue.delete(&service.queue, receipt).await?;
         }
     }
     Ok(count)

@@ -20,6 +20,14 @@ pub async fn send(ports: &Ports, queue: &'static str, message: QueueMessage) -> 
     Ok(())
 }
 
+/// Moves `rec` to `next` by a conditional update; returns the stored record either way
+/// (ours, or the one a concurrent handler wrote first).
+pub async fn move_object(ports: &Ports, rec: &ObjectRecord, next: ObjectRecord) -> Result<ObjectRecord, HandlerError> {
+    match ports.jobs.update_object(rec.state, rec.notified, &next).await? {
+        Transition::Applied(r) | Transition::Stale(r) => Ok(r),
+    }
+}
+
 /// Fails the object at its current stage with `reason` and asks the notify service to
 /// tell the user. Harmless when the object already ended (done or failed).
 pub async fn fail_object(ports: &Ports, record: &ObjectRecord, reason: &str) -> Result<(), HandlerError> {

@@ -3,16 +3,14 @@
 
 use std::sync::Arc;
 
-use gen3d_config::{Service, ServiceSettings};
+use gen3d_config::Service;
 use gen3d_notify::{NotifyConfig, NotifyService};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     gen3d_lambda::run_queue_service(Service::Notify, |ports, config| {
-        let ServiceSettings::Notify { from, admin, app_url } = config.settings.clone() else {
-            unreachable!("ServiceConfig::from_env(Service::Notify) yields notify settings")
-        };
-        Arc::new(NotifyService::new(ports, NotifyConfig { from, admin: Some(admin), app_url }))
+        let notify = NotifyConfig::from_settings(&config.settings).expect("ServiceConfig::from_env(Service::Notify) yields notify settings");
+        Arc::new(NotifyService::new(ports, notify))
     })
     .await
 }
