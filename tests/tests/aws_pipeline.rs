@@ -215,7 +215,9 @@ async fn a_dead_lettered_step_replays_and_completes_exactly_once() {
     assert_eq!(mails_later.len(), 2, "one failure mail, then exactly one ready mail: {mails:?}");
     assert_eq!(mails_later[1].0, "Your 3D model is ready");
     assert_eq!(stack.ports.queue.depth(&dlq).await.unwrap(), 0);
-    // A second replay finds nothing to move, and the object stays done.
+    // A second replay finds nothing to move, and the object stays done. (The baseline is
+    // read now: the notify step marks the object told after it was first seen done.)
+    let done = stack.api.get(&format!("/v1/sessions/{session}/objects/{object}")).await.json();
     gen3d::cli::run_args(stack.cli_args(&["replay", "--queue", "meshing-dlq"])).await.expect("second replay");
     tokio::time::sleep(Duration::from_secs(1)).await;
     let still = stack.api.get(&format!("/v1/sessions/{session}/objects/{object}")).await.json();
