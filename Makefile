@@ -13,7 +13,7 @@ MOTO_VENV ?= $(HOME)/.cache/gen3d/moto-venv
 ZIG_VENV ?= $(HOME)/.cache/gen3d/zig-venv
 comma := ,
 
-.PHONY: deps ort moto run serve test bench bench-aws dist decoder
+.PHONY: deps ort moto web-deps web run serve test bench bench-aws bench-web dist decoder
 
 ## Debian packages: Open3D (C++ library + headers), Eigen, pkg-config.
 deps:
@@ -44,21 +44,42 @@ ort:
 moto:
 	$(call venv,$(MOTO_VENV),moto$(comma) flask,'moto[server]>=5.2.2')
 
+## Node.js, the web app's npm packages (from package-lock.json) and Debian's Chromium
+## for the browser tests.
+web-deps:
+	@if ! command -v npm >/dev/null || [ ! -x /usr/bin/chromium ]; then \
+		echo "installing nodejs npm chromium (apt)"; \
+		$(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends nodejs npm chromium fonts-dejavu-core; \
+	fi
+	@if ! cmp -s web/package-lock.json web/node_modules/.gen3d-lock; then \
+		cd web && npm ci --no-audit --no-fund && cp package-lock.json node_modules/.gen3d-lock; \
+	fi
+
+## The web app (web/dist), served by `gen3d serve`.
+web: web-deps
+	cd web && npm run --silent build
+
 ## One photo to a 3D model: writes $(OUT)/mask.png, splat.ply, mesh.glb.
 run: deps
 	cargo run --release --locked -p gen3d -- --data $(CURDIR)/.gen3d-data run $(PHOTO) --point $(POINT) --out $(OUT)
 
 ## The local stack: HTTP API + workers on http://127.0.0.1:8080.
-serve: deps
+serve: deps web
 	cargo run --release --locked -p gen3d -- --data $(CURDIR)/.gen3d-data serve --port 8080
 
 ## Every test of the workspace.
-test: deps ort moto
-	tests/with-moto.sh $(MOTO_VENV) -- env GEN3D_ORT_PYTHON=$(ORT_VENV)/bin/python cargo test --workspace --locked
+test: deps ort moto web
+	tests/with-moto.sh $(MOTO_VENV) -- env GEN3D_ORT_PYTHON=$(ORT_VENV)/bin/python GEN3D_WEB_TESTS=1 cargo test --workspace --locked
 
 ## Benchmarks (results go into docs/benchmarks.md by hand, with the machine).
 bench: deps
 	cargo bench --locked -p gen3d --bench end_to_end
+
+## Per-click decode latency in headless Chromium and the embeddings' download size.
+bench-web: deps web
+	cargo build --release --locked -p gen3d
+	cd web && node tests/bench-decode.mjs --gen3d $(CARGO_TARGET_DIR)/release/gen3d
 
 ## The built-in click decoder as an ONNX file.
 decoder: deps

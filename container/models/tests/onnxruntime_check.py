@@ -6,6 +6,7 @@ usage: onnxruntime_check.py DECODER.onnx EMBEDDINGS.g3e CASE.json TRACT_MASKS.f3
 import json
 import struct
 import sys
+import zlib
 
 import numpy as np
 import onnxruntime as ort
@@ -15,7 +16,14 @@ emb = open(emb_path, "rb").read()
 assert emb[:4] == b"G3DE", "not an embeddings file"
 header_len = struct.unpack("<I", emb[8:12])[0]
 header = json.loads(emb[12 : 12 + header_len])
-data = np.frombuffer(emb[(12 + header_len + 3) // 4 * 4 :], dtype="<f2")
+body = emb[(12 + header_len + 3) // 4 * 4 :]
+version = struct.unpack("<I", emb[4:8])[0]
+if version == 2:  # byte planes (all low bytes, then all high bytes), zlib
+    planes = np.frombuffer(zlib.decompress(body), dtype=np.uint8)
+    n = planes.size // 2
+    data = (planes[:n].astype(np.uint16) | (planes[n:].astype(np.uint16) << 8)).view("<f2")
+else:
+    data = np.frombuffer(body, dtype="<f2")
 feeds = {}
 for t in header["tensors"]:
     n = int(np.prod(t["shape"]))

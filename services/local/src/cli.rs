@@ -58,6 +58,9 @@ enum Command {
         /// sharing the data directory's blobs/, instead of running the models in-process.
         #[arg(long)]
         inference_url: Option<String>,
+        /// The built web app to serve at `/` (default: $GEN3D_WEB_DIR, else ./web/dist).
+        #[arg(long)]
+        web_dir: Option<PathBuf>,
     },
     /// Moves messages from a dead-letter queue back to its source queue.
     Replay {
@@ -201,10 +204,15 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Mesh { input, out, method, target_triangles, remove_outliers, max_points } => {
             mesh(&input, &out, method, target_triangles, remove_outliers, max_points)
         }
-        Command::Serve { port, host, inference_url } => {
+        Command::Serve { port, host, inference_url, web_dir } => {
             let mut config = LocalConfig::new(data);
             config.inference_url = inference_url;
-            serve(config, &host, port).await
+            let web_dir = match web_dir {
+                Some(dir) if !dir.join("index.html").is_file() => bail!("--web-dir {}: no index.html there (run `make web`)", dir.display()),
+                Some(dir) => Some(dir),
+                None => crate::web::default_dir(),
+            };
+            serve(config, &host, port, web_dir).await
         }
         Command::Run(args) => run(LocalConfig::new(data), args).await,
         Command::Replay { ref queue, max, dry_run } => {
@@ -218,17 +226,22 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
-async fn serve(mut config: LocalConfig, host: &str, port: u16) -> anyhow::Result<()> {
+async fn serve(mut config: LocalConfig, host: &str, port: u16, web_dir: Option<PathBuf>) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind((host, port)).await.with_context(|| format!("failed to listen on {host}:{port}"))?;
     let addr = listener.local_addr()?;
     config.app_url = format!("http://{addr}");
     let stack = LocalStack::open(config)?;
     let workers = stack.start_workers()?;
     println!("gen3d listening on http://{addr} (data in {})", stack.config.data_dir.display());
+    // On stderr: callers read the listening line from stdout and may close it.
+    match &web_dir {
+        Some(dir) => tracing::info!("serving the web app from {}", dir.display()),
+        None => tracing::warn!("the web app is not built (run `make web`): serving the API only"),
+    }
     let shutdown = async {
         let _ = tokio::signal::ctrl_c().await;
     };
-    axum::serve(listener, stack.router()).with_graceful_shutdown(shutdown).await.context("server failed")?;
+    axum::serve(listener, crate::web::with_web_app(stack.router(), web_dir)).with_graceful_shutdown(shutdown).await.context("server failed")?;
     workers.stop().await;
     Ok(())
 }

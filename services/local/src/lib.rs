@@ -5,5 +5,6 @@
 pub mod cli;
 pub mod client;
 mod stack;
+pub mod web;
 
 pub use stack::{LocalConfig, LocalStack, Workers, queue_handler};

@@ -2,10 +2,23 @@
 //! browser downloads: the SAM 3 tracker's three image tensors, stored as float16.
 //!
 //! ```text
-//! "G3DE" | u32 version=1 | u32 header_len | header (JSON) | pad to 4 | f16 LE data
-//! header: {"dtype":"float16","tensors":[{"name","shape","offset"}...]}  (offset in elements)
+//! "G3DE" | u32 version | u32 header_len | header (JSON) | pad to 4 | data
+//! header: {"dtype":"float16","tensors":[{"name","shape","offset"}...], ...}  (offset in elements)
+//! version 1: data = f16 little-endian values
+//! version 2: data = zlib(low bytes of every value, then high bytes); header adds
+//!            "layout":"byte_planes","compression":"zlib"
 //! ```
+//!
+//! Version 2 is what the encoder writes: splitting each f16 into byte planes groups the
+//! sign/exponent bytes, which deflate well, away from the noisy low mantissa bytes. The
+//! values are bit-identical to version 1; browsers inflate it with the built-in
+//! `DecompressionStream("deflate")`.
 
+use std::io::{Read, Write};
+
+use flate2::Compression;
+use flate2::read::ZlibDecoder;
+use flate2::write::ZlibEncoder;
 use half::f16;
 use serde::{Deserialize, Serialize};
 
@@ -16,7 +29,8 @@ pub const HIGH_RES_0_SHAPE: [usize; 4] = [1, 32, 288, 288];
 pub const HIGH_RES_1_SHAPE: [usize; 4] = [1, 64, 144, 144];
 
 const MAGIC: &[u8; 4] = b"G3DE";
-const VERSION: u32 = 1;
+const RAW: u32 = 1;
+const PLANES: u32 = 2;
 const NAMES: [&str; 3] = ["image_embed", "high_res_feats_0", "high_res_feats_1"];
 const SHAPES: [[usize; 4]; 3] = [EMBED_SHAPE, HIGH_RES_0_SHAPE, HIGH_RES_1_SHAPE];
 
@@ -31,6 +45,10 @@ pub struct Embeddings {
 #[derive(Serialize, Deserialize)]
 struct Header {
     dtype: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    layout: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    compression: Option<String>,
     tensors: Vec<TensorEntry>,
 }
 
@@ -43,6 +61,10 @@ struct TensorEntry {
 
 fn numel(shape: &[usize]) -> usize {
     shape.iter().product()
+}
+
+fn total_elements() -> usize {
+    SHAPES.iter().map(|s| numel(s)).sum()
 }
 
 impl Embeddings {
@@ -59,7 +81,30 @@ impl Embeddings {
         Ok(())
     }
 
+    /// The values as f16 bit patterns, tensor after tensor.
+    fn half_bits(&self) -> Vec<u16> {
+        self.tensors().iter().flat_map(|t| t.iter().map(|&v| f16::from_f32(v).to_bits())).collect()
+    }
+
+    /// Version 2 (byte planes, zlib): what the server stores and sends.
     pub fn encode(&self) -> Vec<u8> {
+        let bits = self.half_bits();
+        let mut planes = Vec::with_capacity(bits.len() * 2);
+        planes.extend(bits.iter().map(|b| (b & 0xff) as u8));
+        planes.extend(bits.iter().map(|b| (b >> 8) as u8));
+        let mut z = ZlibEncoder::new(Vec::with_capacity(bits.len()), Compression::new(4));
+        z.write_all(&planes).expect("writing to memory cannot fail");
+        let data = z.finish().expect("writing to memory cannot fail");
+        self.with_header(PLANES, Some(("byte_planes", "zlib")), &data)
+    }
+
+    /// Version 1 (raw little-endian f16): still read, written for tools that want it flat.
+    pub fn encode_raw(&self) -> Vec<u8> {
+        let data: Vec<u8> = self.half_bits().iter().flat_map(|b| b.to_le_bytes()).collect();
+        self.with_header(RAW, None, &data)
+    }
+
+    fn with_header(&self, version: u32, packing: Option<(&str, &str)>, data: &[u8]) -> Vec<u8> {
         self.check_shapes().expect("encoder output has the contract's shapes");
         let mut offset = 0;
         let tensors = NAMES
@@ -71,20 +116,17 @@ impl Embeddings {
                 entry
             })
             .collect();
-        let header = serde_json::to_vec(&Header { dtype: "float16".into(), tensors }).expect("header serialises");
-        let mut out = Vec::with_capacity(16 + header.len() + offset * 2);
+        let header = Header { dtype: "float16".into(), layout: packing.map(|p| p.0.into()), compression: packing.map(|p| p.1.into()), tensors };
+        let header = serde_json::to_vec(&header).expect("header serialises");
+        let mut out = Vec::with_capacity(16 + header.len() + data.len());
         out.extend_from_slice(MAGIC);
-        out.extend_from_slice(&VERSION.to_le_bytes());
+        out.extend_from_slice(&version.to_le_bytes());
         out.extend_from_slice(&(header.len() as u32).to_le_bytes());
         out.extend_from_slice(&header);
         while out.len() % 4 != 0 {
             out.push(b' ');
         }
-        for t in self.tensors() {
-            for &v in t {
-                out.extend_from_slice(&f16::from_f32(v).to_le_bytes());
-            }
-        }
+        out.extend_from_slice(data);
         out
     }
 
@@ -94,7 +136,7 @@ impl Embeddings {
             return Err(bad("missing G3DE magic"));
         }
         let version = u32::from_le_bytes(bytes[4..8].try_into().expect("4 bytes"));
-        if version != VERSION {
+        if version != RAW && version != PLANES {
             return Err(MediaError::Embeddings(format!("unsupported version {version}")));
         }
         let header_len = u32::from_le_bytes(bytes[8..12].try_into().expect("4 bytes")) as usize;
@@ -105,21 +147,38 @@ impl Embeddings {
         }
         let data_start = (12 + header_len).div_ceil(4) * 4;
         let data = bytes.get(data_start..).ok_or_else(|| bad("truncated data"))?;
+        let bits = if version == PLANES { inflate_planes(data)? } else { data.chunks_exact(2).map(|c| u16::from_le_bytes([c[0], c[1]])).collect() };
         let mut out: Vec<Vec<f32>> = Vec::with_capacity(3);
         for (name, shape) in NAMES.iter().zip(SHAPES) {
             let entry = header.tensors.iter().find(|t| t.name == *name).ok_or_else(|| MediaError::Embeddings(format!("missing tensor {name}")))?;
             if entry.shape != shape {
                 return Err(MediaError::Embeddings(format!("{name} has shape {:?}, expected {shape:?}", entry.shape)));
             }
-            let range = entry.offset * 2..(entry.offset + numel(&shape)) * 2;
-            let raw = data.get(range).ok_or_else(|| MediaError::Embeddings(format!("{name} is truncated")))?;
-            out.push(raw.chunks_exact(2).map(|c| f16::from_le_bytes([c[0], c[1]]).to_f32()).collect());
+            let raw = bits.get(entry.offset..entry.offset + numel(&shape)).ok_or_else(|| MediaError::Embeddings(format!("{name} is truncated")))?;
+            out.push(raw.iter().map(|&b| f16::from_bits(b).to_f32()).collect());
         }
         let high_res_feats_1 = out.pop().expect("three tensors");
         let high_res_feats_0 = out.pop().expect("three tensors");
         let image_embed = out.pop().expect("three tensors");
         Ok(Self { image_embed, high_res_feats_0, high_res_feats_1 })
     }
+}
+
+/// Inflates version 2 data back to f16 bit patterns, reading no more than the contract's
+/// element count (a stream that inflates further is refused, not buffered).
+fn inflate_planes(data: &[u8]) -> Result<Vec<u16>, MediaError> {
+    let n = total_elements();
+    let mut planes = Vec::with_capacity(n * 2);
+    ZlibDecoder::new(data)
+        .take(n as u64 * 2 + 1)
+        .read_to_end(&mut planes)
+        .map_err(|e| MediaError::Embeddings(format!("corrupt or truncated data: {e}")))?;
+    if planes.len() != n * 2 {
+        let what = if planes.len() < n * 2 { "truncated" } else { "longer than its tensors" };
+        return Err(MediaError::Embeddings(format!("data is {what}: {} bytes inflated, expected {}", planes.len(), n * 2)));
+    }
+    let (low, high) = planes.split_at(n);
+    Ok(low.iter().zip(high).map(|(&l, &h)| u16::from(l) | (u16::from(h) << 8)).collect())
 }
 
 #[cfg(test)]
@@ -147,7 +206,26 @@ mod tests {
     }
 
     #[test]
+    fn byte_planes_are_bit_identical_to_raw_and_smaller() {
+        let e = sample();
+        let (planes, raw) = (e.encode(), e.encode_raw());
+        assert_eq!(u32::from_le_bytes(planes[4..8].try_into().unwrap()), 2);
+        assert!(planes.len() < raw.len() / 2, "{} vs {}", planes.len(), raw.len());
+        assert_eq!(Embeddings::decode(&planes).unwrap(), Embeddings::decode(&raw).unwrap());
+    }
+
+    #[test]
+    fn refuses_corrupt_compressed_data() {
+        let mut bytes = sample().encode();
+        let n = bytes.len();
+        bytes[n / 2..n / 2 + 64].fill(0xAB);
+        assert!(Embeddings::decode(&bytes).unwrap_err().to_string().contains("corrupt"));
+    }
+
+    #[test]
     fn rejects_truncated_and_foreign_files() {
+        let raw = sample().encode_raw();
+        assert!(Embeddings::decode(&raw[..raw.len() - 2]).unwrap_err().to_string().contains("truncated"));
         let bytes = sample().encode();
         assert!(Embeddings::decode(&bytes[..bytes.len() - 2]).unwrap_err().to_string().contains("truncated"));
         assert!(Embeddings::decode(b"PK\x03\x04whatever").unwrap_err().to_string().contains("magic"));

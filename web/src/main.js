@@ -1,0 +1,58 @@
+// The app shell: sign-in state, a hash router, and the banner for signed-out events.
+import './style.css';
+import { auth } from './api.js';
+import { hideBanner, showBanner } from './ui.js';
+import { renderSignIn } from './views/signin.js';
+import { renderSessions } from './views/sessions.js';
+import { renderWorkspace } from './views/workspace.js';
+import { renderGuide } from './views/guide.js';
+
+const app = document.getElementById('app');
+let teardown = null;
+
+function header() {
+  const signedIn = !!auth.token();
+  document.querySelector('[data-testid=who]').textContent = signedIn ? auth.email() : '';
+  const out = document.querySelector('[data-testid=sign-out]');
+  out.hidden = !signedIn;
+  out.onclick = () => {
+    auth.clear();
+    location.hash = '#/signin';
+  };
+  const route = location.hash.split('/')[1] || '';
+  for (const a of document.querySelectorAll('[data-nav]')) a.classList.toggle('active', a.dataset.nav === (route === 'guide' ? 'guide' : 'sessions'));
+}
+
+async function route() {
+  teardown?.();
+  teardown = null;
+  const [, page = '', id] = location.hash.split('/');
+  header();
+  if (page === 'guide') return (teardown = renderGuide(app));
+  if (!auth.token()) return (teardown = renderSignIn(app));
+  if (page === 's' && id) return (teardown = renderWorkspace(app, id));
+  teardown = renderSessions(app);
+}
+
+// A message that must outlive the navigation it causes (hashchange clears the banner).
+let carried = null;
+window.addEventListener('hashchange', () => {
+  hideBanner();
+  route();
+  if (carried) showBanner(carried, { kind: 'warn' });
+  carried = null;
+});
+window.addEventListener('gen3d:signed-out', (e) => {
+  if (location.hash === '#/signin') {
+    route();
+    showBanner(e.detail, { kind: 'warn' });
+  } else {
+    carried = e.detail;
+    location.hash = '#/signin';
+  }
+});
+window.addEventListener('unhandledrejection', (e) => {
+  if (e.reason?.name === 'AbortError') return;
+  showBanner(e.reason?.message ?? String(e.reason));
+});
+route();

@@ -1,0 +1,171 @@
+// Steps 3 and 4: the photo's objects, each with its colour and live stage (polled),
+// failures with their reason and a retry, and once done: statistics, downloads and the
+// 3D viewer.
+import { download, listObjects, request, submitMask } from '../api.js';
+import { STAGES, colourOf, css, h, sleep } from '../ui.js';
+import { Viewer } from '../viewer.js';
+
+const TERMINAL = new Set(['done', 'failed']);
+const ORDER = ['submitted', 'reconstructing', 'meshing', 'done'];
+const LABELS = { 'splat.ply': 'Splat PLY', 'mesh.glb': 'GLB', 'mesh.obj': 'OBJ', 'mesh.ply': 'Mesh PLY', 'mesh.stl': 'STL' };
+
+export function objectsPanel({ session, signal, onStep }) {
+  const list = h('div.objects', { testid: 'objects' });
+  const viewerBox = h('section.viewer.card', { testid: 'viewer', hidden: true });
+  const element = h('div.results', {}, h('h2', { text: 'Objects' }), list, viewerBox);
+  let objects = [];
+  const masks = new Map(); // object id -> tinted overlay canvas
+  let viewer = null;
+  let polling = false;
+  const panel = { element, onChange: () => {} };
+
+  panel.count = () => objects.length;
+  panel.masks = () => objects.map((o) => ({ image: masks.get(o.id) }));
+
+  panel.load = async () => {
+    objects = (await listObjects(session)).objects;
+    render();
+    objects.forEach((o, i) => loadMask(o, i));
+    poll();
+  };
+
+  panel.submit = async (png, options) => {
+    const view = await submitMask(session, png, options);
+    objects.push(view);
+    onStep(3);
+    render();
+    loadMask(view, objects.length - 1);
+    poll();
+    return view;
+  };
+
+  async function loadMask(o, i) {
+    try {
+      const bitmap = await createImageBitmap(await (await request(`/v1/sessions/${session}/objects/${o.id}/files/mask.png`, { signal })).blob());
+      const c = new OffscreenCanvas(bitmap.width, bitmap.height);
+      const g = c.getContext('2d');
+      g.drawImage(bitmap, 0, 0);
+      const image = g.getImageData(0, 0, c.width, c.height);
+      const [r, gr, b] = colourOf(i);
+      for (let p = 0; p < image.data.length; p += 4) {
+        const on = image.data[p] > 127 && image.data[p + 3] > 127;
+        image.data.set(on ? [r, gr, b, 90] : [0, 0, 0, 0], p);
+      }
+      g.putImageData(image, 0, 0);
+      masks.set(o.id, c);
+      panel.onChange();
+    } catch {
+      /* the overlay of a past object is a convenience */
+    }
+  }
+
+  async function poll() {
+    if (polling) return;
+    polling = true;
+    let delay = 1000;
+    try {
+      while (!signal.aborted && objects.some((o) => !TERMINAL.has(o.state))) {
+        await sleep(delay);
+        try {
+          const fresh = (await listObjects(session)).objects;
+          if (signal.aborted) return;
+          objects = fresh;
+          delay = 1000;
+          list.dataset.connection = 'ok';
+        } catch (err) {
+          if (err.status !== 0) throw err;
+          list.dataset.connection = 'lost';
+          delay = Math.min(delay * 2, 15000);
+        }
+        render();
+      }
+    } finally {
+      polling = false;
+    }
+  }
+
+  function render() {
+    if (!objects.length) {
+      list.replaceChildren(h('p.muted', { text: 'Nothing submitted yet. Select an object above and press “Reconstruct this object”.' }));
+      return;
+    }
+    const lost = list.dataset.connection === 'lost' ? h('p.warn', { text: 'Connection lost: retrying. Your objects keep processing on the server.' }) : null;
+    list.replaceChildren(...[lost, ...objects.map(card)].filter(Boolean));
+    if (objects.some((o) => o.state === 'done')) onStep(4);
+  }
+
+  function card(o, i) {
+    const colour = colourOf(i);
+    const at = ORDER.indexOf(o.state);
+    const stages = h(
+      'ol.stages',
+      {},
+      ORDER.map((s, k) => h(`li${o.state === 'failed' ? '' : k < at || o.state === 'done' ? '.done' : k === at ? '.current' : ''}`, { text: STAGES[s] })),
+    );
+    const secs = Math.round((o.updated_ms - o.created_ms) / 1000);
+    const parts = [
+      h('div.head', {}, h('span.swatch', { style: `background:${css(colour)}` }), h('strong', { text: `Object ${i + 1}` }), h(`span.badge.${o.state}`, { testid: 'object-state', text: STAGES[o.state] ?? o.state })),
+      stages,
+    ];
+    if (o.state === 'failed') {
+      parts.push(
+        h('p.error', { testid: 'object-failure', text: `Failed while ${o.failure?.stage ?? 'processing'}: ${o.failure?.reason ?? 'unknown reason'}.` }),
+        h('button', { text: 'Try again', testid: 'retry-object', onclick: () => retry(o) }),
+      );
+    }
+    if (o.state === 'done' && o.stats) {
+      const s = o.stats;
+      parts.push(
+        h('p.small', { testid: 'object-stats', text: `${s.vertices.toLocaleString()} vertices · ${s.triangles.toLocaleString()} triangles · ${s.watertight ? 'watertight' : 'open surface'} · ${secs} s` }),
+      );
+    }
+    if (o.state === 'done') {
+      parts.push(
+        h(
+          'div.row',
+          {},
+          h('button.primary', { testid: 'view-object', text: 'View in 3D', onclick: () => view(o, i) }),
+          o.files.filter((f) => f.name !== 'mask.png').map((f) => h('button', { testid: `download-${f.name}`, text: `⤓ ${LABELS[f.name] ?? f.name}`, title: `Download ${f.name}`, onclick: () => download(f.url, `object-${i + 1}-${f.name}`) })),
+        ),
+      );
+    }
+    return h('article.object', { testid: 'object-card', 'data-state': o.state, 'data-id': o.id }, ...parts);
+  }
+
+  async function retry(o) {
+    const png = await (await request(`/v1/sessions/${session}/objects/${o.id}/files/mask.png`)).blob();
+    const { target_triangles, method, format } = o.options;
+    await panel.submit(png, { target_triangles: String(target_triangles), method, format });
+  }
+
+  async function view(o, i) {
+    viewer?.dispose();
+    viewerBox.hidden = false;
+    const stage = h('div.canvas-box', { testid: 'viewer-canvas' });
+    const state = h('p.muted.small', { testid: 'viewer-state', text: 'Loading the splat and the mesh…' });
+    const buttons = ['splat', 'mesh', 'both'].map((w) => h('button.toggle', { testid: `show-${w}`, text: w === 'both' ? 'Both' : w === 'splat' ? 'Splat' : 'Mesh', onclick: () => show(w) }));
+    const show = (which) => {
+      viewer.show(which);
+      buttons.forEach((b) => b.classList.toggle('on', b.dataset.testid === `show-${which}`));
+      viewerBox.dataset.showing = which;
+    };
+    viewerBox.replaceChildren(h('h2', { text: `Object ${i + 1} in 3D` }), h('div.row', {}, buttons), stage, state);
+    viewer = new Viewer(stage);
+    viewerBox.scrollIntoView({ behavior: 'smooth', block: 'start' });
+    const file = (name) => request(`/v1/sessions/${session}/objects/${o.id}/files/${name}`, { signal }).then((r) => r.arrayBuffer());
+    try {
+      const [splat, mesh] = await Promise.all([file('splat.ply'), file('mesh.glb')]);
+      const { points } = viewer.setSplat(splat);
+      await viewer.setMesh(mesh);
+      show('mesh');
+      state.textContent = `${points.toLocaleString()} splats · drag to orbit, scroll to zoom, right-drag to pan`;
+      viewerBox.dataset.ready = 'true';
+    } catch (err) {
+      state.textContent = `The 3D view could not be loaded: ${err.message}. The files can still be downloaded.`;
+      state.className = 'error';
+    }
+  }
+
+  panel.dispose = () => viewer?.dispose();
+  return panel;
+}

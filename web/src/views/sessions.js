@@ -1,0 +1,46 @@
+// Home: start from a new photo, or go back to any earlier one and its objects.
+import { listObjects, listSessions } from '../api.js';
+import { STAGES, h, when } from '../ui.js';
+import { uploader } from './upload.js';
+
+const SESSION_STATES = { created: 'Waiting for the photo', uploaded: 'Uploaded', embedding: 'Preparing', ready: 'Ready', failed: 'Failed' };
+
+export function renderSessions(root) {
+  const list = h('ul.sessions', { testid: 'sessions' }, h('li.muted', { text: 'Loading your photos…' }));
+  root.replaceChildren(
+    uploader({ onSession: (id) => (location.hash = `#/s/${id}`) }),
+    h('section.card', {}, h('h2', { text: 'My photos' }), list),
+  );
+  let alive = true;
+  (async () => {
+    try {
+      const { sessions } = await listSessions();
+      if (!alive) return;
+      if (!sessions.length) return list.replaceChildren(h('li.muted', { text: 'No photos yet: add one above.' }));
+      list.replaceChildren(...sessions.map(row));
+    } catch (err) {
+      list.replaceChildren(h('li.error', { text: `Could not load your photos: ${err.message}` }, h('button', { text: 'Reload', onclick: () => renderSessions(root) })));
+    }
+  })();
+  return () => (alive = false);
+}
+
+function row(s) {
+  const objects = h('span.objects', { text: '' });
+  const li = h(
+    'li',
+    { testid: 'session-row' },
+    h('a', { href: `#/s/${s.id}`, text: s.image ? `Photo ${s.image.width}×${s.image.height}` : 'Photo (not uploaded)' }),
+    h('span.muted', { text: when(s.created_ms) }),
+    h(`span.badge.${s.state}`, { text: SESSION_STATES[s.state] ?? s.state }),
+    objects,
+  );
+  if (s.state === 'ready') {
+    listObjects(s.id)
+      .then(({ objects: os }) => {
+        objects.textContent = os.length ? os.map((o) => STAGES[o.state] ?? o.state).join(' · ') : 'no objects yet';
+      })
+      .catch(() => {});
+  }
+  return li;
+}

@@ -1,0 +1,127 @@
+// One photo's workspace: wait for its embeddings, click to select objects (decoded in
+// the browser), submit each selection, follow it to a mesh, view and download it.
+import { getSession, listObjects, readWithProgress, request } from '../api.js';
+import { DecoderClient } from '../decoder.js';
+import { bytes, colourOf, h, hideBanner, progressBar, showBanner, sleep } from '../ui.js';
+import { objectsPanel } from './objects.js';
+import { selector } from './selector.js';
+import { uploader } from './upload.js';
+
+const EMBEDDING_TIMEOUT_MS = 10 * 60 * 1000;
+
+export function renderWorkspace(root, id) {
+  const ctl = new AbortController();
+  const alive = () => !ctl.signal.aborted;
+  const status = h('p.status', { testid: 'status' });
+  const bar = progressBar('prepare-progress');
+  const steps = h(
+    'ol.steps',
+    {},
+    ['Photo', 'Select', 'Reconstruct', 'View'].map((s, i) => h('li', { 'data-step': String(i + 1), text: s })),
+  );
+  const body = h('div.workspace', { testid: 'workspace', 'data-state': 'loading' });
+  root.replaceChildren(h('div.title', {}, h('a', { href: '#/', text: '← My photos' }), h('h1', { text: 'Photo' })), steps, status, bar, body);
+  const step = (n) => steps.querySelectorAll('li').forEach((li, i) => li.classList.toggle('current', i + 1 === n));
+  const say = (text, cls = '') => {
+    status.textContent = text;
+    status.className = `status ${cls}`;
+  };
+  let decoder = null;
+  let parts = [];
+
+  async function waitReady() {
+    const t0 = Date.now();
+    let delay = 500;
+    for (;;) {
+      let s;
+      try {
+        s = await getSession(id);
+      } catch (err) {
+        if (err.status !== 0) throw err;
+        say('Connection lost; retrying…', 'warn');
+        await sleep((delay = Math.min(delay * 2, 8000)));
+        continue;
+      }
+      if (!alive()) return null;
+      if (s.state === 'ready' || s.state === 'failed' || s.state === 'created') return s;
+      const secs = Math.round((Date.now() - t0) / 1000);
+      say(s.state === 'embedding' ? `Analysing the photo (SAM 3 image encoder)… ${secs} s` : `Photo uploaded; waiting for the encoder… ${secs} s`);
+      bar.hidden = false;
+      bar.set(null, '');
+      if (Date.now() - t0 > EMBEDDING_TIMEOUT_MS) throw new Error('Preparing the photo is taking far longer than it should. Reload to check again, or start over with another photo.');
+      await sleep((delay = Math.min(delay * 1.5, 2000)));
+    }
+  }
+
+  async function start() {
+    body.dataset.state = 'loading';
+    step(1);
+    say('Loading…');
+    bar.hidden = true;
+    const session = await waitReady();
+    if (!session) return;
+    if (session.state === 'created') {
+      say('This photo was never uploaded. Choose it again:');
+      body.replaceChildren(uploader({ session, onSession: () => start() }));
+      return;
+    }
+    if (session.state === 'failed') {
+      body.dataset.state = 'failed';
+      say(`This photo could not be prepared: ${session.failure ?? 'unknown error'}.`, 'error');
+      body.replaceChildren(h('a.button', { href: '#/', text: 'Start over with another photo' }));
+      return;
+    }
+    const { width, height } = session.image;
+    say('Downloading the photo’s embeddings…');
+    bar.hidden = false;
+    bar.set(0, '');
+    decoder ??= new DecoderClient();
+    const t0 = performance.now();
+    const [photo, buffer] = await Promise.all([
+      request(`/v1/sessions/${id}/image`, { signal: ctl.signal }).then((r) => r.blob()).then((b) => createImageBitmap(b)),
+      request(`/v1/sessions/${id}/embeddings`, { signal: ctl.signal }).then((r) =>
+        readWithProgress(r, (done, total) => bar.set(total ? done / total : null, `Embeddings: ${bytes(done)}${total ? ` of ${bytes(total)}` : ''}`)),
+      ),
+      decoder.init('/v1/models/decoder.onnx'),
+    ]);
+    const downloaded = buffer.byteLength;
+    performance.measure('gen3d:embeddings-download', { start: t0, end: performance.now(), detail: { bytes: downloaded } });
+    bar.set(1, 'Preparing the decoder…');
+    await decoder.setEmbeddings(buffer);
+    performance.measure('gen3d:embeddings-ready', { start: t0, end: performance.now(), detail: { bytes: downloaded } });
+    if (!alive()) return;
+    bar.hidden = true;
+    if (photo.width !== width || photo.height !== height) console.warn('photo decoded at', photo.width, photo.height, 'server says', width, height);
+    say('Click the object you want. Right-click (or Exclude mode) removes areas; drag to draw a box.', 'ok');
+    step(2);
+    const objects = objectsPanel({ session: id, signal: ctl.signal, onStep: step });
+    const sel = selector({
+      photo,
+      width,
+      height,
+      decoder,
+      colourFor: () => colourOf(objects.count()),
+      onSubmit: (png, options) => objects.submit(png, options),
+      layers: () => objects.masks(),
+    });
+    objects.onChange = () => sel.redraw();
+    parts = [sel, objects];
+    body.replaceChildren(sel.element, objects.element);
+    body.dataset.state = 'ready';
+    await objects.load();
+  }
+
+  start().catch((err) => {
+    if (!alive() || err.name === 'AbortError') return;
+    body.dataset.state = 'error';
+    bar.hidden = true;
+    say(err.message, 'error');
+    showBanner(err.message, { action: () => (hideBanner(), start().catch((e) => say(e.message, 'error'))), label: 'Retry' });
+  });
+
+  return () => {
+    ctl.abort();
+    for (const p of parts) p.dispose?.();
+    decoder?.terminate();
+  };
+}

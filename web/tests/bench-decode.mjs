@@ -1,0 +1,81 @@
+// Per-click decode latency in headless Chromium (onnxruntime-web, wasm), and the
+// embeddings' download size and time, against the same clicks decoded by the server
+// (POST /masks, tract) in the same run. Prints a Markdown table for docs/benchmarks.md.
+//
+//   node tests/bench-decode.mjs --gen3d PATH/TO/gen3d [--clicks 60]
+import { cpus } from 'node:os';
+import { join } from 'node:path';
+import { FIXTURES, args, clickPhoto, launch, server, signUp, uploadPhoto } from './harness.mjs';
+
+const opts = args({ clicks: '60' });
+const CLICKS = Number(opts.clicks);
+const TRUCK = { path: join(FIXTURES, 'truck.jpg'), width: 1800, height: 1200 };
+
+const pct = (xs, p) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
+};
+const median = (xs) => pct(xs, 50);
+const f1 = (x) => x.toFixed(1);
+
+// A fixed pseudo-random sequence of click points inside the photo, the same every run.
+let seed = 7;
+const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+
+const srv = await server(opts);
+const browser = await launch();
+try {
+  const page = await (await browser.newContext({ viewport: { width: 1400, height: 1000 } })).newPage();
+  await signUp(page, srv.url);
+  await uploadPhoto(page, TRUCK.path);
+  const net = await page.evaluate(() => {
+    const [dl] = performance.getEntriesByName('gen3d:embeddings-download');
+    const [ready] = performance.getEntriesByName('gen3d:embeddings-ready');
+    return { bytes: dl.detail.bytes, download: dl.duration, ready: ready.duration };
+  });
+  const clicks = [];
+  for (let i = 0; i < CLICKS + 5; i++) {
+    if (i % 3 === 0) await page.keyboard.press('Escape');
+    const x = 50 + rand() * (TRUCK.width - 100);
+    const y = 50 + rand() * (TRUCK.height - 100);
+    clicks.push([x, y]);
+    await clickPhoto(page, x, y, { ...TRUCK, button: i % 3 === 2 ? 'right' : 'left' });
+  }
+  const entries = await page.evaluate(() => performance.getEntriesByName('gen3d:click').map((e) => ({ total: e.duration, decoder: e.detail.decoder_ms })));
+  // The first clicks warm the wasm code up; they are reported apart.
+  const warm = entries.slice(5);
+  // The reference: the same single clicks decoded by the server (tract), over HTTP.
+  const session = page.url().split('/').pop();
+  const server_ms = await page.evaluate(
+    async ({ session, clicks }) => {
+      const token = localStorage.getItem('gen3d.token');
+      const out = [];
+      for (const [x, y] of clicks) {
+        const t0 = performance.now();
+        const r = await fetch(`/v1/sessions/${session}/masks`, {
+          method: 'POST',
+          headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+          body: JSON.stringify({ points: [{ x, y, label: 'include' }] }),
+        });
+        await r.arrayBuffer();
+        out.push(performance.now() - t0);
+      }
+      return out;
+    },
+    { session, clicks: clicks.slice(5) },
+  );
+  const threads = await page.evaluate(() => navigator.hardwareConcurrency);
+  console.log(`machine: ${cpus().length} cores (${cpus()[0].model}); Chromium headless, wasm, ${threads} threads; ${warm.length} clicks on truck.jpg`);
+  console.log('');
+  console.log('| measure | median | p95 |');
+  console.log('|---|---|---|');
+  console.log(`| click → mask drawn (browser, onnxruntime-web) | ${f1(median(warm.map((e) => e.total)))} ms | ${f1(pct(warm.map((e) => e.total), 95))} ms |`);
+  console.log(`| of which decoder run in the worker | ${f1(median(warm.map((e) => e.decoder)))} ms | ${f1(pct(warm.map((e) => e.decoder), 95))} ms |`);
+  console.log(`| reference: server decode over HTTP (POST /masks, tract, PNG) | ${f1(median(server_ms))} ms | ${f1(pct(server_ms, 95))} ms |`);
+  console.log(`| first click (cold wasm) | ${f1(entries[0].total)} ms | |`);
+  console.log('');
+  console.log(`embeddings: ${(net.bytes / 2 ** 20).toFixed(2)} MB on the wire (fp32 would be 20.25 MB); download ${f1(net.download)} ms, download + inflate + load ${f1(net.ready)} ms (loopback)`);
+} finally {
+  await browser.close();
+  await srv.stop();
+}

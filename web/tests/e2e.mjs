@@ -1,0 +1,192 @@
+// Browser tests: Debian's Chromium, headless, driven through playwright-core against
+// `gen3d serve`. The main journey: upload truck.jpg, wait for the embeddings, click the
+// truck, check the overlay covers the click, add an exclude click and see the mask
+// change, confirm, wait for the object, check the viewer drew the splat and the mesh,
+// download the GLB. Then bad input: a non-image, a failed embeddings download, an
+// expired sign-in. Screenshots of each step go to --out.
+//
+//   node tests/e2e.mjs --gen3d PATH/TO/gen3d [--out DIR]    (or --url http://…)
+import assert from 'node:assert/strict';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { FIXTURES, args, clickPhoto, launch, server, signUp, uploadPhoto } from './harness.mjs';
+
+const opts = args({ out: join(process.cwd(), 'test-results') });
+mkdirSync(opts.out, { recursive: true });
+const TRUCK = { path: join(FIXTURES, 'truck.jpg'), width: 1800, height: 1200, click: [500, 375] };
+
+const tests = [];
+const test = (name, fn) => tests.push({ name, fn });
+
+/** Pixels of the overlay canvas at photo pixel (x, y): the mask's alpha there. */
+function overlayAlpha(page, x, y) {
+  return page.evaluate(
+    ([x, y, w, h]) => {
+      const c = document.querySelector('[data-testid=overlay]');
+      return c.getContext('2d').getImageData(Math.floor((x / w) * c.width), Math.floor((y / h) * c.height), 1, 1).data[3];
+    },
+    [x, y, TRUCK.width, TRUCK.height],
+  );
+}
+
+const maskPixels = (page) => page.getByTestId('overlay').getAttribute('data-pixels').then(Number);
+
+/** Share of the viewer canvas's pixels that differ from its background. */
+function viewerCoverage(page) {
+  return page.evaluate(() => {
+    const src = document.querySelector('[data-testid=viewer-canvas] canvas');
+    const c = Object.assign(document.createElement('canvas'), { width: src.width, height: src.height });
+    const g = c.getContext('2d');
+    g.drawImage(src, 0, 0);
+    const d = g.getImageData(0, 0, c.width, c.height).data;
+    // The corner pixel is the clear colour: the object is framed in the middle.
+    const [r, gr, b] = d;
+    let drawn = 0;
+    for (let i = 0; i < d.length; i += 4) if (Math.abs(d[i] - r) + Math.abs(d[i + 1] - gr) + Math.abs(d[i + 2] - b) > 24) drawn++;
+    return drawn / (d.length / 4);
+  });
+}
+
+test('photo to downloaded mesh: click, exclude, reconstruct, view, download', async (page, url, shot) => {
+  await signUp(page, url);
+  await shot('01-signed-in');
+  await uploadPhoto(page, TRUCK.path);
+  const isolated = await page.evaluate(() => self.crossOriginIsolated);
+  assert.equal(isolated, true, 'the page must be cross-origin isolated for wasm threads');
+  await shot('02-ready');
+
+  const [cx, cy] = TRUCK.click;
+  await clickPhoto(page, cx, cy, TRUCK);
+  assert.ok((await overlayAlpha(page, cx, cy)) > 0, 'the mask overlay covers the click point');
+  const first = await maskPixels(page);
+  assert.ok(first > 0, 'a mask is drawn');
+  assert.equal(await page.getByTestId('marker').count(), 1);
+  assert.equal(await page.getByTestId('candidate').count(), 3, 'three candidate masks are offered');
+  await shot('03-include-click');
+
+  // An exclude click inside the selection, far from the include point.
+  const far = await page.evaluate(([cx, cy, w, h]) => {
+    const c = document.querySelector('[data-testid=overlay]');
+    const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+    let best = null;
+    for (let y = 0; y < c.height; y += 4) for (let x = 0; x < c.width; x += 4) {
+      if (!d[(y * c.width + x) * 4 + 3]) continue;
+      const px = ((x + 0.5) / c.width) * w;
+      const py = ((y + 0.5) / c.height) * h;
+      const dist = Math.hypot(px - cx, py - cy);
+      if (!best || dist > best.dist) best = { px, py, dist };
+    }
+    return best;
+  }, [cx, cy, TRUCK.width, TRUCK.height]);
+  assert.ok(far, 'the mask has pixels');
+  await clickPhoto(page, far.px, far.py, { ...TRUCK, button: 'right' });
+  const second = await maskPixels(page);
+  assert.notEqual(second, first, 'the exclude click changes the mask');
+  assert.equal(await page.locator('.marker.exclude').count(), 1);
+  assert.ok((await overlayAlpha(page, cx, cy)) > 0, 'the include point stays selected');
+  await shot('04-exclude-click');
+
+  // Undo removes the exclude point and brings the first mask back; redo it by clicking.
+  await page.getByTestId('undo').click();
+  await page.waitForFunction((n) => Number(document.querySelector('[data-testid=overlay]').dataset.pixels) === n, first);
+  await clickPhoto(page, far.px, far.py, { ...TRUCK, button: 'right' });
+  assert.equal(await maskPixels(page), second);
+
+  await page.getByTestId('confirm').click();
+  const card = page.getByTestId('object-card').first();
+  await card.waitFor();
+  await shot('05-submitted');
+  await page.locator('[data-testid=object-card][data-state=done]').first().waitFor({ timeout: 300_000 });
+  assert.match(await card.getByTestId('object-stats').textContent(), /triangles/);
+  await shot('06-done');
+
+  await card.getByTestId('view-object').click();
+  await page.locator('[data-testid=viewer][data-ready=true]').waitFor({ timeout: 120_000 });
+  await page.getByTestId('show-splat').click();
+  await page.waitForTimeout(300);
+  const splat = await viewerCoverage(page);
+  await page.getByTestId('viewer').screenshot({ path: join(opts.out, '07-viewer-splat.png') });
+  await page.getByTestId('show-mesh').click();
+  await page.waitForTimeout(300);
+  const mesh = await viewerCoverage(page);
+  await page.getByTestId('viewer').screenshot({ path: join(opts.out, '08-viewer-mesh.png') });
+  console.log(`  viewer coverage: splat ${(splat * 100).toFixed(1)} %, mesh ${(mesh * 100).toFixed(1)} %`);
+  assert.ok(splat > 0.01, `the splat is drawn (${splat})`);
+  assert.ok(mesh > 0.01, `the mesh is drawn (${mesh})`);
+
+  const [download] = await Promise.all([page.waitForEvent('download'), card.getByTestId('download-mesh.glb').click()]);
+  const saved = join(opts.out, 'object-1-mesh.glb');
+  await download.saveAs(saved);
+  const glb = readFileSync(saved);
+  assert.equal(glb.subarray(0, 4).toString('latin1'), 'glTF', 'the download is a GLB');
+  assert.ok(glb.length > 1000);
+
+  // The results survive leaving the page: reload and find the object done.
+  await page.reload();
+  await page.locator('[data-testid=object-card][data-state=done]').first().waitFor({ timeout: 60_000 });
+});
+
+test('a file that is not a photo is refused before upload, with the reason', async (page, url, shot) => {
+  await signUp(page, url);
+  await page.getByTestId('photo-input').setInputFiles({ name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('hello') });
+  await assertText(page.getByTestId('upload-error'), /not a photo/);
+  await page.getByTestId('photo-input').setInputFiles({ name: 'broken.jpg', mimeType: 'image/jpeg', buffer: Buffer.from([0xff, 0xd8, 0xff, 0xe0, 1, 2, 3]) });
+  await assertText(page.getByTestId('upload-error'), /could not be decoded/);
+  await shot('09-not-a-photo');
+  const sessions = await page.evaluate(() => fetch('/v1/sessions', { headers: { Authorization: `Bearer ${localStorage.getItem('gen3d.token')}` } }).then((r) => r.json()));
+  assert.equal(sessions.sessions.length, 0, 'nothing was uploaded');
+});
+
+test('a failed embeddings download says so and retries', async (page, url, shot) => {
+  await signUp(page, url);
+  let failures = 1;
+  await page.route('**/embeddings', (route) => (failures-- > 0 ? route.abort('connectionreset') : route.continue()));
+  await page.getByTestId('photo-input').setInputFiles(TRUCK.path);
+  await assertText(page.getByTestId('banner'), /Cannot reach the Gen3D server/, 180_000);
+  await shot('10-network-error');
+  await page.getByTestId('banner').getByRole('button', { name: 'Retry' }).click();
+  await page.locator('[data-testid=workspace][data-state=ready]').waitFor({ timeout: 60_000 });
+});
+
+test('an expired sign-in returns to the sign-in page with a message', async (page, url, shot) => {
+  await signUp(page, url);
+  await page.evaluate(() => localStorage.setItem('gen3d.token', 'expired.token.value'));
+  await page.reload();
+  await assertText(page.getByTestId('banner'), /sign-in has expired/);
+  await page.getByTestId('signin-submit').waitFor();
+  await shot('11-expired');
+});
+
+async function assertText(locator, re, timeout = 30_000) {
+  await locator.filter({ hasText: re }).waitFor({ timeout });
+}
+
+const srv = await server(opts);
+const browser = await launch();
+let failed = 0;
+try {
+  for (const t of tests) {
+    const context = await browser.newContext({ viewport: { width: 1400, height: 1000 }, acceptDownloads: true });
+    const page = await context.newPage();
+    const errors = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    const shot = (name) => page.screenshot({ path: join(opts.out, `${name}.png`), fullPage: true });
+    const t0 = Date.now();
+    try {
+      await t.fn(page, srv.url, shot);
+      assert.deepEqual(errors, [], 'no uncaught errors in the page');
+      console.log(`ok   ${t.name} (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
+    } catch (e) {
+      failed++;
+      console.log(`FAIL ${t.name}\n  ${e.stack ?? e}`);
+      await shot(`failed-${tests.indexOf(t)}`).catch(() => {});
+    }
+    await context.close();
+  }
+} finally {
+  await browser.close();
+  if (failed && srv.log) writeFileSync(join(opts.out, 'server.log'), srv.log());
+  await srv.stop();
+}
+console.log(`${tests.length - failed} passed, ${failed} failed; screenshots in ${opts.out}`);
+process.exit(failed ? 1 : 0);
