@@ -92,6 +92,7 @@ impl AwsStack {
         let bucket = format!("{}-data", names.prefix());
         provision::create_bucket(&sdk, &bucket, true).await.expect("bucket");
         provision::create_queues(&sdk, &names, options.max_receives, 30).await.expect("queues");
+        provision::notify_photo_uploads(&sdk, &bucket, &names, true).await.expect("bucket notifications");
         provision::create_job_table(&sdk, &names.job_table()).await.expect("job table");
         provision::create_email_identity(&sdk, SENDER).await.expect("sender identity");
         let topic_arn = gen3d_aws::create_inference_topic(&sdk, &names).await.expect("inference topic");

@@ -225,3 +225,61 @@ async fn a_dead_lettered_step_replays_and_completes_exactly_once() {
     assert_eq!(still["updated_ms"], done["updated_ms"], "nothing ran again");
     stack.stop().await;
 }
+
+/// What the web app does in AWS: the session's upload URL is an S3 presigned PUT, the
+/// photo goes straight to S3, the bucket's event starts the embedding step (the photo
+/// checked there as the API would), and the large downloads redirect to presigned GETs.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn photos_go_straight_to_s3_and_large_files_come_back_from_it() {
+    let Some(moto) = moto() else { return };
+    let stack = AwsStack::start(&moto, AwsOptions::default()).await;
+    let put = |url: String, body: Vec<u8>| async move {
+        tokio::task::spawn_blocking(move || {
+            let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
+            agent.put(&url).header("content-type", "image/jpeg").send(&body[..]).expect("PUT reaches moto").status().as_u16()
+        })
+        .await
+        .expect("join")
+    };
+    let created = stack.api.post_json("/v1/sessions", &json!({})).await.json();
+    let session = created["id"].as_str().unwrap().to_owned();
+    let url = created["upload"]["url"].as_str().unwrap().to_owned();
+    assert!(url.starts_with(&moto) && url.contains("X-Amz-Signature"), "a presigned S3 URL, not the API: {url}");
+    assert!(url.contains(&format!("users/{}/sessions/{session}/image", stack.user.sub)), "under the user's prefix: {url}");
+    let photo = std::fs::read(gen3d_tests::fixture("truck.jpg")).unwrap();
+    assert_eq!(put(url, photo).await, 200);
+    wait_ready(&stack.api, &session).await;
+    let view = stack.api.get(&format!("/v1/sessions/{session}")).await.json();
+    assert_eq!(view["image"], json!({"width": 1800, "height": 1200}), "{view}");
+
+    // The embeddings (7 MB, over Lambda's 6 MB response limit) come from S3: the API
+    // path redirects there, and the view carries the presigned URL the browser uses.
+    let reply = stack.api.get(&format!("/v1/sessions/{session}/embeddings")).await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER);
+    let location = reply.headers.get("location").and_then(|v| v.to_str().ok()).expect("location").to_owned();
+    assert!(location.starts_with(&moto), "{location}");
+    let location = view["direct"]["embeddings"].as_str().expect("a direct embeddings URL").to_owned();
+    let bytes =
+        tokio::task::spawn_blocking(move || ureq::get(&location).call().unwrap().body_mut().with_config().limit(1 << 26).read_to_vec().unwrap())
+            .await
+            .unwrap();
+    assert_eq!(&bytes[..4], b"G3DE");
+    gen3d_media::Embeddings::decode(&bytes).expect("the embeddings decode");
+
+    // Not a photo: the session fails with the reason, and nothing else is touched.
+    let created = stack.api.post_json("/v1/sessions", &json!({})).await.json();
+    let bad = created["id"].as_str().unwrap().to_owned();
+    assert_eq!(put(created["upload"]["url"].as_str().unwrap().to_owned(), b"just some text".to_vec()).await, 200);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let failed = loop {
+        let v = stack.api.get(&format!("/v1/sessions/{bad}")).await.json();
+        if v["state"] == "failed" || Instant::now() > deadline {
+            break v;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(failed["state"], "failed", "{failed}");
+    assert!(failed["failure"].as_str().unwrap_or_default().starts_with("photo:"), "{failed}");
+    assert_eq!(stack.api.get(&format!("/v1/sessions/{session}")).await.json()["state"], "ready");
+    stack.stop().await;
+}

@@ -1,8 +1,11 @@
 // The Gen3D HTTP API (docs/api.md) as the app uses it: bearer token, JSON errors turned
 // into messages a person can act on, an upload with progress, authenticated downloads.
+import { refresh } from './cognito.js';
+import { config } from './config.js';
 
 const TOKEN = 'gen3d.token';
 const EMAIL = 'gen3d.email';
+const REFRESH = 'gen3d.refresh';
 
 export class ApiError extends Error {
   constructor(status, code, message) {
@@ -15,13 +18,21 @@ export class ApiError extends Error {
 export const auth = {
   token: () => localStorage.getItem(TOKEN),
   email: () => localStorage.getItem(EMAIL),
-  set(token, email) {
+  set(token, email, refreshToken) {
     localStorage.setItem(TOKEN, token);
     localStorage.setItem(EMAIL, email);
+    if (refreshToken) localStorage.setItem(REFRESH, refreshToken);
   },
   clear() {
-    localStorage.removeItem(TOKEN);
-    localStorage.removeItem(EMAIL);
+    for (const k of [TOKEN, EMAIL, REFRESH]) localStorage.removeItem(k);
+  },
+  /** With Cognito, a new ID token from the refresh token; false if there is none. */
+  async renew() {
+    const r = localStorage.getItem(REFRESH);
+    if (config.auth !== 'cognito' || !r) return false;
+    const token = await refresh(r);
+    if (token) localStorage.setItem(TOKEN, token);
+    return !!token;
   },
 };
 
@@ -45,16 +56,35 @@ async function errorOf(res) {
   return new ApiError(res.status, code, message);
 }
 
-function headers(extra = {}) {
-  const h = { ...extra };
+/** Whether `url` is the API's (the token goes there only, never to presigned S3 URLs). */
+function isApi(url) {
+  return new URL(url, location.href).origin === new URL(apiUrl('/'), location.href).origin;
+}
+
+function headers(url) {
+  const h = {};
   const t = auth.token();
-  if (t) h.Authorization = `Bearer ${t}`;
+  if (t && isApi(url)) h.Authorization = `Bearer ${t}`;
   return h;
 }
 
+/** The API's URL for `path` (API paths are relative to `config.apiBase`). */
+export const apiUrl = (path) => (/^https?:/.test(path) ? path : config.apiBase + path);
+
 /** A request to the API; JSON in (`json`) or raw (`body`), the Response back. */
-export async function request(path, { method = 'GET', json, body, contentType, signal } = {}) {
-  const h = headers();
+export async function request(path, opts = {}) {
+  try {
+    return await send(path, opts);
+  } catch (e) {
+    // An expired Cognito ID token is renewed once from the refresh token.
+    if (e.status === 401 && !opts.renewed && (await auth.renew())) return send(path, { ...opts, renewed: true });
+    if (e.status === 401 && auth.token() && !path.startsWith('/v1/auth/')) throw expired();
+    throw e;
+  }
+}
+
+async function send(path, { method = 'GET', json, body, contentType, signal } = {}) {
+  const h = headers(apiUrl(path));
   if (json !== undefined) {
     h['Content-Type'] = 'application/json';
     body = JSON.stringify(json);
@@ -63,12 +93,11 @@ export async function request(path, { method = 'GET', json, body, contentType, s
   }
   let res;
   try {
-    res = await fetch(path, { method, headers: h, body, signal });
+    res = await fetch(apiUrl(path), { method, headers: h, body, signal });
   } catch (e) {
     if (e.name === 'AbortError') throw e;
     throw new ApiError(0, 'network', NETWORK);
   }
-  if (res.status === 401 && auth.token() && !path.startsWith('/v1/auth/')) throw expired();
   if (!res.ok) throw await errorOf(res);
   return res;
 }
@@ -108,8 +137,9 @@ export async function readWithProgress(res, onProgress) {
 export function upload(target, file, onProgress) {
   return new Promise((resolve, reject) => {
     const xhr = new XMLHttpRequest();
-    xhr.open(target.method || 'PUT', target.url);
-    const sameOrigin = new URL(target.url, location.href).origin === location.origin;
+    const url = apiUrl(target.url);
+    xhr.open(target.method || 'PUT', url);
+    const sameOrigin = isApi(url);
     if (sameOrigin && auth.token()) xhr.setRequestHeader('Authorization', `Bearer ${auth.token()}`);
     xhr.setRequestHeader('Content-Type', file.type || 'application/octet-stream');
     xhr.upload.onprogress = (e) => e.lengthComputable && onProgress(e.loaded, e.total);
@@ -152,5 +182,8 @@ export const listSessions = () => getJson('/v1/sessions');
 export const createSession = () => getJson('/v1/sessions', { method: 'POST' });
 export const getSession = (id) => getJson(`/v1/sessions/${id}`);
 export const listObjects = (id) => getJson(`/v1/sessions/${id}/objects`);
+export const getObject = (s, o) => getJson(`/v1/sessions/${s}/objects/${o}`);
+/** Where to fetch a file of an object view: storage's own URL if offered, else the API. */
+export const fileUrl = (link) => link.direct_url ?? link.url;
 export const submitMask = (id, png, options) =>
   getJson(`/v1/sessions/${id}/objects?${new URLSearchParams(options)}`, { method: 'POST', body: png, contentType: 'image/png' });

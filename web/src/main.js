@@ -1,6 +1,7 @@
 // The app shell: sign-in state, a hash router, and the banner for signed-out events.
 import './style.css';
 import { auth } from './api.js';
+import { loadConfig } from './config.js';
 import { hideBanner, showBanner } from './ui.js';
 import { renderSignIn } from './views/signin.js';
 import { renderSessions } from './views/sessions.js';
@@ -55,4 +56,4 @@ window.addEventListener('unhandledrejection', (e) => {
   if (e.reason?.name === 'AbortError') return;
   showBanner(e.reason?.message ?? String(e.reason));
 });
-route();
+loadConfig().then(route);

@@ -3,20 +3,22 @@
 // truck, check the overlay covers the click, add an exclude click and see the mask
 // change, confirm, wait for the object, check the viewer drew the splat and the mesh,
 // download the GLB. Then bad input: a non-image, a failed embeddings download, an
-// expired sign-in. Screenshots of each step go to --out.
+// expired sign-in. With moto server (--moto URL or $GEN3D_MOTO_URL), also the Cognito
+// sign-up, confirmation and sign-in, as in AWS. Screenshots of each step go to --out.
 //
-//   node tests/e2e.mjs --gen3d PATH/TO/gen3d [--out DIR]    (or --url http://…)
+//   node tests/e2e.mjs --gen3d PATH/TO/gen3d [--out DIR] [--moto URL]   (or --url http://…)
 import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { FIXTURES, args, clickPhoto, launch, server, signUp, uploadPhoto } from './harness.mjs';
+import { FIXTURES, args, clickPhoto, cognitoCall, launch, server, signUp, uploadPhoto } from './harness.mjs';
 
-const opts = args({ out: join(process.cwd(), 'test-results') });
+const opts = args({ out: join(process.cwd(), 'test-results'), moto: process.env.GEN3D_MOTO_URL });
 mkdirSync(opts.out, { recursive: true });
 const TRUCK = { path: join(FIXTURES, 'truck.jpg'), width: 1800, height: 1200, click: [500, 375] };
 
 const tests = [];
-const test = (name, fn) => tests.push({ name, fn });
+/** A test; `own` starts a server of its own instead of the shared one. */
+const test = (name, fn, own = null) => tests.push({ name, fn, own });
 
 /** Pixels of the overlay canvas at photo pixel (x, y): the mask's alpha there. */
 function overlayAlpha(page, x, y) {
@@ -105,11 +107,11 @@ test('photo to downloaded mesh: click, exclude, reconstruct, view, download', as
   await page.getByTestId('show-splat').click();
   await page.waitForTimeout(300);
   const splat = await viewerCoverage(page);
-  await page.getByTestId('viewer').screenshot({ path: join(opts.out, '07-viewer-splat.png') });
+  await page.getByTestId('viewer').screenshot({ path: join(opts.out, '07-viewer-splat.jpg'), type: 'jpeg', quality: 85 });
   await page.getByTestId('show-mesh').click();
   await page.waitForTimeout(300);
   const mesh = await viewerCoverage(page);
-  await page.getByTestId('viewer').screenshot({ path: join(opts.out, '08-viewer-mesh.png') });
+  await page.getByTestId('viewer').screenshot({ path: join(opts.out, '08-viewer-mesh.jpg'), type: 'jpeg', quality: 85 });
   console.log(`  viewer coverage: splat ${(splat * 100).toFixed(1)} %, mesh ${(mesh * 100).toFixed(1)} %`);
   assert.ok(splat > 0.01, `the splat is drawn (${splat})`);
   assert.ok(mesh > 0.01, `the mesh is drawn (${mesh})`);
@@ -157,6 +159,53 @@ test('an expired sign-in returns to the sign-in page with a message', async (pag
   await shot('11-expired');
 });
 
+if (opts.moto) {
+  test(
+    'Cognito: sign up, confirm with the code, sign in, and the API accepts the ID token',
+    async (page, url, shot) => {
+      const email = `cog-${Date.now()}@example.com`;
+      await page.goto(url);
+      await page.getByTestId('signin-toggle').click();
+      await page.getByTestId('email').fill(email);
+      await page.getByTestId('password').fill('Correct-horse-42');
+      await page.getByTestId('signin-submit').click();
+      await page.getByTestId('code').waitFor({ state: 'visible' });
+      await assertText(page.getByTestId('signin-note'), /We sent a code/);
+      await shot('12-cognito-confirm');
+      await page.getByTestId('code').fill('123456');
+      await page.getByTestId('signin-submit').click();
+      await page.getByTestId('dropzone').waitFor();
+      const token = await page.evaluate(() => localStorage.getItem('gen3d.token'));
+      const claims = JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString());
+      assert.equal(claims.token_use, 'id');
+      assert.equal(claims.email, email);
+      const local = await page.evaluate(() => fetch('/v1/auth/login', { method: 'POST', body: JSON.stringify({ email: 'a@example.com', password: 'whatever-123' }), headers: { 'Content-Type': 'application/json' } }).then((r) => r.status));
+      assert.equal(local, 404, 'local accounts are off under Cognito');
+      await uploadPhoto(page, TRUCK.path);
+      await clickPhoto(page, ...TRUCK.click, TRUCK);
+      assert.ok((await overlayAlpha(page, ...TRUCK.click)) > 0);
+      // A wrong password names the problem.
+      await page.getByTestId('sign-out').click();
+      await page.getByTestId('email').fill(email);
+      await page.getByTestId('password').fill('not-the-password');
+      await page.getByTestId('signin-submit').click();
+      await assertText(page.getByTestId('signin-error'), /Wrong email or password/);
+    },
+    async () => {
+      const pool = await cognitoCall(opts.moto, 'CreateUserPool', { PoolName: `web-${Date.now()}`, UsernameAttributes: ['email'], AutoVerifiedAttributes: ['email'] });
+      const client = await cognitoCall(opts.moto, 'CreateUserPoolClient', {
+        UserPoolId: pool.UserPool.Id,
+        ClientName: 'web',
+        ExplicitAuthFlows: ['ALLOW_USER_PASSWORD_AUTH', 'ALLOW_REFRESH_TOKEN_AUTH'],
+      });
+      const extra = ['--cognito-user-pool-id', pool.UserPool.Id, '--cognito-client-id', client.UserPoolClient.ClientId, '--cognito-endpoint', opts.moto];
+      return server({ ...opts, extra });
+    },
+  );
+} else {
+  console.log('GEN3D_MOTO_URL is not set: the Cognito sign-in test did NOT run (run `make test`)');
+}
+
 async function assertText(locator, re, timeout = 30_000) {
   await locator.filter({ hasText: re }).waitFor({ timeout });
 }
@@ -170,10 +219,12 @@ try {
     const page = await context.newPage();
     const errors = [];
     page.on('pageerror', (e) => errors.push(e.message));
-    const shot = (name) => page.screenshot({ path: join(opts.out, `${name}.png`), fullPage: true });
+    const shot = (name) => page.screenshot({ path: join(opts.out, `${name}.jpg`), type: 'jpeg', quality: 80, fullPage: true });
     const t0 = Date.now();
+    let own = null;
     try {
-      await t.fn(page, srv.url, shot);
+      own = t.own ? await t.own() : null;
+      await t.fn(page, (own ?? srv).url, shot);
       assert.deepEqual(errors, [], 'no uncaught errors in the page');
       console.log(`ok   ${t.name} (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
     } catch (e) {
@@ -181,6 +232,7 @@ try {
       console.log(`FAIL ${t.name}\n  ${e.stack ?? e}`);
       await shot(`failed-${tests.indexOf(t)}`).catch(() => {});
     }
+    await own?.stop();
     await context.close();
   }
 } finally {

@@ -22,11 +22,11 @@ export function args(defaults) {
 }
 
 /** `gen3d serve` from `bin` (or an already running `url`): {url, stop}. */
-export async function server({ gen3d, url }) {
+export async function server({ gen3d, url, extra = [] }) {
   if (url) return { url, stop: async () => {} };
   if (!gen3d) throw new Error('pass --gen3d PATH_TO_BINARY or --url URL');
   const data = mkdtempSync(join(tmpdir(), 'gen3d-web-'));
-  const child = spawn(gen3d, ['--data', data, 'serve', '--port', '0', '--web-dir', join(WEB, 'dist')], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(gen3d, ['--data', data, 'serve', '--port', '0', '--web-dir', join(WEB, 'dist'), ...extra], { stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
   child.stderr.on('data', (d) => (log += d));
   const found = await new Promise((ok, fail) => {
@@ -90,4 +90,16 @@ export async function clickPhoto(page, x, y, { button = 'left', width, height })
   await page.mouse.down({ button });
   await page.mouse.up({ button });
   await page.waitForFunction((b) => Number(document.querySelector('[data-testid=stage]').dataset.decoded ?? 0) > b, before);
+}
+
+/** A call to Cognito's JSON API (here: moto server's). */
+export async function cognitoCall(endpoint, action, body) {
+  const res = await fetch(endpoint.replace(/\/?$/, '/'), {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/x-amz-json-1.1', 'X-Amz-Target': `AWSCognitoIdentityProviderService.${action}` },
+    body: JSON.stringify(body),
+  });
+  const data = await res.json();
+  if (!res.ok) throw new Error(`cognito ${action}: ${JSON.stringify(data)}`);
+  return data;
 }

@@ -3,11 +3,15 @@
 //!
 //! `EmbedRequested` moves the session uploaded -> embedding, writes the request document
 //! and invokes the endpoint; the endpoint's notification moves it to ready (or failed).
+//! A photo uploaded straight to storage (an S3 presigned PUT, announced by the bucket's
+//! event) arrives while the session is still `created`: it is checked here as the API
+//! checks uploads (size, type, pixels) and the session moves to uploaded, or to failed
+//! with the reason.
 
 use async_trait::async_trait;
 use bytes::Bytes;
 use gen3d_domain::{
-    EmbedRequested, InferenceNotification, InferenceStatus, KeyOwner, ObjectKey, QueueMessage, SessionFile, SessionRecord, SessionState,
+    EmbedRequested, ImageInfo, InferenceNotification, InferenceStatus, KeyOwner, ObjectKey, QueueMessage, SessionFile, SessionRecord, SessionState,
 };
 use gen3d_pipeline::{Handler, HandlerError, load_session};
 use gen3d_ports::{InferenceInvocation, InferenceTask, Ports, TaskRequest, Transition, now_ms};
@@ -29,8 +33,45 @@ impl EmbeddingService {
         }
     }
 
+    /// Checks a photo that reached storage without the API and records it (see the
+    /// module docs); a photo that is not acceptable fails the session with the reason.
+    async fn accept_direct_upload(&self, rec: SessionRecord) -> Result<SessionRecord, HandlerError> {
+        let key = ObjectKey::session_file(&rec.user, &rec.session, SessionFile::Image);
+        let Some(size) = self.ports.blobs.head(&key).await? else {
+            return Err(HandlerError::Permanent("the photo was never uploaded".into()));
+        };
+        let checked = if size > gen3d_media::MAX_PHOTO_BYTES as u64 {
+            Err(format!("photo: {size} bytes is over the limit of {} bytes", gen3d_media::MAX_PHOTO_BYTES))
+        } else {
+            let bytes = self.ports.blobs.get(&key).await?;
+            tokio::task::spawn_blocking(move || gen3d_media::decode_photo(&bytes).map(|p| ImageInfo { width: p.width(), height: p.height() }))
+                .await
+                .map_err(|e| HandlerError::Retryable(format!("photo check did not finish: {e}")))?
+                .map_err(|e| format!("photo: {e}"))
+        };
+        let mut next = rec
+            .moved(if checked.is_ok() { SessionState::Uploaded } else { SessionState::Failed }, now_ms())
+            .map_err(|e| HandlerError::Permanent(e.to_string()))?;
+        match checked {
+            Ok(info) => next.image = Some(info),
+            Err(reason) => next.failure = Some(reason),
+        }
+        match self.ports.jobs.update_session(SessionState::Created, &next).await? {
+            Transition::Applied(r) => {
+                if r.state == SessionState::Uploaded {
+                    self.ports.metrics.count("photos_uploaded", 1, &[]);
+                }
+                Ok(r)
+            }
+            Transition::Stale(r) => Ok(r), // the API recorded the same upload first
+        }
+    }
+
     async fn requested(&self, m: EmbedRequested) -> Result<(), HandlerError> {
         let mut rec = load_session(&self.ports, &m.user, &m.session).await?;
+        if rec.state == SessionState::Created {
+            rec = self.accept_direct_upload(rec).await?;
+        }
         if rec.state == SessionState::Uploaded {
             rec = self.move_session(&rec, SessionState::Embedding, None).await?;
         }
@@ -38,7 +79,7 @@ impl EmbeddingService {
             SessionState::Embedding => {}
             SessionState::Ready | SessionState::Failed => return Ok(()), // already done: a duplicate
             SessionState::Created | SessionState::Uploaded => {
-                return Err(HandlerError::Permanent("the photo was never uploaded".into()));
+                return Err(HandlerError::Retryable(format!("the session is still {}", rec.state.as_str())));
             }
         }
         // (Re-)invoke: after a crash we cannot know whether the last invocation was

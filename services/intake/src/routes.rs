@@ -4,14 +4,14 @@ use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use gen3d_domain::{
     EmailAddress, EmbedRequested, ImageInfo, MeshFormat, MeshMethod, MeshOptions, ObjectFile, ObjectId, ObjectKey, ObjectRecord, ObjectState, Point,
     Prompt, PromptBox, QueueMessage, ReconstructRequested, SessionFile, SessionId, SessionRecord, SessionState,
 };
 use gen3d_media::{Embeddings, Mask, MediaError, decode_photo};
 use gen3d_models::decoder::PromptTensors;
-use gen3d_ports::{QueueName, Transition, now_ms};
+use gen3d_ports::{DirectAccess, QueueName, Transition, now_ms};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -70,16 +70,81 @@ async fn load_object(state: &AppState, p: &Principal, session: &str, object: &st
 pub async fn create_session(State(state): State<AppState>, p: Principal) -> ApiResult<(StatusCode, Json<SessionView>)> {
     let rec = SessionRecord::new(p.user.clone(), SessionId::generate(), p.email.clone(), now_ms());
     state.ports.jobs.create_session(&rec).await?;
-    Ok((StatusCode::CREATED, Json(SessionView::of(&rec))))
+    Ok((StatusCode::CREATED, Json(session_view(&state, &rec).await?)))
 }
 
 pub async fn list_sessions(State(state): State<AppState>, p: Principal) -> ApiResult<Json<Value>> {
-    let sessions: Vec<SessionView> = state.ports.jobs.sessions(&p.user).await?.iter().map(SessionView::of).collect();
+    let mut sessions = Vec::new();
+    for rec in state.ports.jobs.sessions(&p.user).await? {
+        sessions.push(session_view(&state, &rec).await?);
+    }
     Ok(Json(json!({ "sessions": sessions })))
 }
 
 pub async fn get_session(State(state): State<AppState>, p: Principal, Path(session): Path<String>) -> ApiResult<Json<SessionView>> {
-    Ok(Json(SessionView::of(&load_session(&state, &p, &session).await?)))
+    Ok(Json(session_view(&state, &load_session(&state, &p, &session).await?).await?))
+}
+
+/// The session's view. Where the store can (S3 in AWS), its upload URL is a presigned
+/// PUT, so photos up to 40 MB never pass through the API, and the photo and embeddings
+/// come with presigned GETs the browser fetches itself (a redirect would reach S3 with
+/// the `null` origin of a redirected CORS request).
+async fn session_view(state: &AppState, rec: &SessionRecord) -> ApiResult<SessionView> {
+    let mut view = SessionView::of(rec);
+    let key = |f| ObjectKey::session_file(&rec.user, &rec.session, f);
+    if let Some(upload) = view.upload.as_mut()
+        && let Some(url) = state.ports.blobs.direct_url(&key(SessionFile::Image), DirectAccess::Put).await?
+    {
+        upload.url = url;
+    }
+    let mut direct = crate::views::DirectUrls::default();
+    if rec.image.is_some() {
+        direct.image = state.ports.blobs.direct_url(&key(SessionFile::Image), DirectAccess::Get).await?;
+    }
+    if view.embeddings_url.is_some() {
+        direct.embeddings = state.ports.blobs.direct_url(&key(SessionFile::Embeddings), DirectAccess::Get).await?;
+    }
+    if direct.image.is_some() || direct.embeddings.is_some() {
+        view.direct = Some(direct);
+    }
+    Ok(view)
+}
+
+/// The object's view, its files with presigned GETs where the store offers them.
+async fn object_view(state: &AppState, rec: &ObjectRecord) -> ApiResult<ObjectView> {
+    let mut view = ObjectView::of(rec);
+    for link in &mut view.files {
+        if let Some(file) = ObjectFile::downloadable(link.name) {
+            let key = ObjectKey::object_file(&rec.user, &rec.session, &rec.object, file);
+            link.direct_url = state.ports.blobs.direct_url(&key, DirectAccess::Get).await?;
+        }
+    }
+    Ok(view)
+}
+
+/// A stored file as a response: a redirect to a direct URL where the store has one (S3
+/// presigned GET: Lambda cannot return bodies over 6 MB), else the bytes. `missing`
+/// names the file in the 404 when it is not there.
+async fn serve_blob(
+    state: &AppState,
+    key: &ObjectKey,
+    missing: &str,
+    headers: impl Fn(&[u8]) -> Vec<(header::HeaderName, String)>,
+) -> ApiResult<Response> {
+    if state.ports.blobs.head(key).await?.is_none() {
+        return Err(ApiError::not_found(missing));
+    }
+    if let Some(url) = state.ports.blobs.direct_url(key, DirectAccess::Get).await? {
+        return Ok(Redirect::to(&url).into_response());
+    }
+    let bytes = state.ports.blobs.get(key).await?;
+    let mut res = bytes.clone().into_response();
+    for (name, value) in headers(&bytes) {
+        if let Ok(v) = value.parse() {
+            res.headers_mut().insert(name, v);
+        }
+    }
+    Ok(res)
 }
 
 fn media_error(what: &str, e: MediaError) -> ApiError {
@@ -120,6 +185,9 @@ pub async fn upload_image(
             state.ports.metrics.count("photos_uploaded", 1, &[]);
             Ok((StatusCode::ACCEPTED, Json(SessionView::of(&r))))
         }
+        // The storage event of this very upload reached the embedding service first,
+        // which accepted the photo: the upload succeeded.
+        Transition::Stale(r) if r.image.is_some() && r.state != SessionState::Failed => Ok((StatusCode::ACCEPTED, Json(SessionView::of(&r)))),
         Transition::Stale(_) => Err(ApiError::conflict("this session's photo was uploaded concurrently")),
     }
 }
@@ -138,8 +206,8 @@ pub async fn get_image(State(state): State<AppState>, p: Principal, Path(session
     if rec.image.is_none() {
         return Err(ApiError::not_found("photo"));
     }
-    let bytes = state.ports.blobs.get(&ObjectKey::session_file(&rec.user, &rec.session, SessionFile::Image)).await?;
-    Ok(([(header::CONTENT_TYPE, sniff(&bytes))], bytes).into_response())
+    let key = ObjectKey::session_file(&rec.user, &rec.session, SessionFile::Image);
+    serve_blob(&state, &key, "photo", |b| vec![(header::CONTENT_TYPE, sniff(b).to_owned())]).await
 }
 
 pub async fn get_embeddings(State(state): State<AppState>, p: Principal, Path(session): Path<String>) -> ApiResult<Response> {
@@ -147,8 +215,8 @@ pub async fn get_embeddings(State(state): State<AppState>, p: Principal, Path(se
     if rec.state != SessionState::Ready {
         return Err(ApiError::conflict(format!("embeddings are not ready (session state: {})", rec.state.as_str())));
     }
-    let bytes = state.ports.blobs.get(&ObjectKey::session_file(&rec.user, &rec.session, SessionFile::Embeddings)).await?;
-    Ok(([(header::CONTENT_TYPE, "application/octet-stream")], bytes).into_response())
+    let key = ObjectKey::session_file(&rec.user, &rec.session, SessionFile::Embeddings);
+    serve_blob(&state, &key, "embeddings", |_| vec![(header::CONTENT_TYPE, "application/octet-stream".to_owned())]).await
 }
 
 #[derive(Deserialize)]
@@ -277,17 +345,20 @@ pub async fn create_object(
     let msg = QueueMessage::ReconstructRequested(ReconstructRequested { user: rec.user.clone(), session: rec.session.clone(), object });
     state.ports.queue.send(&QueueName::pipeline(QueueName::RECONSTRUCTION), &msg.to_body()).await?;
     state.ports.metrics.count("objects_submitted", 1, &[]);
-    Ok((StatusCode::CREATED, Json(ObjectView::of(&record))))
+    Ok((StatusCode::CREATED, Json(object_view(&state, &record).await?)))
 }
 
 pub async fn list_objects(State(state): State<AppState>, p: Principal, Path(session): Path<String>) -> ApiResult<Json<Value>> {
     let rec = load_session(&state, &p, &session).await?;
-    let objects: Vec<ObjectView> = state.ports.jobs.objects(&rec.user, &rec.session).await?.iter().map(ObjectView::of).collect();
+    let mut objects: Vec<ObjectView> = Vec::new();
+    for o in state.ports.jobs.objects(&rec.user, &rec.session).await? {
+        objects.push(object_view(&state, &o).await?);
+    }
     Ok(Json(json!({ "objects": objects })))
 }
 
 pub async fn get_object(State(state): State<AppState>, p: Principal, Path((session, object)): Path<(String, String)>) -> ApiResult<Json<ObjectView>> {
-    Ok(Json(ObjectView::of(&load_object(&state, &p, &session, &object).await?)))
+    Ok(Json(object_view(&state, &load_object(&state, &p, &session, &object).await?).await?))
 }
 
 pub async fn get_file(
@@ -298,13 +369,9 @@ pub async fn get_file(
     let rec = load_object(&state, &p, &session, &object).await?;
     let file = ObjectFile::downloadable(&file).ok_or_else(|| ApiError::not_found("file"))?;
     let key = ObjectKey::object_file(&rec.user, &rec.session, &rec.object, file);
-    let bytes = match state.ports.blobs.get(&key).await {
-        Ok(b) => b,
-        Err(gen3d_ports::PortError::NotFound(_)) => {
-            return Err(ApiError::not_found("file (not produced yet)"));
-        }
-        Err(e) => return Err(e.into()),
-    };
     let disposition = format!("attachment; filename=\"gen3d-{}-{}\"", rec.object, file.file_name());
-    Ok(([(header::CONTENT_TYPE, file.content_type().to_owned()), (header::CONTENT_DISPOSITION, disposition)], bytes).into_response())
+    serve_blob(&state, &key, "file (not produced yet)", |_| {
+        vec![(header::CONTENT_TYPE, file.content_type().to_owned()), (header::CONTENT_DISPOSITION, disposition.clone())]
+    })
+    .await
 }

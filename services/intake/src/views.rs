@@ -24,6 +24,18 @@ pub struct SessionView {
     pub upload: Option<Upload>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub embeddings_url: Option<String>,
+    /// Where storage offers them (S3 in AWS): presigned URLs for the photo and the
+    /// embeddings, valid 15 minutes, for browsers to fetch without the API.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub direct: Option<DirectUrls>,
+}
+
+#[derive(Serialize, Default)]
+pub struct DirectUrls {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub image: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub embeddings: Option<String>,
 }
 
 impl SessionView {
@@ -42,6 +54,7 @@ impl SessionView {
                 max_bytes: gen3d_media::MAX_PHOTO_BYTES,
             }),
             embeddings_url: (r.state == SessionState::Ready).then(|| format!("{base}/embeddings")),
+            direct: None,
         }
     }
 }
@@ -51,6 +64,9 @@ pub struct FileLink {
     pub name: &'static str,
     pub url: String,
     pub content_type: &'static str,
+    /// A presigned URL (15 minutes) where storage offers one (S3 in AWS).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub direct_url: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -90,7 +106,7 @@ impl ObjectView {
             options: r.options,
             files: files
                 .into_iter()
-                .map(|f| FileLink { name: f.file_name(), url: format!("{base}/{}", f.file_name()), content_type: f.content_type() })
+                .map(|f| FileLink { name: f.file_name(), url: format!("{base}/{}", f.file_name()), content_type: f.content_type(), direct_url: None })
                 .collect(),
             created_ms: r.created_ms,
             updated_ms: r.updated_ms,

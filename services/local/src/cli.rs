@@ -61,6 +61,16 @@ enum Command {
         /// The built web app to serve at `/` (default: $GEN3D_WEB_DIR, else ./web/dist).
         #[arg(long)]
         web_dir: Option<PathBuf>,
+        /// Accept ID tokens of this Cognito user pool instead of Gen3D's own accounts, as
+        /// the AWS deployment does; the web app then signs in against Cognito.
+        #[arg(long, requires = "cognito_client_id")]
+        cognito_user_pool_id: Option<String>,
+        /// The user pool's app client (the tokens' audience).
+        #[arg(long, requires = "cognito_user_pool_id")]
+        cognito_client_id: Option<String>,
+        /// Cognito's endpoint, e.g. moto server (default: https://cognito-idp.<region>.amazonaws.com).
+        #[arg(long)]
+        cognito_endpoint: Option<String>,
     },
     /// Moves messages from a dead-letter queue back to its source queue.
     Replay {
@@ -204,15 +214,21 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Mesh { input, out, method, target_triangles, remove_outliers, max_points } => {
             mesh(&input, &out, method, target_triangles, remove_outliers, max_points)
         }
-        Command::Serve { port, host, inference_url, web_dir } => {
+        Command::Serve { port, host, inference_url, web_dir, cognito_user_pool_id, cognito_client_id, cognito_endpoint } => {
             let mut config = LocalConfig::new(data);
             config.inference_url = inference_url;
+            let cognito = match (cognito_user_pool_id, cognito_client_id) {
+                (Some(pool), Some(client)) => {
+                    Some(CognitoPool { region: cli.region.clone().unwrap_or_else(|| "us-east-1".into()), pool, client, endpoint: cognito_endpoint })
+                }
+                _ => None,
+            };
             let web_dir = match web_dir {
                 Some(dir) if !dir.join("index.html").is_file() => bail!("--web-dir {}: no index.html there (run `make web`)", dir.display()),
                 Some(dir) => Some(dir),
                 None => crate::web::default_dir(),
             };
-            serve(config, &host, port, web_dir).await
+            serve(config, &host, port, web_dir, cognito).await
         }
         Command::Run(args) => run(LocalConfig::new(data), args).await,
         Command::Replay { ref queue, max, dry_run } => {
@@ -226,11 +242,51 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
-async fn serve(mut config: LocalConfig, host: &str, port: u16, web_dir: Option<PathBuf>) -> anyhow::Result<()> {
+/// A Cognito user pool whose ID tokens `gen3d serve` accepts.
+struct CognitoPool {
+    region: String,
+    pool: String,
+    client: String,
+    endpoint: Option<String>,
+}
+
+impl CognitoPool {
+    /// Cognito's API endpoint, where the web app signs in.
+    fn endpoint(&self) -> String {
+        self.endpoint.clone().unwrap_or_else(|| format!("https://cognito-idp.{}.amazonaws.com", self.region))
+    }
+
+    /// The verifier: the pool's issuer, its JWKS (at the issuer, or under the custom
+    /// endpoint as moto serves it) and the app client as audience.
+    async fn auth(&self) -> anyhow::Result<gen3d_intake::CognitoAuth> {
+        let issuer = gen3d_intake::CognitoAuth::issuer(&self.region, &self.pool);
+        let jwks = match &self.endpoint {
+            Some(e) => format!("{}/{}/.well-known/jwks.json", e.trim_end_matches('/'), self.pool),
+            None => format!("{issuer}/.well-known/jwks.json"),
+        };
+        let client = self.client.clone();
+        tokio::task::spawn_blocking(move || gen3d_intake::CognitoAuth::fetch(&issuer, &client, &jwks)).await?.map_err(anyhow::Error::msg)
+    }
+
+    /// What the web app reads from `/config.json` to sign in.
+    fn web_config(&self) -> Value {
+        json!({"auth": "cognito", "cognito": {"endpoint": self.endpoint(), "region": self.region, "clientId": self.client}})
+    }
+}
+
+async fn serve(mut config: LocalConfig, host: &str, port: u16, web_dir: Option<PathBuf>, cognito: Option<CognitoPool>) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind((host, port)).await.with_context(|| format!("failed to listen on {host}:{port}"))?;
     let addr = listener.local_addr()?;
     config.app_url = format!("http://{addr}");
-    let stack = LocalStack::open(config)?;
+    let mut stack = LocalStack::open(config)?;
+    let web_config = match &cognito {
+        Some(pool) => {
+            let auth = pool.auth().await.context("cannot set up Cognito sign-in")?;
+            stack.api.auth = Arc::new(gen3d_intake::Auth::Cognito(auth));
+            pool.web_config()
+        }
+        None => json!({"auth": "local"}),
+    };
     let workers = stack.start_workers()?;
     println!("gen3d listening on http://{addr} (data in {})", stack.config.data_dir.display());
     // On stderr: callers read the listening line from stdout and may close it.
@@ -241,7 +297,10 @@ async fn serve(mut config: LocalConfig, host: &str, port: u16, web_dir: Option<P
     let shutdown = async {
         let _ = tokio::signal::ctrl_c().await;
     };
-    axum::serve(listener, crate::web::with_web_app(stack.router(), web_dir)).with_graceful_shutdown(shutdown).await.context("server failed")?;
+    axum::serve(listener, crate::web::with_web_app(stack.router(), web_dir, web_config))
+        .with_graceful_shutdown(shutdown)
+        .await
+        .context("server failed")?;
     workers.stop().await;
     Ok(())
 }

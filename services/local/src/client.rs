@@ -3,7 +3,7 @@
 
 use axum::Router;
 use axum::body::Body;
-use axum::http::{Method, Request, StatusCode, header};
+use axum::http::{HeaderMap, Method, Request, StatusCode, header};
 use bytes::Bytes;
 use http_body_util::BodyExt;
 use serde_json::Value;
@@ -14,9 +14,10 @@ pub struct ApiClient {
     token: String,
 }
 
-/// A response: status, body, and the body as JSON when it is JSON.
+/// A response: status, headers, body, and the body as JSON when it is JSON.
 pub struct Reply {
     pub status: StatusCode,
+    pub headers: HeaderMap,
     pub body: Bytes,
 }
 
@@ -48,9 +49,9 @@ impl ApiClient {
         }
         let req = req.body(Body::from(body.into())).expect("request builds");
         let resp = self.router.clone().oneshot(req).await.expect("router is infallible");
-        let status = resp.status();
+        let (status, headers) = (resp.status(), resp.headers().clone());
         let body = resp.into_body().collect().await.map(|b| b.to_bytes()).unwrap_or_default();
-        Reply { status, body }
+        Reply { status, headers, body }
     }
 
     pub async fn get(&self, uri: &str) -> Reply {

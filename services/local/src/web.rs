@@ -3,7 +3,8 @@
 //! Every response carries COOP `same-origin` + COEP `require-corp`, which make the page
 //! cross-origin isolated so onnxruntime-web can run its wasm threads. Unknown paths that
 //! are not files get `index.html` (the app routes on the client); nothing outside the
-//! directory is ever read.
+//! directory is ever read. `/config.json` tells the app how to sign in (and, in AWS,
+//! where the API is).
 
 use std::path::{Component, Path, PathBuf};
 
@@ -12,9 +13,10 @@ use axum::body::Body;
 use axum::http::{HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 
-/// Adds the app's static files as the router's fallback, and the isolation headers to
-/// every response.
-pub fn with_web_app(api: Router, dir: Option<PathBuf>) -> Router {
+/// Adds the app's static files as the router's fallback, its `/config.json`, and the
+/// isolation headers to every response.
+pub fn with_web_app(api: Router, dir: Option<PathBuf>, config: serde_json::Value) -> Router {
+    let api = api.route("/config.json", axum::routing::get(move || async move { ([(header::CACHE_CONTROL, "no-cache")], axum::Json(config)) }));
     let app = match dir {
         Some(dir) => api.fallback(move |uri: Uri| serve_file(dir.clone(), uri)),
         None => api.fallback(|| async { not_built() }),

@@ -80,3 +80,37 @@ pub async fn create_email_identity(sdk: &aws_config::SdkConfig, address: &str) -
         .map_err(|e| classify(&format!("create identity {address}"), e))?;
     Ok(())
 }
+
+/// S3 → SQS: a photo uploaded under `users/…/image` (through its presigned URL) sends an
+/// `ObjectCreated` event to the embedding queue, as `dataBucketNotifications` in
+/// `Pulumi.yaml` does.
+pub async fn notify_photo_uploads(sdk: &aws_config::SdkConfig, bucket: &str, names: &ResourceNames, path_style: bool) -> Result<(), PortError> {
+    use aws_sdk_s3::types::{
+        Event, FilterRule, FilterRuleName, NotificationConfiguration, NotificationConfigurationFilter, QueueConfiguration, S3KeyFilter,
+    };
+    let sqs = aws_sdk_sqs::Client::new(sdk);
+    let name = names.queue(QueueName::EMBEDDING);
+    let url = sqs.get_queue_url().queue_name(&name).send().await.map_err(|e| classify(&format!("queue {name}"), e))?;
+    let arn = crate::sqs::queue_attribute(&sqs, url.queue_url().unwrap_or_default(), QueueAttributeName::QueueArn)
+        .await?
+        .ok_or_else(|| PortError::Internal(format!("queue {name} has no ARN")))?;
+    let rule = |name: FilterRuleName, value: &str| FilterRule::builder().name(name).value(value).build();
+    let filter = NotificationConfigurationFilter::builder()
+        .key(S3KeyFilter::builder().filter_rules(rule(FilterRuleName::Prefix, "users/")).filter_rules(rule(FilterRuleName::Suffix, "/image")).build())
+        .build();
+    let queue = QueueConfiguration::builder()
+        .id("photo-uploaded")
+        .queue_arn(arn)
+        .events(Event::from("s3:ObjectCreated:*"))
+        .filter(filter)
+        .build()
+        .map_err(|e| PortError::Internal(format!("notification: {e}")))?;
+    crate::s3::client(sdk, path_style)
+        .put_bucket_notification_configuration()
+        .bucket(bucket)
+        .notification_configuration(NotificationConfiguration::builder().queue_configurations(queue).build())
+        .send()
+        .await
+        .map_err(|e| classify(&format!("notifications of {bucket}"), e))?;
+    Ok(())
+}

@@ -5,7 +5,7 @@ use aws_sdk_s3::presigning::PresigningConfig;
 use aws_sdk_s3::primitives::ByteStream;
 use bytes::Bytes;
 use gen3d_domain::{KeyPrefix, ObjectKey};
-use gen3d_ports::{BlobStore, PortError};
+use gen3d_ports::{BlobStore, DIRECT_URL_TTL, DirectAccess, PortError};
 
 use crate::error::classify;
 
@@ -36,15 +36,16 @@ impl S3BlobStore {
         PresigningConfig::expires_in(expires.min(MAX_PRESIGN)).map_err(|e| PortError::Internal(format!("presigning config: {e}")))
     }
 
-    /// A URL that uploads exactly this key with this content type, for `expires` (at most
-    /// 15 minutes). Callers pass keys under the signed-in user's prefix only.
-    pub async fn presigned_put(&self, key: &ObjectKey, content_type: &str, expires: Duration) -> Result<String, PortError> {
+    /// A URL that uploads exactly this key, for `expires` (at most 15 minutes), with this
+    /// content type if one is given (the uploader must then send it). Callers pass keys
+    /// under the signed-in user's prefix only.
+    pub async fn presigned_put(&self, key: &ObjectKey, content_type: Option<&str>, expires: Duration) -> Result<String, PortError> {
         let req = self
             .client
             .put_object()
             .bucket(&self.bucket)
             .key(key.as_str())
-            .content_type(content_type)
+            .set_content_type(content_type.map(str::to_owned))
             .presigned(Self::presign_config(expires)?)
             .await
             .map_err(|e| classify("presign put", e))?;
@@ -121,5 +122,13 @@ impl BlobStore for S3BlobStore {
 
     fn location(&self, key: &ObjectKey) -> String {
         format!("s3://{}/{}", self.bucket, key)
+    }
+
+    async fn direct_url(&self, key: &ObjectKey, access: DirectAccess) -> Result<Option<String>, PortError> {
+        Ok(Some(match access {
+            DirectAccess::Get => self.presigned_get(key, DIRECT_URL_TTL).await?,
+            // No content type signed: the browser sends the photo's own.
+            DirectAccess::Put => self.presigned_put(key, None, DIRECT_URL_TTL).await?,
+        }))
     }
 }

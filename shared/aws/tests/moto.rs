@@ -29,7 +29,7 @@ async fn s3_presigned_urls_upload_and_download_one_key() {
     };
     let (_, store) = fresh_bucket(&moto).await;
     let key = gen3d_domain::ObjectKey::parse("users/u1/sessions/s1/image").unwrap();
-    let put = store.presigned_put(&key, "image/jpeg", std::time::Duration::from_secs(3600)).await.unwrap();
+    let put = store.presigned_put(&key, Some("image/jpeg"), std::time::Duration::from_secs(3600)).await.unwrap();
     assert!(put.contains("X-Amz-Expires=900"), "expiry is capped at 15 minutes: {put}");
     assert!(put.contains("/users/u1/sessions/s1/image"), "{put}");
     ureq::put(&put).header("content-type", "image/jpeg").send(&b"photo"[..]).expect("upload through the URL");

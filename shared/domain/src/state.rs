@@ -29,7 +29,7 @@ pub enum SessionState {
 impl SessionState {
     pub fn can_become(self, next: SessionState) -> bool {
         use SessionState::*;
-        matches!((self, next), (Created, Uploaded) | (Uploaded, Embedding) | (Embedding, Ready) | (Uploaded | Embedding, Failed))
+        matches!((self, next), (Created, Uploaded) | (Uploaded, Embedding) | (Embedding, Ready) | (Created | Uploaded | Embedding, Failed))
     }
 
     pub fn as_str(self) -> &'static str {

@@ -4,6 +4,16 @@ use gen3d_domain::{KeyPrefix, ObjectKey};
 
 use crate::PortError;
 
+/// What a direct URL lets its holder do with one key.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DirectAccess {
+    Get,
+    Put,
+}
+
+/// How long a direct URL the API hands out stays valid.
+pub const DIRECT_URL_TTL: std::time::Duration = std::time::Duration::from_secs(15 * 60);
+
 /// Object storage (S3, or a directory). Writes are whole-object and atomic: a reader sees
 /// the old bytes or the new bytes, never a mix, so a retried step may simply write again.
 #[async_trait]
@@ -17,4 +27,10 @@ pub trait BlobStore: Send + Sync {
     async fn list(&self, prefix: &KeyPrefix) -> Result<Vec<ObjectKey>, PortError>;
     /// The `s3://bucket/key` style location of a key, as the inference endpoint names it.
     fn location(&self, key: &ObjectKey) -> String;
+    /// A time-limited URL through which a browser reads or writes `key` itself (an S3
+    /// presigned URL), keeping large bodies out of the API; `None` where the store has
+    /// none (local files: the API carries the bytes).
+    async fn direct_url(&self, _key: &ObjectKey, _access: DirectAccess) -> Result<Option<String>, PortError> {
+        Ok(None)
+    }
 }

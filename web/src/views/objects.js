@@ -1,7 +1,7 @@
 // Steps 3 and 4: the photo's objects, each with its colour and live stage (polled),
 // failures with their reason and a retry, and once done: statistics, downloads and the
 // 3D viewer.
-import { download, listObjects, request, submitMask } from '../api.js';
+import { download, fileUrl, getObject, listObjects, request, submitMask } from '../api.js';
 import { STAGES, colourOf, css, h, sleep } from '../ui.js';
 import { Viewer } from '../viewer.js';
 
@@ -41,7 +41,8 @@ export function objectsPanel({ session, signal, onStep }) {
 
   async function loadMask(o, i) {
     try {
-      const bitmap = await createImageBitmap(await (await request(`/v1/sessions/${session}/objects/${o.id}/files/mask.png`, { signal })).blob());
+      const mask = o.files.find((f) => f.name === 'mask.png');
+      const bitmap = await createImageBitmap(await (await request(fileUrl(mask), { signal })).blob());
       const c = new OffscreenCanvas(bitmap.width, bitmap.height);
       const g = c.getContext('2d');
       g.drawImage(bitmap, 0, 0);
@@ -125,15 +126,23 @@ export function objectsPanel({ session, signal, onStep }) {
           'div.row',
           {},
           h('button.primary', { testid: 'view-object', text: 'View in 3D', onclick: () => view(o, i) }),
-          o.files.filter((f) => f.name !== 'mask.png').map((f) => h('button', { testid: `download-${f.name}`, text: `⤓ ${LABELS[f.name] ?? f.name}`, title: `Download ${f.name}`, onclick: () => download(f.url, `object-${i + 1}-${f.name}`) })),
+          o.files.filter((f) => f.name !== 'mask.png').map((f) => h('button', { testid: `download-${f.name}`, text: `⤓ ${LABELS[f.name] ?? f.name}`, title: `Download ${f.name}`, onclick: () => fetchFresh(o, f.name).then((link) => download(fileUrl(link), `object-${i + 1}-${f.name}`)) })),
         ),
       );
     }
     return h('article.object', { testid: 'object-card', 'data-state': o.state, 'data-id': o.id }, ...parts);
   }
 
+  /** The file's link from a fresh view: presigned URLs only live 15 minutes. */
+  async function fetchFresh(o, name) {
+    const view = await getObject(session, o.id);
+    const link = view.files.find((f) => f.name === name);
+    if (!link) throw new Error(`${name} is not available for this object`);
+    return link;
+  }
+
   async function retry(o) {
-    const png = await (await request(`/v1/sessions/${session}/objects/${o.id}/files/mask.png`)).blob();
+    const png = await (await request(fileUrl(await fetchFresh(o, 'mask.png')))).blob();
     const { target_triangles, method, format } = o.options;
     await panel.submit(png, { target_triangles: String(target_triangles), method, format });
   }
@@ -152,7 +161,7 @@ export function objectsPanel({ session, signal, onStep }) {
     viewerBox.replaceChildren(h('h2', { text: `Object ${i + 1} in 3D` }), h('div.row', {}, buttons), stage, state);
     viewer = new Viewer(stage);
     viewerBox.scrollIntoView({ behavior: 'smooth', block: 'start' });
-    const file = (name) => request(`/v1/sessions/${session}/objects/${o.id}/files/${name}`, { signal }).then((r) => r.arrayBuffer());
+    const file = (name) => fetchFresh(o, name).then((link) => request(fileUrl(link), { signal })).then((r) => r.arrayBuffer());
     try {
       const [splat, mesh] = await Promise.all([file('splat.ply'), file('mesh.glb')]);
       const { points } = viewer.setSplat(splat);

@@ -1,22 +1,83 @@
-// Sign in or create an account (the local token scheme; Cognito's hosted UI in AWS).
-import { auth, signIn } from '../api.js';
+// Sign in or create an account: Gen3D's own accounts locally, the Cognito user pool in
+// AWS (sign up, confirm with the emailed code, sign in).
+import { auth, signIn as localSignIn } from '../api.js';
+import * as cognito from '../cognito.js';
+import { config } from '../config.js';
 import { h } from '../ui.js';
 
+const TITLES = { login: 'Sign in', register: 'Create account', confirm: 'Confirm your email' };
+
 export function renderSignIn(root) {
+  const useCognito = config.auth === 'cognito';
+  const minLength = useCognito ? 10 : 8;
   let mode = 'login';
   const email = h('input', { type: 'email', name: 'email', required: true, autocomplete: 'username', testid: 'email' });
-  const password = h('input', { type: 'password', name: 'password', required: true, minlength: '8', autocomplete: 'current-password', testid: 'password' });
+  const password = h('input', { type: 'password', name: 'password', required: true, minlength: String(minLength), autocomplete: 'current-password', testid: 'password' });
+  const code = h('input', { name: 'code', inputmode: 'numeric', autocomplete: 'one-time-code', testid: 'code' });
+  const passwordField = h('label', {}, `Password (${minLength} characters or more)`, password);
+  const codeField = h('label', { hidden: true }, 'The code we emailed you', code);
   const error = h('p.error', { testid: 'signin-error', role: 'alert' });
+  const note = h('p.muted.small', { testid: 'signin-note' });
   const submit = h('button.primary', { type: 'submit', testid: 'signin-submit', text: 'Sign in' });
   const toggle = h('button.link', { type: 'button', testid: 'signin-toggle', text: 'New here? Create an account' });
+  const resend = h('button.link', { type: 'button', testid: 'resend-code', text: 'Send the code again', hidden: true });
   const title = h('h1', { text: 'Sign in' });
-  toggle.onclick = () => {
-    mode = mode === 'login' ? 'register' : 'login';
-    title.textContent = submit.textContent = mode === 'login' ? 'Sign in' : 'Create account';
-    toggle.textContent = mode === 'login' ? 'New here? Create an account' : 'Have an account? Sign in';
-    password.autocomplete = mode === 'login' ? 'current-password' : 'new-password';
+
+  function setMode(m) {
+    mode = m;
+    title.textContent = submit.textContent = TITLES[m];
+    toggle.textContent = m === 'login' ? 'New here? Create an account' : 'Have an account? Sign in';
+    password.autocomplete = m === 'register' ? 'new-password' : 'current-password';
+    codeField.hidden = resend.hidden = m !== 'confirm';
+    code.required = m === 'confirm';
     error.textContent = '';
+  }
+  toggle.onclick = () => setMode(mode === 'login' ? 'register' : 'login');
+  resend.onclick = async () => {
+    try {
+      await cognito.resendCode(email.value.trim());
+      note.textContent = 'A new code is on its way.';
+    } catch (err) {
+      error.textContent = err.message;
+    }
   };
+
+  async function done(token, refreshToken) {
+    auth.set(token, email.value.trim(), refreshToken);
+    location.hash = '#/';
+  }
+
+  async function submitLocal() {
+    const r = await localSignIn(mode, email.value.trim(), password.value);
+    auth.set(r.token, r.email);
+    location.hash = '#/';
+  }
+
+  async function submitCognito() {
+    const who = email.value.trim();
+    if (mode === 'register') {
+      const r = await cognito.signUp(who, password.value);
+      if (!r.UserConfirmed) {
+        setMode('confirm');
+        note.textContent = `We sent a code to ${who}. Enter it to finish.`;
+        return;
+      }
+    } else if (mode === 'confirm') {
+      await cognito.confirm(who, code.value.trim());
+    }
+    try {
+      const { idToken, refreshToken } = await cognito.signIn(who, password.value);
+      await done(idToken, refreshToken);
+    } catch (err) {
+      if (err.type === 'UserNotConfirmedException') {
+        setMode('confirm');
+        note.textContent = `Enter the code we emailed to ${who}.`;
+        return;
+      }
+      throw err;
+    }
+  }
+
   const form = h(
     'form.card.narrow',
     {
@@ -25,11 +86,9 @@ export function renderSignIn(root) {
         error.textContent = '';
         submit.disabled = true;
         try {
-          const r = await signIn(mode, email.value.trim(), password.value);
-          auth.set(r.token, r.email);
-          location.hash = '#/';
+          await (useCognito ? submitCognito() : submitLocal());
         } catch (err) {
-          error.textContent = err.status === 404 ? 'This deployment signs in through its identity provider.' : err.message;
+          error.textContent = err.message;
         } finally {
           submit.disabled = false;
         }
@@ -38,10 +97,13 @@ export function renderSignIn(root) {
     title,
     h('p.muted', { text: 'Turn any object in a photo into a 3D model you can download.' }),
     h('label', {}, 'Email', email),
-    h('label', {}, 'Password (8 characters or more)', password),
+    passwordField,
+    codeField,
+    note,
     error,
     submit,
     toggle,
+    resend,
   );
   root.replaceChildren(form);
   email.focus();

@@ -1,6 +1,6 @@
 // One photo's workspace: wait for its embeddings, click to select objects (decoded in
 // the browser), submit each selection, follow it to a mesh, view and download it.
-import { getSession, listObjects, readWithProgress, request } from '../api.js';
+import { apiUrl, getSession, readWithProgress, request } from '../api.js';
 import { DecoderClient } from '../decoder.js';
 import { bytes, colourOf, h, hideBanner, progressBar, showBanner, sleep } from '../ui.js';
 import { objectsPanel } from './objects.js';
@@ -78,11 +78,11 @@ export function renderWorkspace(root, id) {
     decoder ??= new DecoderClient();
     const t0 = performance.now();
     const [photo, buffer] = await Promise.all([
-      request(`/v1/sessions/${id}/image`, { signal: ctl.signal }).then((r) => r.blob()).then((b) => createImageBitmap(b)),
-      request(`/v1/sessions/${id}/embeddings`, { signal: ctl.signal }).then((r) =>
+      request(session.direct?.image ?? `/v1/sessions/${id}/image`, { signal: ctl.signal }).then((r) => r.blob()).then((b) => createImageBitmap(b)),
+      request(session.direct?.embeddings ?? session.embeddings_url, { signal: ctl.signal }).then((r) =>
         readWithProgress(r, (done, total) => bar.set(total ? done / total : null, `Embeddings: ${bytes(done)}${total ? ` of ${bytes(total)}` : ''}`)),
       ),
-      decoder.init('/v1/models/decoder.onnx'),
+      decoder.init(new URL(apiUrl('/v1/models/decoder.onnx'), location.href).href),
     ]);
     const downloaded = buffer.byteLength;
     performance.measure('gen3d:embeddings-download', { start: t0, end: performance.now(), detail: { bytes: downloaded } });
