@@ -128,6 +128,44 @@ test('photo to downloaded mesh: click, exclude, reconstruct, view, download', as
   await page.locator('[data-testid=object-card][data-state=done]').first().waitFor({ timeout: 60_000 });
 });
 
+test('a box, marker removal, candidates, and two objects in their own colours', async (page, url, shot) => {
+  await signUp(page, url);
+  await uploadPhoto(page, TRUCK.path);
+  const stage = page.getByTestId('stage');
+  const box = await stage.boundingBox();
+  const at = (x, y) => [box.x + (x / TRUCK.width) * box.width, box.y + (y / TRUCK.height) * box.height];
+  // Drag a box around the truck's cab.
+  const before = Number((await stage.getAttribute('data-decoded')) ?? 0);
+  await page.mouse.move(...at(1000, 250));
+  await page.mouse.down();
+  await page.mouse.move(...at(1300, 500), { steps: 5 });
+  await page.mouse.move(...at(1500, 800), { steps: 5 });
+  await page.mouse.up();
+  await page.waitForFunction((b) => Number(document.querySelector('[data-testid=stage]').dataset.decoded ?? 0) > b, before);
+  assert.equal(await page.getByTestId('box').count(), 1, 'the box is drawn');
+  assert.ok((await maskPixels(page)) > 0, 'a box alone selects');
+  // Another candidate can be chosen.
+  const first = await maskPixels(page);
+  await page.getByTestId('candidate').nth(2).click();
+  assert.ok(await page.getByTestId('candidate').nth(2).evaluate((e) => e.classList.contains('on')));
+  console.log(`  box: candidate masks ${first} → ${await maskPixels(page)} pixels`);
+  await page.getByTestId('confirm').click();
+  await page.getByTestId('object-card').first().waitFor();
+  // A second object: a click, then its marker removed and placed again.
+  await clickPhoto(page, 500, 375, TRUCK);
+  assert.equal(await page.getByTestId('marker').count(), 1);
+  await page.getByTestId('marker').first().click();
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid=marker]').length === 0);
+  assert.equal(await maskPixels(page), 0, 'removing the only point clears the mask');
+  await clickPhoto(page, 500, 375, TRUCK);
+  await page.getByTestId('confirm').click();
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid=object-card]').length === 2);
+  const colours = await page.locator('[data-testid=object-card] .swatch').evaluateAll((els) => els.map((e) => e.style.background));
+  assert.equal(new Set(colours).size, 2, `each object has its own colour: ${colours}`);
+  await page.waitForFunction(() => [...document.querySelectorAll('[data-testid=object-card]')].every((c) => c.dataset.state === 'done'), null, { timeout: 300_000 });
+  await shot('12-two-objects');
+});
+
 test('a file that is not a photo is refused before upload, with the reason', async (page, url, shot) => {
   await signUp(page, url);
   await page.getByTestId('photo-input').setInputFiles({ name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('hello') });
@@ -171,7 +209,7 @@ if (opts.moto) {
       await page.getByTestId('signin-submit').click();
       await page.getByTestId('code').waitFor({ state: 'visible' });
       await assertText(page.getByTestId('signin-note'), /We sent a code/);
-      await shot('12-cognito-confirm');
+      await shot('13-cognito-confirm');
       await page.getByTestId('code').fill('123456');
       await page.getByTestId('signin-submit').click();
       await page.getByTestId('dropzone').waitFor();
