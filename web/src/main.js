@@ -27,11 +27,20 @@ function header() {
 async function route() {
   teardown?.();
   teardown = null;
-  const [, page = '', id] = location.hash.split('/');
+  // #/sessions/{id}[/objects/{object}] (the links in Gen3D's mails), #/guide, #/signin, #/
+  const [, page = '', id, sub, object] = location.hash.split('/');
   header();
   if (page === 'guide') return (teardown = renderGuide(app));
-  if (!auth.token()) return (teardown = renderSignIn(app));
-  if (page === 's' && id) return (teardown = renderWorkspace(app, id));
+  if (!auth.token()) {
+    if (page === 'sessions' || page === 's') {
+      // Remember the link; the hash changes to #/signin so signing in can change it back.
+      sessionStorage.setItem('gen3d.return', location.hash);
+      location.replace('#/signin');
+      return;
+    }
+    return (teardown = renderSignIn(app));
+  }
+  if ((page === 'sessions' || page === 's') && id) return (teardown = renderWorkspace(app, id, { object: sub === 'objects' ? object : null }));
   teardown = renderSessions(app);
 }
 

@@ -8,9 +8,9 @@
 //
 //   node tests/e2e.mjs --gen3d PATH/TO/gen3d [--out DIR] [--moto URL]   (or --url http://…)
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { FIXTURES, args, clickPhoto, cognitoCall, launch, server, signUp, uploadPhoto } from './harness.mjs';
+import { FIXTURES, PASSWORD, args, clickPhoto, cognitoCall, launch, server, signUp, uploadPhoto } from './harness.mjs';
 
 const opts = args({ out: join(process.cwd(), 'test-results'), moto: process.env.GEN3D_MOTO_URL });
 mkdirSync(opts.out, { recursive: true });
@@ -49,8 +49,22 @@ function viewerCoverage(page) {
   });
 }
 
-test('photo to downloaded mesh: click, exclude, reconstruct, view, download', async (page, url, shot) => {
-  await signUp(page, url);
+/** The link in the mail the outbox holds for `object` (quoted-printable undone). */
+async function mailLink(data, object) {
+  const dir = join(data, 'outbox');
+  for (let i = 0; i < 300; i++) {
+    for (const f of (() => { try { return readdirSync(dir); } catch { return []; } })()) {
+      const text = readFileSync(join(dir, f), 'latin1').replace(/=\r?\n/g, '').replace(/=3D/g, '=');
+      const m = new RegExp(`https?://[^\\s"<]*#/sessions/[^\\s"<]*/objects/${object}`).exec(text);
+      if (m) return m[0];
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`no mail for object ${object} in ${dir}`);
+}
+
+test('photo to downloaded mesh: click, exclude, reconstruct, view, download, the mail link', async (page, url, shot, srv) => {
+  const email = await signUp(page, url);
   await shot('01-signed-in');
   await uploadPhoto(page, TRUCK.path);
   const isolated = await page.evaluate(() => self.crossOriginIsolated);
@@ -126,6 +140,18 @@ test('photo to downloaded mesh: click, exclude, reconstruct, view, download', as
   // The results survive leaving the page: reload and find the object done.
   await page.reload();
   await page.locator('[data-testid=object-card][data-state=done]').first().waitFor({ timeout: 60_000 });
+
+  // The mail's link, signed out: sign in, and land on the object, open in the viewer.
+  const object = await card.getAttribute('data-id');
+  const link = await mailLink(srv.data, object);
+  await page.getByTestId('sign-out').click();
+  await page.goto(link);
+  await page.getByTestId('email').fill(email);
+  await page.getByTestId('password').fill(PASSWORD);
+  await page.getByTestId('signin-submit').click();
+  await page.locator('[data-testid=viewer][data-ready=true]').waitFor({ timeout: 120_000 });
+  assert.ok(page.url().endsWith(`/objects/${object}`), page.url());
+  assert.ok(await page.locator(`[data-testid=object-card][data-id="${object}"]`).evaluate((e) => e.classList.contains('focus')));
 });
 
 test('a box, marker removal, candidates, and two objects in their own colours', async (page, url, shot) => {
@@ -262,13 +288,14 @@ try {
     let own = null;
     try {
       own = t.own ? await t.own() : null;
-      await t.fn(page, (own ?? srv).url, shot);
+      await t.fn(page, (own ?? srv).url, shot, own ?? srv);
       assert.deepEqual(errors, [], 'no uncaught errors in the page');
       console.log(`ok   ${t.name} (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
     } catch (e) {
       failed++;
       console.log(`FAIL ${t.name}\n  ${e.stack ?? e}`);
-      await shot(`failed-${tests.indexOf(t)}`).catch(() => {});
+      await page.screenshot({ path: join(opts.out, `failed-${tests.indexOf(t)}.png`), fullPage: true }).catch(() => {});
+      if (errors.length) console.log('  page errors:', errors);
     }
     await own?.stop();
     await context.close();

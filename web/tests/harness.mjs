@@ -39,6 +39,7 @@ export async function server({ gen3d, url, extra = [] }) {
   });
   return {
     url: found,
+    data,
     log: () => log,
     stop: async () => {
       child.kill('SIGINT');
@@ -69,11 +70,15 @@ export function launch() {
 export async function signUp(page, url) {
   await page.goto(url);
   await page.getByTestId('signin-toggle').click();
-  await page.getByTestId('email').fill(`web-${Date.now()}-${Math.floor(Math.random() * 1e6)}@example.com`);
-  await page.getByTestId('password').fill('correct horse battery');
+  const email = `web-${Date.now()}-${Math.floor(Math.random() * 1e6)}@example.com`;
+  await page.getByTestId('email').fill(email);
+  await page.getByTestId('password').fill(PASSWORD);
   await page.getByTestId('signin-submit').click();
   await page.getByTestId('dropzone').waitFor();
+  return email;
 }
+
+export const PASSWORD = 'correct horse battery';
 
 /** Uploads a photo through the file input and waits until the page can decode clicks. */
 export async function uploadPhoto(page, path, timeout = 180_000) {

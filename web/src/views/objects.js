@@ -9,7 +9,7 @@ const TERMINAL = new Set(['done', 'failed']);
 const ORDER = ['submitted', 'reconstructing', 'meshing', 'done'];
 const LABELS = { 'splat.ply': 'Splat PLY', 'mesh.glb': 'GLB', 'mesh.obj': 'OBJ', 'mesh.ply': 'Mesh PLY', 'mesh.stl': 'STL' };
 
-export function objectsPanel({ session, signal, onStep }) {
+export function objectsPanel({ session, signal, onStep, focus = null }) {
   const list = h('div.objects', { testid: 'objects' });
   const viewerBox = h('section.viewer.card', { testid: 'viewer', hidden: true });
   const element = h('div.results', {}, h('h2', { text: 'Objects' }), list, viewerBox);
@@ -26,6 +26,11 @@ export function objectsPanel({ session, signal, onStep }) {
     objects = (await listObjects(session)).objects;
     render();
     objects.forEach((o, i) => loadMask(o, i));
+    const i = objects.findIndex((o) => o.id === focus);
+    if (i >= 0) {
+      list.querySelector(`[data-id="${focus}"]`)?.scrollIntoView({ block: 'center' });
+      if (objects[i].state === 'done') view(objects[i], i);
+    }
     poll();
   };
 
@@ -130,7 +135,7 @@ export function objectsPanel({ session, signal, onStep }) {
         ),
       );
     }
-    return h('article.object', { testid: 'object-card', 'data-state': o.state, 'data-id': o.id }, ...parts);
+    return h(`article.object${o.id === focus ? '.focus' : ''}`, { testid: 'object-card', 'data-state': o.state, 'data-id': o.id }, ...parts);
   }
 
   /** The file's link from a fresh view: presigned URLs only live 15 minutes. */

@@ -8,7 +8,7 @@ const SESSION_STATES = { created: 'Waiting for the photo', uploaded: 'Uploaded',
 export function renderSessions(root) {
   const list = h('ul.sessions', { testid: 'sessions' }, h('li.muted', { text: 'Loading your photos…' }));
   root.replaceChildren(
-    uploader({ onSession: (id) => (location.hash = `#/s/${id}`) }),
+    uploader({ onSession: (id) => (location.hash = `#/sessions/${id}`) }),
     h('section.card', {}, h('h2', { text: 'My photos' }), list),
   );
   let alive = true;
@@ -30,7 +30,7 @@ function row(s) {
   const li = h(
     'li',
     { testid: 'session-row' },
-    h('a', { href: `#/s/${s.id}`, text: s.image ? `Photo ${s.image.width}×${s.image.height}` : 'Photo (not uploaded)' }),
+    h('a', { href: `#/sessions/${s.id}`, text: s.image ? `Photo ${s.image.width}×${s.image.height}` : 'Photo (not uploaded)' }),
     h('span.muted', { text: when(s.created_ms) }),
     h(`span.badge.${s.state}`, { text: SESSION_STATES[s.state] ?? s.state }),
     objects,

@@ -42,15 +42,22 @@ export function renderSignIn(root) {
     }
   };
 
+  // Back to the page that asked for sign-in (e.g. a mail's link), else home.
+  const onward = () => {
+    const back = sessionStorage.getItem('gen3d.return');
+    sessionStorage.removeItem('gen3d.return');
+    location.hash = back || '#/';
+  };
+
   async function done(token, refreshToken) {
     auth.set(token, email.value.trim(), refreshToken);
-    location.hash = '#/';
+    onward();
   }
 
   async function submitLocal() {
     const r = await localSignIn(mode, email.value.trim(), password.value);
     auth.set(r.token, r.email);
-    location.hash = '#/';
+    onward();
   }
 
   async function submitCognito() {

@@ -9,7 +9,8 @@ import { uploader } from './upload.js';
 
 const EMBEDDING_TIMEOUT_MS = 10 * 60 * 1000;
 
-export function renderWorkspace(root, id) {
+/** `focus.object`: an object to show first (a mail's link), opened in the viewer if done. */
+export function renderWorkspace(root, id, focus = {}) {
   const ctl = new AbortController();
   const alive = () => !ctl.signal.aborted;
   const status = h('p.status', { testid: 'status' });
@@ -94,7 +95,7 @@ export function renderWorkspace(root, id) {
     if (photo.width !== width || photo.height !== height) console.warn('photo decoded at', photo.width, photo.height, 'server says', width, height);
     say('Click the object you want. Right-click (or Exclude mode) removes areas; drag to draw a box.', 'ok');
     step(2);
-    const objects = objectsPanel({ session: id, signal: ctl.signal, onStep: step });
+    const objects = objectsPanel({ session: id, signal: ctl.signal, onStep: step, focus: focus.object });
     const sel = selector({
       photo,
       width,
