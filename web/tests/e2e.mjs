@@ -10,6 +10,7 @@
 import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { deflateSync } from 'node:zlib';
 import { FIXTURES, PASSWORD, args, clickPhoto, cognitoCall, launch, server, signUp, uploadPhoto } from './harness.mjs';
 
 const opts = args({ out: join(process.cwd(), 'test-results'), moto: process.env.GEN3D_MOTO_URL });
@@ -192,12 +193,16 @@ test('a box, marker removal, candidates, and two objects in their own colours', 
   await shot('12-two-objects');
 });
 
-test('a file that is not a photo is refused before upload, with the reason', async (page, url, shot) => {
+test('a non-image, a damaged JPEG and an oversized photo are refused before upload, with the reason', async (page, url, shot) => {
   await signUp(page, url);
   await page.getByTestId('photo-input').setInputFiles({ name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('hello') });
   await assertText(page.getByTestId('upload-error'), /not a photo/);
   await page.getByTestId('photo-input').setInputFiles({ name: 'broken.jpg', mimeType: 'image/jpeg', buffer: Buffer.from([0xff, 0xd8, 0xff, 0xe0, 1, 2, 3]) });
   await assertText(page.getByTestId('upload-error'), /could not be decoded/);
+  await page.getByTestId('photo-input').setInputFiles({ name: 'panorama.png', mimeType: 'image/png', buffer: grayPng(12_001, 2) });
+  await assertText(page.getByTestId('upload-error'), /12001×2 pixels; the limit is 12000 pixels a side/);
+  await page.getByTestId('photo-input').setInputFiles({ name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('hello') });
+  await assertText(page.getByTestId('upload-error'), /not a photo/);
   await shot('09-not-a-photo');
   const sessions = await page.evaluate(() => fetch('/v1/sessions', { headers: { Authorization: `Bearer ${localStorage.getItem('gen3d.token')}` } }).then((r) => r.json()));
   assert.equal(sessions.sessions.length, 0, 'nothing was uploaded');
@@ -268,6 +273,34 @@ if (opts.moto) {
   );
 } else {
   console.log('GEN3D_MOTO_URL is not set: the Cognito sign-in test did NOT run (run `make test`)');
+}
+
+/** A valid greyscale PNG of w×h (all black), built here: a photo over the side limit. */
+function grayPng(w, h) {
+  const crcTable = Array.from({ length: 256 }, (_, n) => {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    return c >>> 0;
+  });
+  const crc = (buf) => {
+    let c = 0xffffffff;
+    for (const b of buf) c = crcTable[(c ^ b) & 0xff] ^ (c >>> 8);
+    return (c ^ 0xffffffff) >>> 0;
+  };
+  const chunk = (type, data) => {
+    const body = Buffer.concat([Buffer.from(type, 'latin1'), data]);
+    const out = Buffer.alloc(body.length + 8);
+    out.writeUInt32BE(data.length, 0);
+    body.copy(out, 4);
+    out.writeUInt32BE(crc(body), body.length + 4);
+    return out;
+  };
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(w, 0);
+  ihdr.writeUInt32BE(h, 4);
+  ihdr.set([8, 0, 0, 0, 0], 8); // 8-bit greyscale
+  const rows = Buffer.alloc((w + 1) * h); // filter byte 0 + black pixels
+  return Buffer.concat([Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]), chunk('IHDR', ihdr), chunk('IDAT', deflateSync(rows)), chunk('IEND', Buffer.alloc(0))]);
 }
 
 async function assertText(locator, re, timeout = 30_000) {
