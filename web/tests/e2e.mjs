@@ -193,6 +193,32 @@ test('a box, marker removal, candidates, and two objects in their own colours', 
   await shot('12-two-objects');
 });
 
+test('a failed object shows its stage and reason, and Try again resubmits it', async (page, url, shot) => {
+  await signUp(page, url);
+  await uploadPhoto(page, TRUCK.path);
+  // A 2×2-pixel selection: too few splats for a surface, so meshing fails.
+  const tiny = grayPng(TRUCK.width, TRUCK.height, [[900, 600], [901, 600], [900, 601], [901, 601]]).toString('base64');
+  const status = await page.evaluate(async (b64) => {
+    const session = location.hash.split('/')[2];
+    const body = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+    const r = await fetch(`/v1/sessions/${session}/objects`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${localStorage.getItem('gen3d.token')}`, 'Content-Type': 'image/png' },
+      body,
+    });
+    return r.status;
+  }, tiny);
+  assert.equal(status, 201);
+  await page.reload();
+  const failed = page.locator('[data-testid=object-card][data-state=failed]');
+  await failed.first().waitFor({ timeout: 120_000 });
+  await assertText(failed.first().getByTestId('object-failure'), /Failed while meshing: .*too few points/);
+  await shot('14-failed-object');
+  await failed.first().getByTestId('retry-object').click();
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid=object-card]').length === 2);
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid=object-card][data-state=failed]').length === 2, null, { timeout: 120_000 });
+});
+
 test('a non-image, a damaged JPEG and an oversized photo are refused before upload, with the reason', async (page, url, shot) => {
   await signUp(page, url);
   await page.getByTestId('photo-input').setInputFiles({ name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('hello') });
@@ -275,8 +301,8 @@ if (opts.moto) {
   console.log('GEN3D_MOTO_URL is not set: the Cognito sign-in test did NOT run (run `make test`)');
 }
 
-/** A valid greyscale PNG of w×h (all black), built here: a photo over the side limit. */
-function grayPng(w, h) {
+/** A valid greyscale PNG of w×h, black but for the white pixels `on` ([x, y] pairs). */
+function grayPng(w, h, on = []) {
   const crcTable = Array.from({ length: 256 }, (_, n) => {
     let c = n;
     for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
@@ -300,6 +326,7 @@ function grayPng(w, h) {
   ihdr.writeUInt32BE(h, 4);
   ihdr.set([8, 0, 0, 0, 0], 8); // 8-bit greyscale
   const rows = Buffer.alloc((w + 1) * h); // filter byte 0 + black pixels
+  for (const [x, y] of on) rows[y * (w + 1) + 1 + x] = 255;
   return Buffer.concat([Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]), chunk('IHDR', ihdr), chunk('IDAT', deflateSync(rows)), chunk('IEND', Buffer.alloc(0))]);
 }
 
