@@ -47,11 +47,16 @@ moto:
 ## Node.js, the web app's npm packages (from package-lock.json) and Debian's Chromium
 ## for the browser tests.
 web-deps:
-	@if ! command -v npm >/dev/null || [ ! -x /usr/bin/chromium ]; then \
-		echo "installing nodejs npm chromium (apt)"; \
+	@pkgs=""; \
+	command -v npm >/dev/null || pkgs="nodejs npm"; \
+	[ -x /usr/bin/chromium ] || pkgs="$$pkgs chromium fonts-dejavu-core"; \
+	if [ -n "$$pkgs" ]; then \
+		echo "installing$$pkgs (apt)"; \
 		$(SUDO) apt-get update -qq && \
-		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends nodejs npm chromium fonts-dejavu-core; \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$pkgs; \
 	fi
+	@node -e 'process.exit(+process.versions.node.split(".")[0] >= 20 ? 0 : 1)' || \
+		{ echo "the web app needs Node.js 20 or newer (found $$(node --version)); install it from nodejs.org or NodeSource"; exit 1; }
 	@if ! cmp -s web/package-lock.json web/node_modules/.gen3d-lock; then \
 		cd web && npm ci --no-audit --no-fund && cp package-lock.json node_modules/.gen3d-lock; \
 	fi
