@@ -122,29 +122,17 @@ async fn object_view(state: &AppState, rec: &ObjectRecord) -> ApiResult<ObjectVi
     Ok(view)
 }
 
-/// A stored file as a response: a redirect to a direct URL where the store has one (S3
-/// presigned GET: Lambda cannot return bodies over 6 MB), else the bytes. `missing`
-/// names the file in the 404 when it is not there.
-async fn serve_blob(
-    state: &AppState,
-    key: &ObjectKey,
-    missing: &str,
-    headers: impl Fn(&[u8]) -> Vec<(header::HeaderName, String)>,
-) -> ApiResult<Response> {
+/// A redirect to storage's own URL for `key` where it offers one (an S3 presigned GET:
+/// Lambda cannot return bodies over 6 MB); `None` where the API serves the bytes.
+/// `missing` names the file in the 404 when it is not there.
+async fn redirect_to_storage(state: &AppState, key: &ObjectKey, missing: &str) -> ApiResult<Option<Response>> {
+    let Some(url) = state.ports.blobs.direct_url(key, DirectAccess::Get).await? else {
+        return Ok(None);
+    };
     if state.ports.blobs.head(key).await?.is_none() {
         return Err(ApiError::not_found(missing));
     }
-    if let Some(url) = state.ports.blobs.direct_url(key, DirectAccess::Get).await? {
-        return Ok(Redirect::to(&url).into_response());
-    }
-    let bytes = state.ports.blobs.get(key).await?;
-    let mut res = bytes.clone().into_response();
-    for (name, value) in headers(&bytes) {
-        if let Ok(v) = value.parse() {
-            res.headers_mut().insert(name, v);
-        }
-    }
-    Ok(res)
+    Ok(Some(Redirect::to(&url).into_response()))
 }
 
 fn media_error(what: &str, e: MediaError) -> ApiError {
@@ -207,7 +195,11 @@ pub async fn get_image(State(state): State<AppState>, p: Principal, Path(session
         return Err(ApiError::not_found("photo"));
     }
     let key = ObjectKey::session_file(&rec.user, &rec.session, SessionFile::Image);
-    serve_blob(&state, &key, "photo", |b| vec![(header::CONTENT_TYPE, sniff(b).to_owned())]).await
+    if let Some(redirect) = redirect_to_storage(&state, &key, "photo").await? {
+        return Ok(redirect);
+    }
+    let bytes = state.ports.blobs.get(&key).await?;
+    Ok(([(header::CONTENT_TYPE, sniff(&bytes))], bytes).into_response())
 }
 
 pub async fn get_embeddings(State(state): State<AppState>, p: Principal, Path(session): Path<String>) -> ApiResult<Response> {
@@ -216,7 +208,11 @@ pub async fn get_embeddings(State(state): State<AppState>, p: Principal, Path(se
         return Err(ApiError::conflict(format!("embeddings are not ready (session state: {})", rec.state.as_str())));
     }
     let key = ObjectKey::session_file(&rec.user, &rec.session, SessionFile::Embeddings);
-    serve_blob(&state, &key, "embeddings", |_| vec![(header::CONTENT_TYPE, "application/octet-stream".to_owned())]).await
+    if let Some(redirect) = redirect_to_storage(&state, &key, "embeddings").await? {
+        return Ok(redirect);
+    }
+    let bytes = state.ports.blobs.get(&key).await?;
+    Ok(([(header::CONTENT_TYPE, "application/octet-stream")], bytes).into_response())
 }
 
 #[derive(Deserialize)]
@@ -369,9 +365,14 @@ pub async fn get_file(
     let rec = load_object(&state, &p, &session, &object).await?;
     let file = ObjectFile::downloadable(&file).ok_or_else(|| ApiError::not_found("file"))?;
     let key = ObjectKey::object_file(&rec.user, &rec.session, &rec.object, file);
+    if let Some(redirect) = redirect_to_storage(&state, &key, "file (not produced yet)").await? {
+        return Ok(redirect);
+    }
+    let bytes = match state.ports.blobs.get(&key).await {
+        Ok(b) => b,
+        Err(gen3d_ports::PortError::NotFound(_)) => return Err(ApiError::not_found("file (not produced yet)")),
+        Err(e) => return Err(e.into()),
+    };
     let disposition = format!("attachment; filename=\"gen3d-{}-{}\"", rec.object, file.file_name());
-    serve_blob(&state, &key, "file (not produced yet)", |_| {
-        vec![(header::CONTENT_TYPE, file.content_type().to_owned()), (header::CONTENT_DISPOSITION, disposition.clone())]
-    })
-    .await
+    Ok(([(header::CONTENT_TYPE, file.content_type().to_owned()), (header::CONTENT_DISPOSITION, disposition)], bytes).into_response())
 }

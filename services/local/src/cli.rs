@@ -223,12 +223,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
                 }
                 _ => None,
             };
-            let web_dir = match web_dir {
-                Some(dir) if !dir.join("index.html").is_file() => bail!("--web-dir {}: no index.html there (run `make web`)", dir.display()),
-                Some(dir) => Some(dir),
-                None => crate::web::default_dir(),
-            };
-            serve(config, &host, port, web_dir, cognito).await
+            serve(config, &host, port, crate::web::app_dir(web_dir)?, cognito).await
         }
         Command::Run(args) => run(LocalConfig::new(data), args).await,
         Command::Replay { ref queue, max, dry_run } => {

@@ -50,7 +50,7 @@ fn resolve(dir: &Path, uri: &Uri) -> Option<PathBuf> {
 
 async fn serve_file(dir: PathBuf, uri: Uri) -> Response {
     if uri.path().starts_with("/v1/") {
-        return json_404();
+        return gen3d_intake::ApiError::not_found("route").into_response();
     }
     let Some(path) = resolve(&dir, &uri) else {
         return (StatusCode::BAD_REQUEST, "bad path").into_response();
@@ -77,11 +77,6 @@ async fn serve_file(dir: PathBuf, uri: Uri) -> Response {
     }
 }
 
-fn json_404() -> Response {
-    let body = r#"{"error":{"code":"not_found","message":"no such route"}}"#;
-    (StatusCode::NOT_FOUND, [(header::CONTENT_TYPE, "application/json")], body).into_response()
-}
-
 fn content_type(path: &Path) -> &'static str {
     match path.extension().and_then(|e| e.to_str()).unwrap_or("") {
         "html" => "text/html; charset=utf-8",
@@ -100,11 +95,18 @@ fn content_type(path: &Path) -> &'static str {
     }
 }
 
-/// The default app directory: `GEN3D_WEB_DIR`, else `web/dist` under the working
-/// directory, if it was built.
-pub fn default_dir() -> Option<PathBuf> {
-    let dir = std::env::var_os("GEN3D_WEB_DIR").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("web/dist"));
-    dir.join("index.html").is_file().then_some(dir)
+/// The app directory to serve: `explicit` (an error if it holds no built app), else
+/// `GEN3D_WEB_DIR` or `web/dist` under the working directory if it was built.
+pub fn app_dir(explicit: Option<PathBuf>) -> anyhow::Result<Option<PathBuf>> {
+    let built = |dir: &Path| dir.join("index.html").is_file();
+    match explicit {
+        Some(dir) if !built(&dir) => anyhow::bail!("--web-dir {}: no index.html there (run `make web`)", dir.display()),
+        Some(dir) => Ok(Some(dir)),
+        None => {
+            let dir = std::env::var_os("GEN3D_WEB_DIR").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("web/dist"));
+            Ok(built(&dir).then_some(dir))
+        }
+    }
 }
 
 #[cfg(test)]

@@ -88,12 +88,7 @@ pub async fn notify_photo_uploads(sdk: &aws_config::SdkConfig, bucket: &str, nam
     use aws_sdk_s3::types::{
         Event, FilterRule, FilterRuleName, NotificationConfiguration, NotificationConfigurationFilter, QueueConfiguration, S3KeyFilter,
     };
-    let sqs = aws_sdk_sqs::Client::new(sdk);
-    let name = names.queue(QueueName::EMBEDDING);
-    let url = sqs.get_queue_url().queue_name(&name).send().await.map_err(|e| classify(&format!("queue {name}"), e))?;
-    let arn = crate::sqs::queue_attribute(&sqs, url.queue_url().unwrap_or_default(), QueueAttributeName::QueueArn)
-        .await?
-        .ok_or_else(|| PortError::Internal(format!("queue {name} has no ARN")))?;
+    let arn = crate::sqs::queue_arn(&aws_sdk_sqs::Client::new(sdk), &names.queue(QueueName::EMBEDDING)).await?;
     let rule = |name: FilterRuleName, value: &str| FilterRule::builder().name(name).value(value).build();
     let filter = NotificationConfigurationFilter::builder()
         .key(S3KeyFilter::builder().filter_rules(rule(FilterRuleName::Prefix, "users/")).filter_rules(rule(FilterRuleName::Suffix, "/image")).build())

@@ -44,10 +44,7 @@ pub async fn create_inference_topic(sdk: &aws_config::SdkConfig, names: &Resourc
             continue;
         };
         let queue_name = names.queue(QueueName::pipeline(queue).as_str());
-        let url = sqs.get_queue_url().queue_name(&queue_name).send().await.map_err(|e| classify(&format!("find {queue_name}"), e))?;
-        let queue_arn = crate::sqs::queue_attribute(&sqs, url.queue_url().unwrap_or_default(), aws_sdk_sqs::types::QueueAttributeName::QueueArn)
-            .await?
-            .unwrap_or_default();
+        let queue_arn = crate::sqs::queue_arn(&sqs, &queue_name).await?;
         let filter = serde_json::json!({"requestParameters": {"inputLocation": [{"suffix": format!("/{file}")}]}}).to_string();
         sns.subscribe()
             .topic_arn(&arn)

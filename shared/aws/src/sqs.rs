@@ -22,6 +22,13 @@ pub struct SqsQueue {
 }
 
 /// One attribute of the queue at `url`, if it has it.
+/// The ARN of the queue with this physical name.
+pub(crate) async fn queue_arn(client: &aws_sdk_sqs::Client, physical: &str) -> Result<String, PortError> {
+    let out = client.get_queue_url().queue_name(physical).send().await.map_err(|e| classify(&format!("queue {physical}"), e))?;
+    let url = out.queue_url().ok_or_else(|| PortError::NotFound(format!("queue {physical}")))?;
+    queue_attribute(client, url, QueueAttributeName::QueueArn).await?.ok_or_else(|| PortError::Internal(format!("queue {physical} has no ARN")))
+}
+
 pub(crate) async fn queue_attribute(client: &aws_sdk_sqs::Client, url: &str, name: QueueAttributeName) -> Result<Option<String>, PortError> {
     let out = client
         .get_queue_attributes()

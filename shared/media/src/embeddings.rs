@@ -83,6 +83,7 @@ impl Embeddings {
 
     /// The values as f16 bit patterns, tensor after tensor.
     fn half_bits(&self) -> Vec<u16> {
+        self.check_shapes().expect("encoder output has the contract's shapes");
         self.tensors().iter().flat_map(|t| t.iter().map(|&v| f16::from_f32(v).to_bits())).collect()
     }
 
@@ -105,7 +106,6 @@ impl Embeddings {
     }
 
     fn with_header(&self, version: u32, packing: Option<(&str, &str)>, data: &[u8]) -> Vec<u8> {
-        self.check_shapes().expect("encoder output has the contract's shapes");
         let mut offset = 0;
         let tensors = NAMES
             .iter()
