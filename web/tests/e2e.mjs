@@ -78,6 +78,7 @@ test('photo to downloaded mesh: click, exclude, reconstruct, view, download, the
   const first = await maskPixels(page);
   assert.ok(first > 0, 'a mask is drawn');
   assert.equal(await page.getByTestId('marker').count(), 1);
+  await page.getByTestId('candidate').nth(2).waitFor({ timeout: 5_000 }); // drawn a frame after the overlay
   assert.equal(await page.getByTestId('candidate').count(), 3, 'three candidate masks are offered');
   await shot('03-include-click');
 
@@ -174,7 +175,8 @@ test('a box, marker removal, candidates, and two objects in their own colours', 
   // Another candidate can be chosen.
   const first = await maskPixels(page);
   await page.getByTestId('candidate').nth(2).click();
-  assert.ok(await page.getByTestId('candidate').nth(2).evaluate((e) => e.classList.contains('on')));
+  // The candidates are redrawn a frame after the overlay: wait for that frame.
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid=candidate]')[2]?.classList.contains('on'), null, { timeout: 5_000 });
   console.log(`  box: candidate masks ${first} → ${await maskPixels(page)} pixels`);
   await page.getByTestId('confirm').click();
   await page.getByTestId('object-card').first().waitFor();
