@@ -11,9 +11,16 @@ OUT ?= out/truck
 ORT_VENV ?= $(HOME)/.cache/gen3d/ort-venv
 MOTO_VENV ?= $(HOME)/.cache/gen3d/moto-venv
 ZIG_VENV ?= $(HOME)/.cache/gen3d/zig-venv
+TORCH_VENV ?= $(HOME)/.cache/gen3d/torch-venv
+# tch 0.26 is built against libtorch 2.13.0 exactly (torch-sys checks the version).
+TORCH_VERSION := 2.13.0
 comma := ,
+# Builds and runs with the torch venv's libtorch (the torch backend, feature `torch`).
+TORCH_ENV = VIRTUAL_ENV=$(TORCH_VENV) PATH=$(TORCH_VENV)/bin:$$PATH LIBTORCH_USE_PYTORCH=1 \
+	LD_LIBRARY_PATH=$$($(TORCH_VENV)/bin/python -c 'import torch, os; print(os.path.dirname(torch.__file__) + "/lib")' 2>/dev/null) \
+	GEN3D_TORCH_PYTHON=$(TORCH_VENV)/bin/python
 
-.PHONY: deps ort moto web-deps web run serve test bench bench-aws bench-web dist decoder
+.PHONY: deps ort moto torch web-deps web run serve test bench bench-aws bench-web bench-torch dist decoder
 
 ## Debian packages: Open3D (C++ library + headers), Eigen, pkg-config.
 deps:
@@ -44,6 +51,11 @@ ort:
 moto:
 	$(call venv,$(MOTO_VENV),moto$(comma) flask,'moto[server]>=5.2.2')
 
+## libtorch for the torch backend: PyPI's torch $(TORCH_VERSION) (a CUDA build; its CUDA
+## runtime wheels make it ~5 GB, and it runs on CPU where there is no GPU).
+torch:
+	$(call venv,$(TORCH_VENV),torch; assert torch.__version__.split('+')[0] == '$(TORCH_VERSION)',torch==$(TORCH_VERSION))
+
 ## Node.js, the web app's npm packages (from package-lock.json) and Debian's Chromium
 ## for the browser tests.
 web-deps:
@@ -73,9 +85,10 @@ run: deps
 serve: deps web
 	cargo run --release --locked -p gen3d -- --data $(CURDIR)/.gen3d-data serve --port 8080
 
-## Every test of the workspace.
-test: deps ort moto web
+## Every test of the workspace, then the model crates again with the torch backend.
+test: deps ort moto web torch
 	tests/with-moto.sh $(MOTO_VENV) -- env GEN3D_ORT_PYTHON=$(ORT_VENV)/bin/python GEN3D_WEB_TESTS=1 cargo test --workspace --locked
+	$(TORCH_ENV) GEN3D_ORT_PYTHON=$(ORT_VENV)/bin/python cargo test --locked -p gen3d-models -p gen3d-inference --features gen3d-inference/torch
 
 ## Benchmarks (results go into docs/benchmarks.md by hand, with the machine).
 bench: deps
@@ -85,6 +98,10 @@ bench: deps
 bench-web: deps web
 	cargo build --release --locked -p gen3d
 	cd web && node tests/bench-decode.mjs --gen3d $(CARGO_TARGET_DIR)/release/gen3d
+
+## TorchScript from Rust against the same module from Python (CUDA where present).
+bench-torch: torch
+	$(TORCH_ENV) cargo bench --locked -p gen3d-models --features torch --bench torch_vs_python
 
 ## The built-in click decoder as an ONNX file.
 decoder: deps

@@ -57,3 +57,45 @@ async fn pipeline_runs_through_the_container_http_contract() {
     assert!(dir.path().join("outbox").join(format!("{object}-failed.eml")).exists(), "the user is told");
     workers.stop().await;
 }
+
+/// A container whose image encoder failed to load at start (the manifest names a module
+/// that is not there) still answers /ping; the user's photo ends as a failed session with
+/// the load error, and SageMaker's failure document is written.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_container_with_a_broken_model_reports_it_on_the_session() {
+    let dir = tempfile::tempdir().unwrap();
+    let model_dir = dir.path().join("model");
+    std::fs::create_dir(&model_dir).unwrap();
+    std::fs::write(model_dir.join("manifest.json"), r#"{"encoder":{"backend":"torch","file":"sam3_image_encoder.pt"}}"#).unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let blobs = Arc::new(gen3d_embedded::FsBlobStore::new(dir.path().join("blobs")));
+    let models = gen3d_inference::Models::load(&model_dir);
+    let app = gen3d_inference::app(gen3d_inference::ServerState::new(blobs, 1).with_models(models));
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+
+    let mut config = LocalConfig::new(dir.path());
+    config.inference_url = Some(base);
+    config.backoff = Duration::from_millis(50);
+    let stack = LocalStack::open(config).unwrap();
+    let workers = stack.start_workers().unwrap();
+    let principal = Principal { user: UserId::generate(), email: EmailAddress::parse("broken@example.com").unwrap() };
+    let api = gen3d::client::ApiClient::new(stack.router(), stack.token(&principal));
+    let (session, reply) = gen3d_tests::upload(&api, std::fs::read(gen3d_tests::fixture("dog.jpg")).unwrap()).await;
+    assert_eq!(reply.status, 202, "{}", reply.error_message());
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    let view = loop {
+        let v = api.get(&format!("/v1/sessions/{session}")).await.json();
+        if v["state"] != "uploaded" && v["state"] != "embedding" {
+            break v;
+        }
+        assert!(std::time::Instant::now() < deadline, "session did not finish: {v}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert_eq!(view["state"], "failed", "{view}");
+    let reason = view["failure"].as_str().unwrap();
+    assert!(reason.contains("the image encoder is not available") && reason.contains("sam3_image_encoder.pt"), "{reason}");
+    let failure_docs: Vec<_> = std::fs::read_dir(dir.path().join("blobs/inference/failure")).unwrap().flatten().collect();
+    assert_eq!(failure_docs.len(), 1);
+    workers.stop().await;
+}

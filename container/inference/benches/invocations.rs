@@ -29,6 +29,7 @@ fn main() {
     let url = format!("http://{}/invocations", listener.local_addr().unwrap());
     let app = gen3d_inference::app(gen3d_inference::ServerState::new(blobs.clone(), 1));
     rt.spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let models = gen3d_inference::Models::builtin();
     let agent: ureq::Agent = ureq::Agent::config_builder().build().into();
     let (mut http, mut direct) = (Vec::new(), Vec::new());
     for i in 0..=RUNS {
@@ -36,7 +37,7 @@ fn main() {
         agent.post(&url).header("content-type", "application/json").send(&body[..]).unwrap().body_mut().read_to_vec().unwrap();
         let h = t.elapsed().as_secs_f64() * 1e3;
         let t = Instant::now();
-        rt.block_on(gen3d_inference::run_task(blobs.as_ref(), &request)).unwrap();
+        rt.block_on(gen3d_inference::run_task(&models, blobs.as_ref(), &request)).unwrap();
         let d = t.elapsed().as_secs_f64() * 1e3;
         if i > 0 {
             http.push(h);

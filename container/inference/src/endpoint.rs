@@ -7,6 +7,8 @@ use gen3d_domain::{InferenceStatus, ObjectKey, inference_notification_body};
 use gen3d_ports::{BlobStore, InferenceEndpoint, InferenceInvocation, InferenceTask, Metrics, PortError, Queue, QueueName, TaskRequest, Topic};
 use serde::{Deserialize, Serialize};
 
+use gen3d_models::backend::Models;
+
 use crate::task::{TaskError, run_task};
 
 /// The endpoint's own queue of accepted invocations (SageMaker keeps its own, durably).
@@ -23,7 +25,8 @@ struct Accepted {
 /// Where the stand-in runs an invocation.
 #[derive(Clone, Debug)]
 pub enum Runner {
-    /// The built-in models in this process.
+    /// The endpoint's models (built-in unless [`LocalAsyncEndpoint::with_models`]) in this
+    /// process.
     InProcess,
     /// A container's HTTP contract: the request document is POSTed to `{base}/invocations`
     /// exactly as SageMaker does.
@@ -37,6 +40,8 @@ pub struct LocalAsyncEndpoint {
     queue: Arc<dyn Queue>,
     metrics: Arc<dyn Metrics>,
     runner: Runner,
+    /// What [`Runner::InProcess`] runs.
+    models: Models,
     /// Where notifications go: straight to the consuming service's queue, or to a topic
     /// whose subscriptions route them (SNS, as in AWS).
     topic: Option<Arc<dyn Topic>>,
@@ -57,7 +62,7 @@ fn own_queue() -> QueueName {
 
 impl LocalAsyncEndpoint {
     pub fn new(blobs: Arc<dyn BlobStore>, queue: Arc<dyn Queue>, metrics: Arc<dyn Metrics>) -> Self {
-        Self { blobs, queue, metrics, runner: Runner::InProcess, topic: None }
+        Self { blobs, queue, metrics, runner: Runner::InProcess, models: Models::builtin(), topic: None }
     }
 
     /// Publishes notifications on `topic` instead of sending them to the services' queues.
@@ -72,12 +77,18 @@ impl LocalAsyncEndpoint {
         self
     }
 
+    /// Runs in-process invocations with `models` instead of the built-in ones.
+    pub fn with_models(mut self, models: Models) -> Self {
+        self.models = models;
+        self
+    }
+
     /// One request document through the runner: `Ok(response body)` or a task error.
     async fn run(&self, doc: &[u8], task: InferenceTask) -> Result<Vec<u8>, TaskError> {
         match &self.runner {
             Runner::InProcess => match serde_json::from_slice::<TaskRequest>(doc) {
                 Ok(req) if req.task() == task => {
-                    let response = run_task(self.blobs.as_ref(), &req).await?;
+                    let response = run_task(&self.models, self.blobs.as_ref(), &req).await?;
                     Ok(serde_json::to_vec(&response).expect("response serialises"))
                 }
                 Ok(req) => Err(TaskError::Rejected(format!("request document is a {:?} task, invoked as {:?}", req.task(), task))),
@@ -105,6 +116,7 @@ impl LocalAsyncEndpoint {
                     match status {
                         200..=299 => Ok(bytes),
                         400..=499 => Err(TaskError::Rejected(reason())),
+                        500 => Err(TaskError::Model(reason())),
                         _ => Err(TaskError::Unavailable(reason())),
                     }
                 })

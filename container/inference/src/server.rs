@@ -11,6 +11,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use gen3d_models::backend::Models;
 use gen3d_ports::{BlobStore, TaskRequest};
 use serde_json::json;
 use tokio::sync::Semaphore;
@@ -20,22 +21,37 @@ use crate::task::{TaskError, run_task};
 #[derive(Clone)]
 pub struct ServerState {
     pub blobs: Arc<dyn BlobStore>,
+    pub models: Models,
     /// At most this many invocations run at once; the rest wait their turn.
     pub permits: Arc<Semaphore>,
 }
 
 impl ServerState {
+    /// A server with the built-in models.
     pub fn new(blobs: Arc<dyn BlobStore>, max_concurrency: usize) -> Self {
-        Self { blobs, permits: Arc::new(Semaphore::new(max_concurrency.max(1))) }
+        Self { blobs, models: Models::builtin(), permits: Arc::new(Semaphore::new(max_concurrency.max(1))) }
+    }
+
+    /// Serves `models` (as loaded from the model directory) instead of the built-in ones.
+    pub fn with_models(mut self, models: Models) -> Self {
+        self.models = models;
+        self
     }
 }
 
 pub fn app(state: ServerState) -> Router {
     Router::new()
-        .route("/ping", get(|| async { StatusCode::OK }))
+        .route("/ping", get(ping))
         .route("/invocations", post(invocations))
         .layer(axum::extract::DefaultBodyLimit::max(1024 * 1024))
         .with_state(state)
+}
+
+/// Healthy while the server answers, whatever its models' state: a model that failed to
+/// load fails only the tasks that need it, each with its load error. The body says which
+/// models are ready (SageMaker reads only the status).
+async fn ping(State(state): State<ServerState>) -> Response {
+    (StatusCode::OK, Json(json!({ "status": "ok", "models": state.models.status() }))).into_response()
 }
 
 fn failure(status: StatusCode, reason: String) -> Response {
@@ -44,7 +60,8 @@ fn failure(status: StatusCode, reason: String) -> Response {
 
 /// 200 with the response document; 400 for a request that is not a task document,
 /// 422 for inputs the model cannot take (missing, not an image, mask mismatch, empty
-/// mask), 503 when storage is unavailable (SageMaker records each as a failure).
+/// mask), 500 when the model is not available or fails, 503 when storage is unavailable
+/// (SageMaker records each as a failure).
 async fn invocations(State(state): State<ServerState>, body: Bytes) -> Response {
     let request: TaskRequest = match serde_json::from_slice(&body) {
         Ok(r) => r,
@@ -55,7 +72,7 @@ async fn invocations(State(state): State<ServerState>, body: Bytes) -> Response 
     };
     let started = Instant::now();
     let task = request.task();
-    match run_task(state.blobs.as_ref(), &request).await {
+    match run_task(&state.models, state.blobs.as_ref(), &request).await {
         Ok(response) => {
             tracing::info!(task = ?task, output = %response.output, ms = started.elapsed().as_millis() as u64, "invocation done");
             (StatusCode::OK, Json(response)).into_response()
@@ -63,6 +80,10 @@ async fn invocations(State(state): State<ServerState>, body: Bytes) -> Response 
         Err(TaskError::Rejected(reason)) => {
             tracing::warn!(task = ?task, reason, "invocation rejected");
             failure(StatusCode::UNPROCESSABLE_ENTITY, reason)
+        }
+        Err(TaskError::Model(reason)) => {
+            tracing::error!(task = ?task, reason, "model failed");
+            failure(StatusCode::INTERNAL_SERVER_ERROR, reason)
         }
         Err(TaskError::Unavailable(reason)) => {
             tracing::error!(task = ?task, reason, "invocation failed");

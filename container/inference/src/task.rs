@@ -1,7 +1,8 @@
 use bytes::Bytes;
 use gen3d_domain::{KeyOwner, MeshFormat, MeshStats, ObjectFile, ObjectKey};
 use gen3d_media::{Mask, MediaError, SplatCloud, decode_photo};
-use gen3d_models::{encoder, reconstructor};
+use gen3d_models::ModelError;
+use gen3d_models::backend::{Loaded, Models};
 use gen3d_ports::{BlobStore, PortError, TaskRequest};
 use serde::Serialize;
 use thiserror::Error;
@@ -14,6 +15,10 @@ pub enum TaskError {
     /// Storage or the runtime is unavailable; the same request may succeed later.
     #[error("{0}")]
     Unavailable(String),
+    /// The model needed could not be loaded at start, or failed on this input; retrying
+    /// the same request against the same container cannot help.
+    #[error("{0}")]
+    Model(String),
 }
 
 impl TaskError {
@@ -75,31 +80,46 @@ fn media_err(what: &str, e: MediaError) -> TaskError {
     TaskError::Rejected(format!("{what}: {e}"))
 }
 
+fn model_err(e: ModelError) -> TaskError {
+    match e {
+        ModelError::Input(reason) => TaskError::Rejected(reason),
+        e => TaskError::Model(e.to_string()),
+    }
+}
+
+/// The model a task needs, or why it is not available (its load error from start-up).
+fn ready<T: ?Sized>(model: &Loaded<T>, name: &str) -> Result<std::sync::Arc<T>, TaskError> {
+    model.clone().map_err(|e| TaskError::Model(format!("the {name} is not available: {e}")))
+}
+
 async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Result<T, TaskError> {
     tokio::task::spawn_blocking(f).await.map_err(|e| TaskError::Unavailable(format!("model task panicked or was cancelled: {e}")))
 }
 
-/// Runs one inference request against the blob store.
-pub async fn run_task(blobs: &dyn BlobStore, request: &TaskRequest) -> Result<TaskResponse, TaskError> {
+/// Runs one inference request with `models` against the blob store.
+pub async fn run_task(models: &Models, blobs: &dyn BlobStore, request: &TaskRequest) -> Result<TaskResponse, TaskError> {
     match request {
         TaskRequest::Embed { image, output } => {
+            let encoder = ready(&models.encoder, "image encoder")?;
             let bytes = blobs.get(image).await.map_err(|e| read_err("the image", e))?;
             let (file, width, height) = blocking(move || -> Result<_, TaskError> {
                 let photo = decode_photo(&bytes).map_err(|e| media_err("image", e))?;
-                Ok((encoder::encode(&photo).encode(), photo.width(), photo.height()))
+                let embeddings = encoder.encode(&photo).map_err(model_err)?;
+                Ok((embeddings.encode(), photo.width(), photo.height()))
             })
             .await??;
             let size = write(blobs, output, file, "application/octet-stream").await?;
             Ok(TaskResponse { width: Some(width), height: Some(height), ..TaskResponse::new("embed", output, size) })
         }
         TaskRequest::Reconstruct { image, mask, output, seed } => {
+            let reconstructor = ready(&models.reconstructor, "reconstructor")?;
             let image_bytes = blobs.get(image).await.map_err(|e| read_err("the image", e))?;
             let mask_bytes = blobs.get(mask).await.map_err(|e| read_err("the mask", e))?;
             let seed = *seed;
             let (ply, width, height, splats) = blocking(move || -> Result<_, TaskError> {
                 let photo = decode_photo(&image_bytes).map_err(|e| media_err("image", e))?;
                 let mask = Mask::decode_png(&mask_bytes, photo.width(), photo.height()).map_err(|e| media_err("mask", e))?;
-                let cloud = reconstructor::reconstruct(&photo, &mask, seed);
+                let cloud = reconstructor.reconstruct(&photo, &mask, seed).map_err(model_err)?;
                 Ok((cloud.write_ply(), photo.width(), photo.height(), cloud.splats.len()))
             })
             .await??;

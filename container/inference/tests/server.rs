@@ -18,9 +18,13 @@ fn key(k: &str) -> ObjectKey {
 }
 
 async fn start(blobs: Arc<FsBlobStore>) -> String {
+    start_with(blobs, gen3d_inference::Models::builtin()).await
+}
+
+async fn start_with(blobs: Arc<FsBlobStore>, models: gen3d_inference::Models) -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let app = gen3d_inference::app(gen3d_inference::ServerState::new(blobs, 1));
+    let app = gen3d_inference::app(gen3d_inference::ServerState::new(blobs, 1).with_models(models));
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
     format!("http://{addr}")
 }
@@ -60,7 +64,7 @@ fn mask_png(w: u32, h: u32, rect: Option<(u32, u32, u32, u32)>) -> Vec<u8> {
 async fn serves_both_models_and_fails_clearly() {
     let dir = tempfile::tempdir().unwrap();
     let blobs = Arc::new(FsBlobStore::new(dir.path()));
-    let photo_bytes = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/fixtures/images/truck.jpg")).unwrap();
+    let photo_bytes = std::fs::read(fixture("truck.jpg")).unwrap();
     let image = key("users/u/sessions/s/image");
     blobs.put(&image, Bytes::from(photo_bytes.clone()), "image/jpeg").await.unwrap();
     let mask = key("users/u/sessions/s/objects/o/mask.png");
@@ -120,12 +124,55 @@ async fn serves_both_models_and_fails_clearly() {
     }
 }
 
-#[test]
-fn model_manifest_is_checked_at_start() {
+/// A model that fails to load at start (here the manifest names a TorchScript encoder
+/// that this build or this directory cannot provide) fails only the tasks that need it,
+/// with its load error; /ping stays healthy and says which model is not ready.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_model_that_failed_to_load_fails_only_its_tasks() {
     let dir = tempfile::tempdir().unwrap();
-    assert_eq!(gen3d_inference::load_backend(dir.path()).unwrap(), "builtin");
+    let model_dir = dir.path().join("model");
+    std::fs::create_dir(&model_dir).unwrap();
+    std::fs::write(model_dir.join("manifest.json"), r#"{"encoder":{"backend":"torch","file":"sam3_image_encoder.pt"}}"#).unwrap();
+    let models = gen3d_inference::Models::load(&model_dir);
+    let blobs = Arc::new(FsBlobStore::new(dir.path().join("blobs")));
+    let image = key("users/u/sessions/s/image");
+    blobs.put(&image, Bytes::from(std::fs::read(fixture("dog.jpg")).unwrap()), "image/jpeg").await.unwrap();
+    let mask = key("users/u/sessions/s/objects/o/mask.png");
+    blobs.put(&mask, Bytes::from(mask_png(800, 534, Some((100, 300, 300, 500)))), "image/png").await.unwrap();
+    let base = start_with(blobs.clone(), models).await;
+
+    let body: Value = tokio::task::spawn_blocking({
+        let url = format!("{base}/ping");
+        move || ureq::get(&url).call().unwrap().body_mut().read_json().unwrap()
+    })
+    .await
+    .unwrap();
+    assert_eq!(body["models"]["encoder"]["ready"], false, "{body}");
+    assert!(body["models"]["encoder"]["error"].as_str().unwrap().contains("sam3_image_encoder.pt"), "{body}");
+    assert_eq!(body["models"]["reconstructor"], json!({"ready": true, "backend": "builtin"}));
+
+    let inv = format!("{base}/invocations");
+    let (status, body) = post(inv.clone(), json!({"task": "embed", "image": image, "output": "users/u/sessions/s/embeddings.g3e"})).await;
+    assert_eq!(status, 500, "{body}");
+    let reason = body["error"].as_str().unwrap();
+    assert!(reason.starts_with("the image encoder is not available: ") && reason.contains("sam3_image_encoder.pt"), "{reason}");
+    let splat = "users/u/sessions/s/objects/o/splat.ply";
+    let (status, body) = post(inv, json!({"task": "reconstruct", "image": image, "mask": mask, "output": splat, "seed": 1})).await;
+    assert_eq!(status, 200, "{body}");
+}
+
+fn fixture(name: &str) -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures/images").join(name)
+}
+
+#[test]
+fn bad_manifests_are_reported_for_both_models() {
+    let dir = tempfile::tempdir().unwrap();
+    let status = gen3d_inference::Models::load(dir.path()).status();
+    assert_eq!(status, json!({"encoder": {"ready": true, "backend": "builtin"}, "reconstructor": {"ready": true, "backend": "builtin"}}));
     std::fs::write(dir.path().join("manifest.json"), "{not json").unwrap();
-    assert!(gen3d_inference::load_backend(dir.path()).unwrap_err().to_string().contains("is not valid JSON"));
-    std::fs::write(dir.path().join("manifest.json"), r#"{"backend":"torch"}"#).unwrap();
-    assert!(gen3d_inference::load_backend(dir.path()).unwrap_err().to_string().contains("not available in this build"));
+    let models = gen3d_inference::Models::load(dir.path());
+    for err in [models.encoder.err().unwrap(), models.reconstructor.err().unwrap()] {
+        assert!(err.starts_with("model manifest: ") && err.contains("manifest.json: key must be a string"), "{err}");
+    }
 }

@@ -35,6 +35,22 @@ pub fn encode(photo: &Photo) -> Embeddings {
     Embeddings { image_embed: level(72, 256, 0x5a3_0001), high_res_feats_0: level(288, 32, 0x5a3_0002), high_res_feats_1: level(144, 64, 0x5a3_0003) }
 }
 
+/// The encoder's input as SAM 3 preprocesses a photo, for a real (TorchScript) encoder:
+/// resized to exactly 1008x1008 (aspect ratio not kept, the same resampling as the
+/// built-in encoder), RGB scaled to [0,1] and normalised with mean = std = 0.5, laid out
+/// f32 [1,3,1008,1008] (NCHW).
+pub fn input_tensor(photo: &Photo) -> Vec<f32> {
+    let input = imageops::resize(&photo.rgb, INPUT_SIZE, INPUT_SIZE, FilterType::Triangle);
+    let plane = (INPUT_SIZE * INPUT_SIZE) as usize;
+    let mut out = vec![0f32; 3 * plane];
+    for (i, pixel) in input.pixels().enumerate() {
+        for c in 0..3 {
+            out[c * plane + i] = (f32::from(pixel.0[c]) / 255.0 - 0.5) / 0.5;
+        }
+    }
+    out
+}
+
 fn srgb_to_linear(c: u8) -> f32 {
     let c = f32::from(c) / 255.0;
     if c <= 0.04045 { c / 12.92 } else { ((c + 0.055) / 1.055).powf(2.4) }

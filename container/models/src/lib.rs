@@ -8,14 +8,22 @@
 //!   by onnxruntime-web;
 //! - [`reconstructor::reconstruct`]: image + mask -> Gaussian splats (SAM 3D Objects).
 //!
+//! [`backend::Models`] puts each behind a trait, so the inference container runs these or
+//! real checkpoints exported to TorchScript ([`torch`], feature `torch`), as the model
+//! directory's [`manifest`] says.
+//!
 //! They stand in for the real checkpoints, which cannot be downloaded here; see README.
 
+pub mod backend;
 pub mod decoder;
 pub mod decoder_graph;
 pub mod encoder;
+pub mod manifest;
 mod onnx;
 pub mod reconstructor;
 mod rng;
+#[cfg(feature = "torch")]
+pub mod torch;
 
 use thiserror::Error;
 
@@ -27,4 +35,12 @@ pub enum ModelError {
     Input(String),
     #[error("model state poisoned by an earlier panic")]
     Poisoned,
+    #[error("model manifest: {0}")]
+    Manifest(String),
+    #[error("loading a model: {0}")]
+    Load(String),
+    #[error("running a model: {0}")]
+    Run(String),
+    #[error("model output: {0}")]
+    Output(String),
 }

@@ -1,4 +1,7 @@
 //! `gen3d-inference serve`: the GPU container's entry point (SageMaker runs `<image> serve`).
+//! `gen3d-inference check [MODEL_DIR]`: loads the models as `serve` would, prints their
+//! state as JSON and exits 1 if one is not ready (run it on a model artefact before
+//! deploying it).
 
 use std::sync::Arc;
 
@@ -24,17 +27,38 @@ async fn blob_store() -> anyhow::Result<Arc<dyn BlobStore>> {
 async fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt().json().with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into())).init();
     let args: Vec<String> = std::env::args().skip(1).collect();
-    if args.first().map(String::as_str) != Some("serve") {
-        bail!("usage: gen3d-inference serve");
+    let model_dir = std::env::var("GEN3D_MODEL_DIR").unwrap_or_else(|_| "/opt/ml/model".into());
+    match args.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
+        ["serve"] => serve(&model_dir).await,
+        ["check"] => check(&model_dir),
+        ["check", dir] => check(dir),
+        _ => bail!("usage: gen3d-inference serve | gen3d-inference check [MODEL_DIR]"),
     }
+}
+
+fn check(model_dir: &str) -> anyhow::Result<()> {
+    let models = gen3d_inference::Models::load(std::path::Path::new(model_dir));
+    println!("{}", serde_json::to_string_pretty(&models.status())?);
+    if models.encoder.is_err() || models.reconstructor.is_err() {
+        bail!("{model_dir}: a model is not ready");
+    }
+    Ok(())
+}
+
+async fn serve(model_dir: &str) -> anyhow::Result<()> {
     let port: u16 =
         std::env::var("SAGEMAKER_BIND_TO_PORT").ok().map(|p| p.parse()).transpose().context("SAGEMAKER_BIND_TO_PORT must be a port")?.unwrap_or(8080);
     let concurrency: usize =
         std::env::var("GEN3D_MAX_CONCURRENCY").ok().map(|c| c.parse()).transpose().context("GEN3D_MAX_CONCURRENCY must be a number")?.unwrap_or(1);
-    let model_dir = std::env::var("GEN3D_MODEL_DIR").unwrap_or_else(|_| "/opt/ml/model".into());
-    let backend = gen3d_inference::load_backend(std::path::Path::new(&model_dir))?;
-    tracing::info!(port, concurrency, backend, model_dir, "models loaded");
-    let state = gen3d_inference::ServerState::new(blob_store().await?, concurrency);
+    let models = gen3d_inference::Models::load(std::path::Path::new(model_dir));
+    let status = models.status();
+    if models.encoder.is_err() || models.reconstructor.is_err() {
+        // The server still starts: the tasks that need a broken model fail with this reason.
+        tracing::error!(port, concurrency, model_dir, models = %status, "a model failed to load");
+    } else {
+        tracing::info!(port, concurrency, model_dir, models = %status, "models loaded");
+    }
+    let state = gen3d_inference::ServerState::new(blob_store().await?, concurrency).with_models(models);
     let listener = tokio::net::TcpListener::bind(("0.0.0.0", port)).await.with_context(|| format!("failed to listen on port {port}"))?;
     axum::serve(listener, gen3d_inference::app(state)).await.context("server failed")
 }

@@ -1,0 +1,128 @@
+//! The two server-side models behind one interface each, whatever runs them: the built-in
+//! weight-free models, or TorchScript modules through libtorch (feature `torch`). The
+//! inference container loads them once at start ([`Models::load`]) from the model
+//! directory's manifest ([`crate::manifest`]).
+
+use std::path::Path;
+use std::sync::Arc;
+
+use gen3d_media::{Embeddings, Mask, Photo, SplatCloud};
+
+use crate::manifest::{Manifest, ModelEntry};
+use crate::{ModelError, encoder, reconstructor};
+
+/// SAM 3's image encoder: photo -> the tracker's three embeddings.
+pub trait ImageEncoder: Send + Sync {
+    /// What runs it, for logs and `/ping` (`builtin`, `torch cpu sam3_image_encoder.pt`).
+    fn describe(&self) -> String;
+    fn encode(&self, photo: &Photo) -> Result<Embeddings, ModelError>;
+}
+
+/// SAM 3D Objects: photo + mask (same size, not empty) + seed -> Gaussian splats.
+pub trait ObjectReconstructor: Send + Sync {
+    fn describe(&self) -> String;
+    fn reconstruct(&self, photo: &Photo, mask: &Mask, seed: u64) -> Result<SplatCloud, ModelError>;
+}
+
+pub struct BuiltinEncoder;
+
+impl ImageEncoder for BuiltinEncoder {
+    fn describe(&self) -> String {
+        "builtin".into()
+    }
+
+    fn encode(&self, photo: &Photo) -> Result<Embeddings, ModelError> {
+        Ok(encoder::encode(photo))
+    }
+}
+
+pub struct BuiltinReconstructor;
+
+impl ObjectReconstructor for BuiltinReconstructor {
+    fn describe(&self) -> String {
+        "builtin".into()
+    }
+
+    fn reconstruct(&self, photo: &Photo, mask: &Mask, seed: u64) -> Result<SplatCloud, ModelError> {
+        Ok(reconstructor::reconstruct(photo, mask, seed))
+    }
+}
+
+/// A model as loaded at start: ready, or the reason it could not be loaded. A model that
+/// failed to load fails only the requests that need it; the server keeps serving the rest.
+pub type Loaded<T> = Result<Arc<T>, String>;
+
+/// The container's models, loaded once.
+#[derive(Clone)]
+pub struct Models {
+    pub encoder: Loaded<dyn ImageEncoder>,
+    pub reconstructor: Loaded<dyn ObjectReconstructor>,
+}
+
+impl Models {
+    /// The built-in models (no model directory needed).
+    pub fn builtin() -> Self {
+        Self { encoder: Ok(Arc::new(BuiltinEncoder)), reconstructor: Ok(Arc::new(BuiltinReconstructor)) }
+    }
+
+    /// Loads what `model_dir/manifest.json` names; no manifest means the built-in models.
+    /// Never fails as a whole: each model is ready or carries its load error, so a bad
+    /// file costs only the tasks that need that model.
+    pub fn load(model_dir: &Path) -> Self {
+        let manifest = match Manifest::read(model_dir) {
+            Ok(m) => m,
+            Err(e) => {
+                let reason = e.to_string();
+                return Self { encoder: Err(reason.clone()), reconstructor: Err(reason) };
+            }
+        };
+        let encoder: Loaded<dyn ImageEncoder> = match &manifest.encoder {
+            ModelEntry::Builtin => Ok(Arc::new(BuiltinEncoder)),
+            ModelEntry::Torch { file, dtype } => load_torch_encoder(&model_dir.join(file), manifest.device, *dtype),
+        };
+        let reconstructor: Loaded<dyn ObjectReconstructor> = match &manifest.reconstructor {
+            ModelEntry::Builtin => Ok(Arc::new(BuiltinReconstructor)),
+            ModelEntry::Torch { file, dtype } => load_torch_reconstructor(&model_dir.join(file), manifest.device, *dtype),
+        };
+        Self { encoder, reconstructor }
+    }
+
+    /// One line per model: what runs it, or why it is not available.
+    pub fn status(&self) -> serde_json::Value {
+        fn one(describe: Result<String, &String>) -> serde_json::Value {
+            match describe {
+                Ok(d) => serde_json::json!({ "ready": true, "backend": d }),
+                Err(e) => serde_json::json!({ "ready": false, "error": e }),
+            }
+        }
+        serde_json::json!({
+            "encoder": one(self.encoder.as_ref().map(|m| m.describe())),
+            "reconstructor": one(self.reconstructor.as_ref().map(|m| m.describe())),
+        })
+    }
+}
+
+#[cfg(feature = "torch")]
+fn load_torch_encoder(file: &Path, device: crate::manifest::DeviceChoice, dtype: crate::manifest::Dtype) -> Loaded<dyn ImageEncoder> {
+    crate::torch::TorchEncoder::load(file, device, dtype).map(|m| Arc::new(m) as Arc<dyn ImageEncoder>).map_err(|e| e.to_string())
+}
+
+#[cfg(feature = "torch")]
+fn load_torch_reconstructor(file: &Path, device: crate::manifest::DeviceChoice, dtype: crate::manifest::Dtype) -> Loaded<dyn ObjectReconstructor> {
+    crate::torch::TorchReconstructor::load(file, device, dtype).map(|m| Arc::new(m) as Arc<dyn ObjectReconstructor>).map_err(|e| e.to_string())
+}
+
+#[cfg(not(feature = "torch"))]
+fn load_torch_encoder(file: &Path, _: crate::manifest::DeviceChoice, _: crate::manifest::Dtype) -> Loaded<dyn ImageEncoder> {
+    Err(not_built(file))
+}
+
+#[cfg(not(feature = "torch"))]
+fn load_torch_reconstructor(file: &Path, _: crate::manifest::DeviceChoice, _: crate::manifest::Dtype) -> Loaded<dyn ObjectReconstructor> {
+    Err(not_built(file))
+}
+
+#[cfg(not(feature = "torch"))]
+fn not_built(file: &Path) -> String {
+    format!("{}: the torch backend is not in this build (build gen3d-inference with `--features torch`)", file.display())
+}

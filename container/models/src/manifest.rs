@@ -1,0 +1,153 @@
+//! The model manifest, `manifest.json` in the model directory (SageMaker unpacks the
+//! model artefact to `/opt/ml/model`). It names what runs each model:
+//!
+//! ```json
+//! {
+//!   "device": "auto",
+//!   "encoder":       { "backend": "torch", "file": "sam3_image_encoder.pt", "dtype": "bfloat16" },
+//!   "reconstructor": { "backend": "builtin" }
+//! }
+//! ```
+//!
+//! - `device`: `auto` (CUDA when present, else CPU; the default), `cpu`, `cuda`, `cuda:N`.
+//! - a model left out is the built-in one; no manifest at all means both built-in.
+//! - `file`: a TorchScript module, relative to the model directory.
+//! - `dtype`: what the encoder's input is cast to (`float32`, the default, `float16`,
+//!   `bfloat16`); outputs are always read back as float32.
+//!
+//! Unknown fields are refused, so a misspelt key is an error rather than a silent default.
+
+use std::path::{Component, Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::ModelError;
+
+pub const FILE_NAME: &str = "manifest.json";
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Manifest {
+    #[serde(default)]
+    pub device: DeviceChoice,
+    #[serde(default)]
+    pub encoder: ModelEntry,
+    #[serde(default)]
+    pub reconstructor: ModelEntry,
+}
+
+#[derive(Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(tag = "backend", rename_all = "lowercase", deny_unknown_fields)]
+pub enum ModelEntry {
+    #[default]
+    Builtin,
+    Torch {
+        file: PathBuf,
+        #[serde(default)]
+        dtype: Dtype,
+    },
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum DeviceChoice {
+    #[default]
+    Auto,
+    Cpu,
+    Cuda(usize),
+}
+
+impl<'de> Deserialize<'de> for DeviceChoice {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        match s.as_str() {
+            "auto" => Ok(Self::Auto),
+            "cpu" => Ok(Self::Cpu),
+            "cuda" => Ok(Self::Cuda(0)),
+            other => other
+                .strip_prefix("cuda:")
+                .and_then(|n| n.parse().ok())
+                .map(Self::Cuda)
+                .ok_or_else(|| serde::de::Error::custom(format!("device {other:?} is not one of auto, cpu, cuda, cuda:N"))),
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Dtype {
+    #[default]
+    Float32,
+    Float16,
+    Bfloat16,
+}
+
+impl Manifest {
+    /// Reads and checks `model_dir/manifest.json`; a missing manifest is the built-in models.
+    pub fn read(model_dir: &Path) -> Result<Self, ModelError> {
+        let path = model_dir.join(FILE_NAME);
+        let text = match std::fs::read_to_string(&path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Self::default()),
+            Err(e) => return Err(ModelError::Manifest(format!("cannot read {}: {e}", path.display()))),
+        };
+        let manifest: Self = serde_json::from_str(&text).map_err(|e| ModelError::Manifest(format!("{}: {e}", path.display())))?;
+        for (name, entry) in [("encoder", &manifest.encoder), ("reconstructor", &manifest.reconstructor)] {
+            if let ModelEntry::Torch { file, .. } = entry
+                && !file.components().all(|c| matches!(c, Component::Normal(_)))
+            {
+                return Err(ModelError::Manifest(format!(
+                    "{}: {name}.file {:?} must be a path inside the model directory",
+                    path.display(),
+                    file.display()
+                )));
+            }
+        }
+        Ok(manifest)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[track_caller]
+    fn check(json: Option<&str>, expect: Result<Manifest, &str>) {
+        let dir = tempfile::tempdir().unwrap();
+        if let Some(json) = json {
+            std::fs::write(dir.path().join(FILE_NAME), json).unwrap();
+        }
+        match (Manifest::read(dir.path()), expect) {
+            (Ok(got), Ok(want)) => {
+                assert_eq!((got.device, got.encoder, got.reconstructor), (want.device, want.encoder, want.reconstructor))
+            }
+            (Err(got), Err(want)) => assert!(got.to_string().contains(want), "{got} does not contain {want:?}"),
+            (got, want) => panic!("got {got:?}, want {want:?}"),
+        }
+    }
+
+    fn torch(file: &str, dtype: Dtype) -> ModelEntry {
+        ModelEntry::Torch { file: file.into(), dtype }
+    }
+
+    #[test]
+    fn manifests() {
+        check(None, Ok(Manifest::default()));
+        check(Some("{}"), Ok(Manifest::default()));
+        check(
+            Some(r#"{"device":"cuda:1","encoder":{"backend":"torch","file":"e.pt","dtype":"bfloat16"}}"#),
+            Ok(Manifest { device: DeviceChoice::Cuda(1), encoder: torch("e.pt", Dtype::Bfloat16), reconstructor: ModelEntry::Builtin }),
+        );
+        check(
+            Some(r#"{"device":"cpu","reconstructor":{"backend":"torch","file":"models/r.pt"}}"#),
+            Ok(Manifest { device: DeviceChoice::Cpu, encoder: ModelEntry::Builtin, reconstructor: torch("models/r.pt", Dtype::Float32) }),
+        );
+        check(Some("{not json"), Err("manifest.json: key must be a string"));
+        check(Some(r#"{"backend":"torch"}"#), Err("unknown field `backend`"));
+        check(Some(r#"{"encoder":{"backend":"onnx"}}"#), Err("unknown variant `onnx`"));
+        check(Some(r#"{"encoder":{"backend":"torch"}}"#), Err("missing field `file`"));
+        check(Some(r#"{"encoder":{"backend":"torch","file":"e.pt","dtpye":"float16"}}"#), Err("unknown field `dtpye`"));
+        check(Some(r#"{"device":"tpu"}"#), Err("device \"tpu\" is not one of auto, cpu, cuda, cuda:N"));
+        check(Some(r#"{"encoder":{"backend":"torch","file":"../e.pt"}}"#), Err("must be a path inside the model directory"));
+        check(Some(r#"{"encoder":{"backend":"torch","file":"/etc/e.pt"}}"#), Err("must be a path inside the model directory"));
+    }
+}
