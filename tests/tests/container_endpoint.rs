@@ -10,20 +10,24 @@ use gen3d_domain::{EmailAddress, UserId};
 use gen3d_intake::Principal;
 use gen3d_tests::photo_to_object;
 
+/// The inference container on a random port, reading and writing the stack's blobs (S3 in
+/// AWS), with `models`; and the local stack sending its inference to it over HTTP.
+async fn stack_with_container(dir: &std::path::Path, models: gen3d_inference::Models) -> LocalStack {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let blobs = Arc::new(gen3d_embedded::FsBlobStore::new(dir.join("blobs")));
+    let app = gen3d_inference::app(gen3d_inference::ServerState::new(blobs, 1).with_models(models));
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let mut config = LocalConfig::new(dir);
+    config.inference_url = Some(base);
+    config.backoff = Duration::from_millis(50);
+    LocalStack::open(config).unwrap()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pipeline_runs_through_the_container_http_contract() {
     let dir = tempfile::tempdir().unwrap();
-    // The container reads and writes the same blobs as the stack (S3 in AWS).
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let blobs = Arc::new(gen3d_embedded::FsBlobStore::new(dir.path().join("blobs")));
-    let app = gen3d_inference::app(gen3d_inference::ServerState::new(blobs, 1));
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-
-    let mut config = LocalConfig::new(dir.path());
-    config.inference_url = Some(base);
-    config.backoff = Duration::from_millis(50);
-    let stack = LocalStack::open(config).unwrap();
+    let stack = stack_with_container(dir.path(), gen3d_inference::Models::builtin()).await;
     let workers = stack.start_workers().unwrap();
     let principal = Principal { user: UserId::generate(), email: EmailAddress::parse("http@example.com").unwrap() };
     let api = gen3d::client::ApiClient::new(stack.router(), stack.token(&principal));
@@ -67,17 +71,7 @@ async fn a_container_with_a_broken_model_reports_it_on_the_session() {
     let model_dir = dir.path().join("model");
     std::fs::create_dir(&model_dir).unwrap();
     std::fs::write(model_dir.join("manifest.json"), r#"{"encoder":{"backend":"torch","file":"sam3_image_encoder.pt"}}"#).unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let blobs = Arc::new(gen3d_embedded::FsBlobStore::new(dir.path().join("blobs")));
-    let models = gen3d_inference::Models::load(&model_dir);
-    let app = gen3d_inference::app(gen3d_inference::ServerState::new(blobs, 1).with_models(models));
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-
-    let mut config = LocalConfig::new(dir.path());
-    config.inference_url = Some(base);
-    config.backoff = Duration::from_millis(50);
-    let stack = LocalStack::open(config).unwrap();
+    let stack = stack_with_container(dir.path(), gen3d_inference::Models::load(&model_dir)).await;
     let workers = stack.start_workers().unwrap();
     let principal = Principal { user: UserId::generate(), email: EmailAddress::parse("broken@example.com").unwrap() };
     let api = gen3d::client::ApiClient::new(stack.router(), stack.token(&principal));

@@ -115,7 +115,9 @@ fn values(t: &Tensor, name: &str, shape: &[i64]) -> Result<Vec<f32>, ModelError>
     }
     let flat = t.to_device(Device::Cpu).to_kind(Kind::Float).contiguous().view([-1]);
     let v = Vec::<f32>::try_from(&flat).map_err(|e| ModelError::Output(format!("{name}: {e}")))?;
-    if let Some(i) = v.iter().position(|x| !x.is_finite()) {
+    // A branch-free pass (it vectorises); the slow scan only finds where, once it failed.
+    if v.iter().fold(false, |bad, x| bad | !x.is_finite()) {
+        let i = v.iter().position(|x| !x.is_finite()).unwrap_or(0);
         return Err(ModelError::Output(format!("{name} has a non-finite value at index {i}")));
     }
     Ok(v)
@@ -148,10 +150,7 @@ impl TorchEncoder {
             return Err(ModelError::Input(format!("encoder input has {} values, expected 3x{side}x{side}", input.len())));
         }
         guarded("encoder", || {
-            let x = Tensor::from_slice(input).view([1, 3, side as i64, side as i64]).to_device(self.device).to_kind(self.dtype);
-            let out =
-                self.module.forward_is(&[IValue::Tensor(x)]).map_err(|e| ModelError::Run(format!("encoder: {}", first_line(&e.to_string()))))?;
-            let [embed, hr0, hr1]: [Tensor; 3] = tensors(out, 3, "encoder")?.try_into().expect("three tensors");
+            let [embed, hr0, hr1] = self.forward(&Tensor::from_slice(input).view([1, 3, side as i64, side as i64]))?;
             let embeddings = Embeddings {
                 image_embed: values(&embed, "image_embed", &dims(&EMBED_SHAPE))?,
                 high_res_feats_0: values(&hr0, "high_res_feats_0", &dims(&HIGH_RES_0_SHAPE))?,
@@ -159,6 +158,17 @@ impl TorchEncoder {
             };
             Ok(embeddings)
         })
+    }
+}
+
+impl TorchEncoder {
+    /// The module's own call: the input moved to the device and cast to the manifest's
+    /// dtype, the three outputs as they come (not yet checked). For benchmarks; the server
+    /// uses [`TorchEncoder::run`].
+    pub fn forward(&self, input: &Tensor) -> Result<[Tensor; 3], ModelError> {
+        let x = input.to_device(self.device).to_kind(self.dtype);
+        let out = self.module.forward_is(&[IValue::Tensor(x)]).map_err(|e| ModelError::Run(format!("encoder: {}", first_line(&e.to_string()))))?;
+        Ok(tensors(out, 3, "encoder")?.try_into().expect("three tensors"))
     }
 }
 
@@ -188,6 +198,18 @@ impl TorchReconstructor {
     }
 }
 
+impl TorchReconstructor {
+    /// The module's own call on image (uint8 [H,W,3]) and mask (bool [H,W]) tensors: the
+    /// five outputs as they come (not yet checked). For benchmarks; the server uses
+    /// [`ObjectReconstructor::reconstruct`].
+    pub fn forward(&self, image: &Tensor, mask: &Tensor, seed: u64) -> Result<[Tensor; 5], ModelError> {
+        // The seed's bits as TorchScript's int (i64).
+        let inputs = [IValue::Tensor(image.to_device(self.device)), IValue::Tensor(mask.to_device(self.device)), IValue::Int(seed as i64)];
+        let out = self.module.forward_is(&inputs).map_err(|e| ModelError::Run(format!("reconstructor: {}", first_line(&e.to_string()))))?;
+        Ok(tensors(out, 5, "reconstructor")?.try_into().expect("five tensors"))
+    }
+}
+
 impl ObjectReconstructor for TorchReconstructor {
     fn describe(&self) -> String {
         format!("torch {} {}", device_name(self.device), self.file)
@@ -199,12 +221,9 @@ impl ObjectReconstructor for TorchReconstructor {
             return Err(ModelError::Input(format!("mask is {}x{} but the photo is {w}x{h}", mask.width(), mask.height())));
         }
         guarded("reconstructor", || {
-            let image = Tensor::from_slice(photo.rgb.as_raw()).view([i64::from(h), i64::from(w), 3]).to_device(self.device);
-            let mask = Tensor::from_slice(mask.data()).view([i64::from(h), i64::from(w)]).to_device(self.device);
-            // The seed's bits as TorchScript's int (i64).
-            let inputs = [IValue::Tensor(image), IValue::Tensor(mask), IValue::Int(seed as i64)];
-            let out = self.module.forward_is(&inputs).map_err(|e| ModelError::Run(format!("reconstructor: {}", first_line(&e.to_string()))))?;
-            let [xyz, f_dc, opacity, scale, rotation]: [Tensor; 5] = tensors(out, 5, "reconstructor")?.try_into().expect("five tensors");
+            let image = Tensor::from_slice(photo.rgb.as_raw()).view([i64::from(h), i64::from(w), 3]);
+            let mask = Tensor::from_slice(mask.data()).view([i64::from(h), i64::from(w)]);
+            let [xyz, f_dc, opacity, scale, rotation] = self.forward(&image, &mask, seed)?;
             let n = xyz.size().first().copied().unwrap_or(0);
             if n == 0 {
                 return Err(ModelError::Output("reconstructor returned no splats".into()));
