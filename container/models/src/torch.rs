@@ -60,7 +60,7 @@ fn guarded<T>(what: &str, f: impl FnOnce() -> Result<T, ModelError>) -> Result<T
         Ok(result) => result,
         Err(panic) => {
             let message = panic.downcast_ref::<String>().cloned().or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()));
-            Err(ModelError::Run(format!("{what}: {}", message.unwrap_or_else(|| "libtorch failed".into()))))
+            Err(ModelError::Run(format!("{what}: {}", message.as_deref().map_or("libtorch failed", first_line))))
         }
     }
 }

@@ -143,4 +143,5 @@ fn bad_modules_fail_with_clear_reasons() {
     let half = TorchEncoder::load(&dir.join("sam3_image_encoder.pt"), DeviceChoice::Cpu, Dtype::Float16).unwrap();
     let e = half.encode(&photo).unwrap_err();
     assert!(matches!(e, ModelError::Run(_)), "{e:?}");
+    assert!(!e.to_string().contains('\n'), "one line, no C++ backtrace: {e}");
 }
