@@ -40,7 +40,7 @@ fn main() {
 
     let encoder = TorchEncoder::load(&dir.path().join("sam3_image_encoder.pt"), DeviceChoice::Auto, Dtype::Float32).unwrap();
     let input: Vec<f32> = read("encoder_input").chunks_exact(4).map(|c| f32::from_le_bytes(c.try_into().unwrap())).collect();
-    let reconstructor = TorchReconstructor::load(&dir.path().join("sam3d_objects.pt"), DeviceChoice::Auto, Dtype::Float32).unwrap();
+    let reconstructor = TorchReconstructor::load(&dir.path().join("sam3d_objects.pt"), DeviceChoice::Auto).unwrap();
     let (w, h) = (960, 720);
     let photo = Photo { rgb: image::RgbImage::from_raw(w, h, read("image")).unwrap() };
     let mask = Mask::new(w, h, read("mask").iter().map(|&b| b != 0).collect()).unwrap();

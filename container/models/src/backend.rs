@@ -82,9 +82,15 @@ impl Models {
         };
         let reconstructor: Loaded<dyn ObjectReconstructor> = match &manifest.reconstructor {
             ModelEntry::Builtin => Ok(Arc::new(BuiltinReconstructor)),
-            ModelEntry::Torch { file, dtype } => load_torch_reconstructor(&model_dir.join(file), manifest.device, *dtype),
+            // The reconstructor's inputs are uint8 and bool: a dtype has nothing to cast.
+            ModelEntry::Torch { file, dtype: _ } => load_torch_reconstructor(&model_dir.join(file), manifest.device),
         };
         Self { encoder, reconstructor }
+    }
+
+    /// Whether every model loaded.
+    pub fn all_ready(&self) -> bool {
+        self.encoder.is_ok() && self.reconstructor.is_ok()
     }
 
     /// One line per model: what runs it, or why it is not available.
@@ -108,8 +114,8 @@ fn load_torch_encoder(file: &Path, device: crate::manifest::DeviceChoice, dtype:
 }
 
 #[cfg(feature = "torch")]
-fn load_torch_reconstructor(file: &Path, device: crate::manifest::DeviceChoice, dtype: crate::manifest::Dtype) -> Loaded<dyn ObjectReconstructor> {
-    crate::torch::TorchReconstructor::load(file, device, dtype).map(|m| Arc::new(m) as Arc<dyn ObjectReconstructor>).map_err(|e| e.to_string())
+fn load_torch_reconstructor(file: &Path, device: crate::manifest::DeviceChoice) -> Loaded<dyn ObjectReconstructor> {
+    crate::torch::TorchReconstructor::load(file, device).map(|m| Arc::new(m) as Arc<dyn ObjectReconstructor>).map_err(|e| e.to_string())
 }
 
 #[cfg(not(feature = "torch"))]
@@ -118,7 +124,7 @@ fn load_torch_encoder(file: &Path, _: crate::manifest::DeviceChoice, _: crate::m
 }
 
 #[cfg(not(feature = "torch"))]
-fn load_torch_reconstructor(file: &Path, _: crate::manifest::DeviceChoice, _: crate::manifest::Dtype) -> Loaded<dyn ObjectReconstructor> {
+fn load_torch_reconstructor(file: &Path, _: crate::manifest::DeviceChoice) -> Loaded<dyn ObjectReconstructor> {
     Err(not_built(file))
 }
 

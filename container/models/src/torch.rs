@@ -65,18 +65,38 @@ fn guarded<T>(what: &str, f: impl FnOnce() -> Result<T, ModelError>) -> Result<T
     }
 }
 
-fn load_module(file: &Path, device: Device) -> Result<CModule, ModelError> {
-    if !file.is_file() {
-        return Err(ModelError::Load(format!("{}: no such model file", file.display())));
+/// A loaded TorchScript module, the device it runs on and the file it came from.
+struct Module {
+    module: CModule,
+    device: Device,
+    file: String,
+}
+
+impl Module {
+    fn load(file: &Path, choice: DeviceChoice) -> Result<Self, ModelError> {
+        let device = device(choice)?;
+        if !file.is_file() {
+            return Err(ModelError::Load(format!("{}: no such model file", file.display())));
+        }
+        let not_loadable = |why: &str| ModelError::Load(format!("{}: not a loadable TorchScript module: {why}", file.display()));
+        let mut module = match std::panic::catch_unwind(AssertUnwindSafe(|| CModule::load_on_device(file, device))) {
+            Ok(Ok(m)) => m,
+            Ok(Err(e)) => return Err(not_loadable(first_line(&e.to_string()))),
+            Err(_) => return Err(not_loadable("libtorch failed")),
+        };
+        module.set_eval();
+        Ok(Self { module, device, file: file.display().to_string() })
     }
-    let not_loadable = |why: &str| ModelError::Load(format!("{}: not a loadable TorchScript module: {why}", file.display()));
-    let mut module = match std::panic::catch_unwind(AssertUnwindSafe(|| CModule::load_on_device(file, device))) {
-        Ok(Ok(m)) => m,
-        Ok(Err(e)) => return Err(not_loadable(first_line(&e.to_string()))),
-        Err(_) => return Err(not_loadable("libtorch failed")),
-    };
-    module.set_eval();
-    Ok(module)
+
+    fn describe(&self) -> String {
+        format!("torch {} {}", device_name(self.device), self.file)
+    }
+
+    /// `forward` on `inputs`; its output as exactly `N` tensors, not yet checked.
+    fn call<const N: usize>(&self, what: &str, inputs: &[IValue]) -> Result<[Tensor; N], ModelError> {
+        let out = self.module.forward_is(inputs).map_err(|e| ModelError::Run(format!("{what}: {}", first_line(&e.to_string()))))?;
+        Ok(tensors(out, N, what)?.try_into().expect("tensors() returns exactly N"))
+    }
 }
 
 /// libtorch's messages carry a C++ backtrace after the first line.
@@ -129,17 +149,13 @@ fn dims(shape: &[usize]) -> Vec<i64> {
 
 /// SAM 3's image encoder as a TorchScript module.
 pub struct TorchEncoder {
-    module: CModule,
-    device: Device,
+    module: Module,
     dtype: Kind,
-    file: String,
 }
 
 impl TorchEncoder {
-    pub fn load(file: &Path, device_choice: DeviceChoice, dtype: Dtype) -> Result<Self, ModelError> {
-        let device = device(device_choice)?;
-        let module = load_module(file, device)?;
-        Ok(Self { module, device, dtype: kind(dtype), file: file.display().to_string() })
+    pub fn load(file: &Path, device: DeviceChoice, dtype: Dtype) -> Result<Self, ModelError> {
+        Ok(Self { module: Module::load(file, device)?, dtype: kind(dtype) })
     }
 
     /// Runs the module on a preprocessed input (f32 [1,3,1008,1008], as
@@ -159,22 +175,18 @@ impl TorchEncoder {
             Ok(embeddings)
         })
     }
-}
 
-impl TorchEncoder {
     /// The module's own call: the input moved to the device and cast to the manifest's
     /// dtype, the three outputs as they come (not yet checked). For benchmarks; the server
     /// uses [`TorchEncoder::run`].
     pub fn forward(&self, input: &Tensor) -> Result<[Tensor; 3], ModelError> {
-        let x = input.to_device(self.device).to_kind(self.dtype);
-        let out = self.module.forward_is(&[IValue::Tensor(x)]).map_err(|e| ModelError::Run(format!("encoder: {}", first_line(&e.to_string()))))?;
-        Ok(tensors(out, 3, "encoder")?.try_into().expect("three tensors"))
+        self.module.call("encoder", &[IValue::Tensor(input.to_device(self.module.device).to_kind(self.dtype))])
     }
 }
 
 impl ImageEncoder for TorchEncoder {
     fn describe(&self) -> String {
-        format!("torch {} {}", device_name(self.device), self.file)
+        self.module.describe()
     }
 
     fn encode(&self, photo: &Photo) -> Result<Embeddings, ModelError> {
@@ -182,37 +194,30 @@ impl ImageEncoder for TorchEncoder {
     }
 }
 
-/// SAM 3D Objects as a TorchScript module.
+/// SAM 3D Objects as a TorchScript module (its inputs are uint8 and bool: no dtype).
 pub struct TorchReconstructor {
-    module: CModule,
-    device: Device,
-    file: String,
+    module: Module,
 }
 
 impl TorchReconstructor {
-    /// `dtype` is accepted for symmetry: the reconstructor's inputs are uint8 and bool.
-    pub fn load(file: &Path, device_choice: DeviceChoice, _dtype: Dtype) -> Result<Self, ModelError> {
-        let device = device(device_choice)?;
-        let module = load_module(file, device)?;
-        Ok(Self { module, device, file: file.display().to_string() })
+    pub fn load(file: &Path, device: DeviceChoice) -> Result<Self, ModelError> {
+        Ok(Self { module: Module::load(file, device)? })
     }
-}
 
-impl TorchReconstructor {
     /// The module's own call on image (uint8 [H,W,3]) and mask (bool [H,W]) tensors: the
     /// five outputs as they come (not yet checked). For benchmarks; the server uses
     /// [`ObjectReconstructor::reconstruct`].
     pub fn forward(&self, image: &Tensor, mask: &Tensor, seed: u64) -> Result<[Tensor; 5], ModelError> {
+        let device = self.module.device;
         // The seed's bits as TorchScript's int (i64).
-        let inputs = [IValue::Tensor(image.to_device(self.device)), IValue::Tensor(mask.to_device(self.device)), IValue::Int(seed as i64)];
-        let out = self.module.forward_is(&inputs).map_err(|e| ModelError::Run(format!("reconstructor: {}", first_line(&e.to_string()))))?;
-        Ok(tensors(out, 5, "reconstructor")?.try_into().expect("five tensors"))
+        self.module
+            .call("reconstructor", &[IValue::Tensor(image.to_device(device)), IValue::Tensor(mask.to_device(device)), IValue::Int(seed as i64)])
     }
 }
 
 impl ObjectReconstructor for TorchReconstructor {
     fn describe(&self) -> String {
-        format!("torch {} {}", device_name(self.device), self.file)
+        self.module.describe()
     }
 
     fn reconstruct(&self, photo: &Photo, mask: &Mask, seed: u64) -> Result<SplatCloud, ModelError> {

@@ -55,7 +55,7 @@ fn torchscript_outputs_match_python() {
     assert_close("high_res_feats_0", &got.high_res_feats_0, &floats(&reference(dir, "high_res_feats_0")), 1e-5);
     assert_close("high_res_feats_1", &got.high_res_feats_1, &floats(&reference(dir, "high_res_feats_1")), 1e-5);
 
-    let reconstructor = TorchReconstructor::load(&dir.join("sam3d_objects.pt"), DeviceChoice::Cpu, Dtype::Float32).unwrap();
+    let reconstructor = TorchReconstructor::load(&dir.join("sam3d_objects.pt"), DeviceChoice::Cpu).unwrap();
     let (w, h) = (960, 720);
     let photo = Photo { rgb: image::RgbImage::from_raw(w, h, reference(dir, "image")).unwrap() };
     let mask = Mask::new(w, h, reference(dir, "mask").iter().map(|&b| b != 0).collect()).unwrap();
@@ -127,14 +127,14 @@ fn bad_modules_fail_with_clear_reasons() {
 
     // The encoder's file loaded as the reconstructor: the call fails (TorchScript checks
     // the arguments), as an error, not a crash.
-    let wrong = TorchReconstructor::load(&dir.join("sam3_image_encoder.pt"), DeviceChoice::Cpu, Dtype::Float32).unwrap();
+    let wrong = TorchReconstructor::load(&dir.join("sam3_image_encoder.pt"), DeviceChoice::Cpu).unwrap();
     let mask = Mask::new(800, 534, vec![true; 800 * 534]).unwrap();
     let e = wrong.reconstruct(&photo, &mask, 0).unwrap_err();
     assert!(matches!(e, ModelError::Run(_)), "{e:?}");
     assert!(e.to_string().starts_with("running a model: reconstructor: "), "{e}");
 
     // A mask of another size never reaches the module.
-    let good = TorchReconstructor::load(&dir.join("sam3d_objects.pt"), DeviceChoice::Cpu, Dtype::Float32).unwrap();
+    let good = TorchReconstructor::load(&dir.join("sam3d_objects.pt"), DeviceChoice::Cpu).unwrap();
     let small = Mask::new(10, 10, vec![true; 100]).unwrap();
     assert_eq!(good.reconstruct(&photo, &small, 0).unwrap_err().to_string(), "bad model input: mask is 10x10 but the photo is 800x534");
 

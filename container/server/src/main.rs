@@ -39,7 +39,7 @@ async fn main() -> anyhow::Result<()> {
 fn check(model_dir: &str) -> anyhow::Result<()> {
     let models = gen3d_inference::Models::load(std::path::Path::new(model_dir));
     println!("{}", serde_json::to_string_pretty(&models.status())?);
-    if models.encoder.is_err() || models.reconstructor.is_err() {
+    if !models.all_ready() {
         bail!("{model_dir}: a model is not ready");
     }
     Ok(())
@@ -52,7 +52,7 @@ async fn serve(model_dir: &str) -> anyhow::Result<()> {
         std::env::var("GEN3D_MAX_CONCURRENCY").ok().map(|c| c.parse()).transpose().context("GEN3D_MAX_CONCURRENCY must be a number")?.unwrap_or(1);
     let models = gen3d_inference::Models::load(std::path::Path::new(model_dir));
     let status = models.status();
-    if models.encoder.is_err() || models.reconstructor.is_err() {
+    if !models.all_ready() {
         // The server still starts: the tasks that need a broken model fail with this reason.
         tracing::error!(port, concurrency, model_dir, models = %status, "a model failed to load");
     } else {

@@ -21,7 +21,6 @@ pub struct SqsQueue {
     max_receives: HashMap<QueueName, u32>,
 }
 
-/// One attribute of the queue at `url`, if it has it.
 /// The ARN of the queue with this physical name.
 pub(crate) async fn queue_arn(client: &aws_sdk_sqs::Client, physical: &str) -> Result<String, PortError> {
     let out = client.get_queue_url().queue_name(physical).send().await.map_err(|e| classify(&format!("queue {physical}"), e))?;
@@ -29,6 +28,7 @@ pub(crate) async fn queue_arn(client: &aws_sdk_sqs::Client, physical: &str) -> R
     queue_attribute(client, url, QueueAttributeName::QueueArn).await?.ok_or_else(|| PortError::Internal(format!("queue {physical} has no ARN")))
 }
 
+/// One attribute of the queue at `url`, if it has it.
 pub(crate) async fn queue_attribute(client: &aws_sdk_sqs::Client, url: &str, name: QueueAttributeName) -> Result<Option<String>, PortError> {
     let out = client
         .get_queue_attributes()
