@@ -20,7 +20,7 @@ TORCH_ENV = VIRTUAL_ENV=$(TORCH_VENV) PATH=$(TORCH_VENV)/bin:$$PATH LIBTORCH_USE
 	LD_LIBRARY_PATH=$$($(TORCH_VENV)/bin/python -c 'import torch, os; print(os.path.dirname(torch.__file__) + "/lib")' 2>/dev/null) \
 	GEN3D_TORCH_PYTHON=$(TORCH_VENV)/bin/python
 
-.PHONY: deps ort moto torch web-deps web run serve test bench bench-aws bench-web bench-torch dist decoder
+.PHONY: deps ort moto torch web-deps web run serve test smoke smoke-deps bench bench-aws bench-web bench-torch dist decoder
 
 ## Debian packages: Open3D (C++ library + headers), Eigen, pkg-config.
 deps:
@@ -86,9 +86,19 @@ serve: deps web
 	cargo run --release --locked -p gen3d -- --data $(CURDIR)/.gen3d-data serve --port 8080
 
 ## Every test of the workspace, then the model crates again with the torch backend.
-test: deps ort moto web torch
+test: deps ort moto web torch smoke-deps
 	tests/with-moto.sh $(MOTO_VENV) -- env GEN3D_ORT_PYTHON=$(ORT_VENV)/bin/python GEN3D_WEB_TESTS=1 cargo test --workspace --locked
+	tests/smoke-local.sh $(CARGO_TARGET_DIR)/debug/gen3d
 	$(TORCH_ENV) GEN3D_ORT_PYTHON=$(ORT_VENV)/bin/python cargo test --locked -p gen3d-models -p gen3d-inference --features gen3d-inference/torch
+
+## curl and jq for scripts/smoke.sh.
+smoke-deps:
+	@command -v curl >/dev/null && command -v jq >/dev/null || { \
+		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends curl jq; }
+
+## The smoke test against a running Gen3D: make smoke URL=https://gen3d.example
+smoke: smoke-deps
+	scripts/smoke.sh $(URL)
 
 ## Benchmarks (results go into docs/benchmarks.md by hand, with the machine).
 bench: deps

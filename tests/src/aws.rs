@@ -23,6 +23,8 @@ use crate::cognito::CognitoUser;
 
 pub const SENDER: &str = "no-reply@gen3d.example";
 pub const ADMIN: &str = "admin@gen3d.example";
+/// The region the stack runs in on moto.
+pub const REGION: &str = "us-east-1";
 
 /// Settings of one harness run.
 pub struct AwsOptions {
@@ -48,6 +50,8 @@ pub struct AwsStack {
     pub user: CognitoUser,
     /// The intake API as the signed-in user.
     pub api: ApiClient,
+    /// The intake Lambda's router (`gen3d_intake::app`), for the edge stand-in.
+    pub intake: axum::Router,
     /// The intake service's ports (S3, SQS, DynamoDB on moto).
     pub ports: Ports,
     stop: watch::Sender<bool>,
@@ -74,6 +78,7 @@ fn environment(names: &ResourceNames, bucket: &str, user: &CognitoUser) -> HashM
         (env::BUCKET, bucket.to_owned()),
         (env::TABLE, names.job_table()),
         (env::METRICS_NAMESPACE, "Gen3D".to_owned()),
+        (env::JOB_TTL_DAYS, "30".to_owned()),
         (env::ENDPOINT_NAME, names.endpoint()),
         (env::MAIL_FROM, SENDER.to_owned()),
         (env::ADMIN_EMAIL, ADMIN.to_owned()),
@@ -87,7 +92,7 @@ impl AwsStack {
     /// Provisions a fresh stack on moto at `moto` and starts every worker.
     pub async fn start(moto: &str, options: AwsOptions) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
-        let sdk = gen3d_aws::sdk_config(Some(moto), Some("us-east-1")).await;
+        let sdk = gen3d_aws::sdk_config(Some(moto), Some(REGION)).await;
         let names = fresh_names();
         let bucket = format!("{}-data", names.prefix());
         provision::create_bucket(&sdk, &bucket, true).await.expect("bucket");
@@ -151,14 +156,31 @@ impl AwsStack {
         let intake = config(Service::Intake);
         let ports = AwsPorts::connect(&intake, &sdk, true).await.expect("intake ports");
         let ServiceSettings::Intake { user_pool_id, user_pool_client_id } = &intake.settings else { unreachable!("intake settings") };
-        let issuer = CognitoAuth::issuer("us-east-1", user_pool_id);
+        let issuer = CognitoAuth::issuer(REGION, user_pool_id);
         let jwks = format!("{moto}/{user_pool_id}/.well-known/jwks.json");
         let client_id = user_pool_client_id.clone();
         let auth = tokio::task::spawn_blocking(move || CognitoAuth::fetch(&issuer, &client_id, &jwks)).await.expect("join").expect("jwks");
         let state =
             AppState { ports: ports.clone(), decoder: Arc::new(gen3d_models::decoder::Decoder::builtin()), auth: Arc::new(Auth::Cognito(auth)) };
-        let api = ApiClient::new(gen3d_intake::app(state), user.id_token.clone());
-        Self { moto: moto.to_owned(), sdk, names, bucket, user, api, ports, stop, handles, _dir: dir }
+        let intake = gen3d_intake::app(state);
+        let api = ApiClient::new(intake.clone(), user.id_token.clone());
+        Self { moto: moto.to_owned(), sdk, names, bucket, user, api, intake, ports, stop, handles, _dir: dir }
+    }
+
+    /// The edge stand-in for stack `stack` of the program (see [`crate::edge`]) in front of
+    /// this stack's intake, user pool and data bucket.
+    pub fn edge_settings(&self, stack: &str) -> crate::edge::EdgeSettings {
+        crate::edge::EdgeSettings {
+            repo: crate::repo(),
+            stack: stack.to_owned(),
+            region: REGION.to_owned(),
+            moto: self.moto.clone(),
+            sdk: self.sdk.clone(),
+            user_pool_id: self.user.pool_id.clone(),
+            user_pool_client_id: self.user.client_id.clone(),
+            data_bucket: self.bucket.clone(),
+            intake: self.intake.clone(),
+        }
     }
 
     /// The intake router with another bearer token.

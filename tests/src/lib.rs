@@ -1,8 +1,10 @@
 //! Test helpers: a fresh local stack on a temporary data directory, typed API calls,
-//! and the same pipeline on the AWS profile against moto ([`aws`]).
+//! and the same pipeline on the AWS profile against moto ([`aws`]), reached through the
+//! deployment's edge derived from `Pulumi.yaml` ([`edge`]).
 
 pub mod aws;
 pub mod cognito;
+pub mod edge;
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -13,6 +15,24 @@ use gen3d::{LocalConfig, LocalStack, Workers};
 use gen3d_domain::{EmailAddress, UserId};
 use gen3d_intake::Principal;
 use serde_json::{Value, json};
+
+/// The repository root.
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// moto server's URL from `make test` (`tests/with-moto.sh`). Without it a test that needs
+/// moto fails, unless `GEN3D_SKIP_MOTO=1` asks to skip: then it says so and checks nothing.
+pub fn moto_url() -> Option<String> {
+    match std::env::var("GEN3D_MOTO_URL") {
+        Ok(url) => Some(url),
+        Err(_) if std::env::var_os("GEN3D_SKIP_MOTO").is_some() => {
+            eprintln!("GEN3D_SKIP_MOTO is set: this test did NOT run");
+            None
+        }
+        Err(_) => panic!("GEN3D_MOTO_URL is not set: run `make test` (or set GEN3D_SKIP_MOTO=1 to skip the tests that need moto)"),
+    }
+}
 
 /// `../shared/fixtures/images/{name}` next to the workspace.
 pub fn fixture(name: &str) -> PathBuf {

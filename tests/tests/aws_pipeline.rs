@@ -95,6 +95,40 @@ async fn photo_to_mesh_on_the_aws_profile() {
     stack.stop().await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_photo_refused_after_a_direct_upload_fails_the_session_and_mails_owner_and_admin() {
+    let Some(moto) = moto() else { return };
+    let stack = AwsStack::start(&moto, AwsOptions::default()).await;
+    let created = stack.api.post_json("/v1/sessions", &json!({})).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.error_message());
+    let session = created.json()["id"].as_str().unwrap().to_owned();
+    let url = created.json()["upload"]["url"].as_str().expect("a presigned PUT").to_owned();
+    tokio::task::spawn_blocking(move || ureq::put(&url).header("content-type", "image/jpeg").send(&b"not a photo at all"[..]).expect("S3 takes the bytes"))
+        .await
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let failed = loop {
+        let v = stack.api.get(&format!("/v1/sessions/{session}")).await.json();
+        if v["state"] == "failed" {
+            break v;
+        }
+        assert!(Instant::now() < deadline, "the session did not fail: {v}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert!(failed["failure"].as_str().unwrap_or_default().starts_with("photo:"), "{failed}");
+    let mails = wait_mails(&moto, &stack.user.email, 1).await;
+    assert_eq!(mails.len(), 1, "one mail to the owner: {mails:?}");
+    assert_eq!(mails[0].0, "We could not prepare your photo");
+    assert!(mails[0].1.contains(&session), "the mail links the session: {}", mails[0].1);
+    // Other tests mail the same admin: wait for the copy about this session.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !mails_to(&moto, ADMIN).await.iter().any(|(subject, _)| subject.contains(&session)) {
+        assert!(Instant::now() < deadline, "no admin copy about session {session}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    stack.stop().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_api_takes_only_valid_cognito_id_tokens_of_the_caller() {
     let Some(moto) = moto() else { return };

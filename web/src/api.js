@@ -183,6 +183,10 @@ export const createSession = () => getJson('/v1/sessions', { method: 'POST' });
 export const getSession = (id) => getJson(`/v1/sessions/${id}`);
 export const listObjects = (id) => getJson(`/v1/sessions/${id}/objects`);
 export const getObject = (s, o) => getJson(`/v1/sessions/${s}/objects/${o}`);
+/** The click decoder's ONNX file: `config.decoderUrl` (in AWS, CloudFront next to the app,
+ * since the file is larger than a Lambda may return), else the API's copy. Fetched
+ * without a token. */
+export const decoderUrl = () => config.decoderUrl || apiUrl('/v1/models/decoder.onnx');
 /** Where to fetch a file of an object view: storage's own URL if offered, else the API. */
 export const fileUrl = (link) => link.direct_url ?? link.url;
 export const submitMask = (id, png, options) =>

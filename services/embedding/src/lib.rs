@@ -6,15 +6,18 @@
 //! A photo uploaded straight to storage (an S3 presigned PUT, announced by the bucket's
 //! event) arrives while the session is still `created`: it is checked here as the API
 //! checks uploads (size, type, pixels) and the session moves to uploaded, or to failed
-//! with the reason.
+//! with the reason. A session that fails (photo refused, embedding failed or given up)
+//! asks the notify service to tell its owner and the admin; a duplicate delivery that
+//! finds the session failed asks again (the notify service sends once).
 
 use async_trait::async_trait;
 use bytes::Bytes;
 use gen3d_domain::{
-    EmbedRequested, ImageInfo, InferenceNotification, InferenceStatus, KeyOwner, ObjectKey, QueueMessage, SessionFile, SessionRecord, SessionState,
+    EmbedRequested, ImageInfo, InferenceNotification, InferenceStatus, KeyOwner, ObjectKey, QueueMessage, SessionFile, SessionNotifyRequested,
+    SessionRecord, SessionState,
 };
-use gen3d_pipeline::{Handler, HandlerError, load_session};
-use gen3d_ports::{InferenceInvocation, InferenceTask, Ports, TaskRequest, Transition, now_ms};
+use gen3d_pipeline::{Handler, HandlerError, load_session, send};
+use gen3d_ports::{InferenceInvocation, InferenceTask, Ports, QueueName, TaskRequest, Transition, now_ms};
 
 pub struct EmbeddingService {
     ports: Ports,
@@ -28,9 +31,27 @@ impl EmbeddingService {
     async fn move_session(&self, rec: &SessionRecord, next: SessionState, failure: Option<String>) -> Result<SessionRecord, HandlerError> {
         let mut moved = rec.moved(next, now_ms()).map_err(|e| HandlerError::Permanent(e.to_string()))?;
         moved.failure = failure;
-        match self.ports.jobs.update_session(rec.state, &moved).await? {
-            Transition::Applied(r) | Transition::Stale(r) => Ok(r),
+        let stored = match self.ports.jobs.update_session(rec.state, &moved).await? {
+            Transition::Applied(r) => {
+                if r.state == SessionState::Failed {
+                    self.ports.metrics.count("sessions_failed", 1, &[]);
+                }
+                r
+            }
+            Transition::Stale(r) => r,
+        };
+        self.tell_if_failed(&stored).await?;
+        Ok(stored)
+    }
+
+    /// A failed session whose owner was not told yet: ask the notify service to tell them.
+    async fn tell_if_failed(&self, rec: &SessionRecord) -> Result<(), HandlerError> {
+        if rec.state == SessionState::Failed && !rec.notified {
+            tracing::warn!(user = %rec.user, session = %rec.session, reason = rec.failure.as_deref().unwrap_or_default(), "session failed");
+            let note = SessionNotifyRequested { user: rec.user.clone(), session: rec.session.clone() };
+            send(&self.ports, QueueName::NOTIFY, QueueMessage::SessionNotifyRequested(note)).await?;
         }
+        Ok(())
     }
 
     /// Checks a photo that reached storage without the API and records it (see the
@@ -60,6 +81,8 @@ impl EmbeddingService {
             Transition::Applied(r) => {
                 if r.state == SessionState::Uploaded {
                     self.ports.metrics.count("photos_uploaded", 1, &[]);
+                } else {
+                    self.ports.metrics.count("sessions_failed", 1, &[]);
                 }
                 Ok(r)
             }
@@ -77,7 +100,8 @@ impl EmbeddingService {
         }
         match rec.state {
             SessionState::Embedding => {}
-            SessionState::Ready | SessionState::Failed => return Ok(()), // already done: a duplicate
+            SessionState::Ready => return Ok(()), // already done: a duplicate
+            SessionState::Failed => return self.tell_if_failed(&rec).await, // a duplicate; the mail may not have been asked for
             SessionState::Created | SessionState::Uploaded => {
                 return Err(HandlerError::Retryable(format!("the session is still {}", rec.state.as_str())));
             }
@@ -101,7 +125,7 @@ impl EmbeddingService {
         };
         let rec = load_session(&self.ports, &user, &session).await?;
         if rec.state != SessionState::Embedding {
-            return Ok(()); // a duplicate notification
+            return self.tell_if_failed(&rec).await; // a duplicate notification
         }
         match note.invocation_status {
             InferenceStatus::Completed => {

@@ -34,6 +34,9 @@ struct Cli {
     aws_endpoint_url: Option<String>,
     #[arg(long, global = true, env = "AWS_REGION")]
     region: Option<String>,
+    /// The stack's `jobTtlDays`: how long a job record the operator commands write lives.
+    #[arg(long, global = true, default_value_t = 365, env = "GEN3D_JOB_TTL_DAYS")]
+    job_ttl_days: u32,
     #[command(subcommand)]
     command: Command,
 }
@@ -193,7 +196,7 @@ async fn ops(cli: &Cli, data: PathBuf) -> anyhow::Result<(Arc<dyn Queue>, Arc<dy
         Profile::Aws => {
             let names = gen3d_config::ResourceNames::for_stack("gen3d", &cli.stack).map_err(|e| anyhow::anyhow!("--stack: {e}"))?;
             let sdk = gen3d_aws::sdk_config(cli.aws_endpoint_url.as_deref(), cli.region.as_deref()).await;
-            let (queue, jobs) = gen3d_aws::stack_ops(&sdk, &names).await.map_err(|e| anyhow::anyhow!("stack {}: {e}", cli.stack))?;
+            let (queue, jobs) = gen3d_aws::stack_ops(&sdk, &names, cli.job_ttl_days).await.map_err(|e| anyhow::anyhow!("stack {}: {e}", cli.stack))?;
             Ok((Arc::new(queue), Arc::new(jobs)))
         }
     }

@@ -1,15 +1,15 @@
-//! The notify service: when an object is done or failed, mail its owner (and a copy to
-//! the admin), once. The mail's idempotency key makes a re-sent mail one message; the
+//! The notify service: when an object is done or failed, or a session failed before any
+//! object (its photo or its embeddings), mail its owner (and a copy to the admin), once. The mail's idempotency key makes a re-sent mail one message; the
 //! object's `notified` flag, set after sending, stops further sends.
 
 mod templates;
 
 use async_trait::async_trait;
-use gen3d_domain::{EmailAddress, NotifyRequested, QueueMessage};
+use gen3d_domain::{EmailAddress, NotifyRequested, QueueMessage, SessionNotifyRequested, SessionState};
 use gen3d_pipeline::{Handler, HandlerError, load_object, load_session};
 use gen3d_ports::{Ports, now_ms};
 
-pub use templates::{Outcome, compose};
+pub use templates::{Outcome, compose, compose_session_failed};
 
 /// Who mail comes from and goes to, and where links point.
 #[derive(Clone, Debug)]
@@ -56,6 +56,20 @@ impl NotifyService {
         self.ports.metrics.count("emails_sent", 1, &[("outcome", rec.state.as_str())]);
         Ok(())
     }
+
+    async fn notify_session(&self, m: &SessionNotifyRequested) -> Result<(), HandlerError> {
+        let rec = load_session(&self.ports, &m.user, &m.session).await?;
+        if rec.state != SessionState::Failed || rec.notified {
+            return Ok(()); // not failed, or already told
+        }
+        for email in compose_session_failed(&self.config, &rec) {
+            self.ports.mailer.send(&email).await?;
+        }
+        let told = gen3d_domain::SessionRecord { notified: true, updated_ms: now_ms(), ..rec.clone() };
+        self.ports.jobs.update_session(rec.state, &told).await?;
+        self.ports.metrics.count("emails_sent", 1, &[("outcome", "session_failed")]);
+        Ok(())
+    }
 }
 
 #[async_trait]
@@ -63,6 +77,7 @@ impl Handler for NotifyService {
     async fn handle(&self, message: QueueMessage) -> Result<(), HandlerError> {
         match message {
             QueueMessage::NotifyRequested(m) => self.notify(&m).await,
+            QueueMessage::SessionNotifyRequested(m) => self.notify_session(&m).await,
             other => Err(HandlerError::Permanent(format!("notify service got a {} message", other.kind()))),
         }
     }

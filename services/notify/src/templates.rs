@@ -55,22 +55,55 @@ pub fn compose(config: &NotifyConfig, session: &SessionRecord, object: &ObjectRe
         Outcome::Done => "done",
         Outcome::Failed => "failed",
     };
+    let about = format!("user {}, object {}", object.user, object.object);
+    addressed(config, session, Letter { subject, text, html }, &format!("{}-{tag}", object.object), &about)
+}
+
+/// The mail telling the owner their photo could not be prepared (a failed session), and
+/// the admin's copy.
+pub fn compose_session_failed(config: &NotifyConfig, session: &SessionRecord) -> Vec<Email> {
+    let link = format!("{}/#/sessions/{}", config.app_url.trim_end_matches('/'), session.session);
+    let reason = session.failure.as_deref().unwrap_or("unknown error");
+    let letter = Letter {
+        subject: "We could not prepare your photo".to_owned(),
+        text: format!("Hello,\n\nwe could not prepare your photo for selecting objects ({reason}).\n\nTry another photo: {link}\n\nGen3D\n"),
+        html: format!(
+            "<p>Hello,</p><p>we could not prepare your photo for selecting objects ({reason}).</p>\
+             <p><a href=\"{href}\">Try another photo</a>.</p><p>Gen3D</p>",
+            reason = escape(reason),
+            href = escape(&link)
+        ),
+    };
+    let about = format!("user {}, session {}", session.user, session.session);
+    addressed(config, session, letter, &format!("{}-session-failed", session.session), &about)
+}
+
+struct Letter {
+    subject: String,
+    text: String,
+    html: String,
+}
+
+/// The letter to the session's owner and, when an admin is configured, the admin's copy
+/// (`about` names the job in its subject).
+fn addressed(config: &NotifyConfig, session: &SessionRecord, letter: Letter, key: &str, about: &str) -> Vec<Email> {
+    let Letter { subject, text, html } = letter;
     let mut mails = vec![Email {
         from: config.from.clone(),
         to: vec![session.owner_email.clone()],
         subject: subject.clone(),
         text: text.clone(),
         html: html.clone(),
-        idempotency_key: format!("{}-{tag}", object.object),
+        idempotency_key: key.to_owned(),
     }];
     if let Some(admin) = &config.admin {
         mails.push(Email {
             from: config.from.clone(),
             to: vec![admin.clone()],
-            subject: format!("[gen3d admin] {subject} (user {}, object {})", object.user, object.object),
+            subject: format!("[gen3d admin] {subject} ({about})"),
             text: format!("Copy of the mail sent to {}:\n\n{text}", session.owner_email),
             html: format!("<p>Copy of the mail sent to {}:</p>{html}", escape(session.owner_email.as_str())),
-            idempotency_key: format!("{}-{tag}-admin", object.object),
+            idempotency_key: format!("{key}-admin"),
         });
     }
     mails
@@ -118,6 +151,16 @@ mod tests {
     fn done_mail() {
         let (config, session, object) = records(ObjectState::Done);
         insta::assert_debug_snapshot!(compose(&config, &session, &object));
+    }
+
+    #[test]
+    fn failed_session_mail() {
+        let (config, mut session, _) = records(ObjectState::Failed);
+        session.state = gen3d_domain::SessionState::Failed;
+        session.failure = Some("photo: not a JPEG, PNG or WebP <image>".into());
+        let mails = compose_session_failed(&config, &session);
+        assert!(mails[0].html.contains("&lt;image&gt;"));
+        insta::assert_debug_snapshot!(mails);
     }
 
     #[test]

@@ -94,6 +94,7 @@ async fn the_bootstrap_answers_an_sqs_event_with_its_partial_failures() {
         .env("GEN3D_BUCKET", format!("{}-data", names.prefix()))
         .env("GEN3D_TABLE", names.job_table())
         .env("GEN3D_METRICS_NAMESPACE", "Gen3D")
+        .env("GEN3D_JOB_TTL_DAYS", "30")
         .env("GEN3D_MAIL_FROM", "no-reply@gen3d.example")
         .env("GEN3D_ADMIN_EMAIL", "admin@gen3d.example")
         .env("GEN3D_APP_URL", "https://app.gen3d.example")

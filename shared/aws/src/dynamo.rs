@@ -16,6 +16,8 @@ use crate::error::classify;
 pub struct DynamoJobStore {
     client: aws_sdk_dynamodb::Client,
     table: String,
+    /// Days after its last update an item expires (the table's TTL, stack config `jobTtlDays`).
+    ttl_days: u32,
 }
 
 type Item = HashMap<String, AttributeValue>;
@@ -40,17 +42,16 @@ fn body<T: DeserializeOwned>(item: &Item) -> Result<T, PortError> {
     serde_json::from_str(raw).map_err(|e| PortError::Internal(format!("corrupt record: {e}")))
 }
 
-/// Days after its last update an item expires (the table's TTL).
-const TTL_DAYS: u64 = 365;
-
-fn item<T: Serialize>(pk: &str, sk: &str, kind: &str, state: &str, notified: bool, updated_ms: u64, record: &T) -> Result<Item, PortError> {
+/// The stored fields of one record; `expires_at` is `ttl_days` after `updated_ms`.
+#[allow(clippy::too_many_arguments)]
+fn item<T: Serialize>(pk: &str, sk: &str, kind: &str, state: &str, notified: bool, updated_ms: u64, ttl_days: u32, record: &T) -> Result<Item, PortError> {
     let json = serde_json::to_string(record).map_err(|e| PortError::Internal(format!("serialise record: {e}")))?;
     Ok(HashMap::from([
         (job_table::PARTITION_KEY.to_owned(), s(pk)),
         (job_table::SORT_KEY.to_owned(), s(sk)),
         (job_table::BY_USER_PARTITION.to_owned(), s(pk)),
         (job_table::BY_USER_SORT.to_owned(), n(updated_ms)),
-        (job_table::TTL_ATTRIBUTE.to_owned(), n(updated_ms / 1000 + TTL_DAYS * 86_400)),
+        (job_table::TTL_ATTRIBUTE.to_owned(), n(updated_ms / 1000 + u64::from(ttl_days) * 86_400)),
         ("kind".to_owned(), s(kind)),
         ("state".to_owned(), s(state)),
         ("notified".to_owned(), AttributeValue::Bool(notified)),
@@ -59,8 +60,8 @@ fn item<T: Serialize>(pk: &str, sk: &str, kind: &str, state: &str, notified: boo
 }
 
 impl DynamoJobStore {
-    pub fn new(client: aws_sdk_dynamodb::Client, table: &str) -> Self {
-        Self { client, table: table.to_owned() }
+    pub fn new(client: aws_sdk_dynamodb::Client, table: &str, ttl_days: u32) -> Self {
+        Self { client, table: table.to_owned(), ttl_days }
     }
 
     async fn create(&self, item: Item, what: String) -> Result<(), PortError> {
@@ -142,7 +143,7 @@ impl DynamoJobStore {
 impl JobStore for DynamoJobStore {
     async fn create_session(&self, r: &SessionRecord) -> Result<(), PortError> {
         let sk = job_table::session_sort_key(r.session.as_str());
-        let it = item(r.user.as_str(), &sk, "session", &state_name(&r.state)?, false, r.updated_ms, r)?;
+        let it = item(r.user.as_str(), &sk, "session", &state_name(&r.state)?, r.notified, r.updated_ms, self.ttl_days, r)?;
         self.create(it, format!("session {}", r.session)).await
     }
 
@@ -158,7 +159,7 @@ impl JobStore for DynamoJobStore {
 
     async fn update_session(&self, expected: SessionState, next: &SessionRecord) -> Result<Transition<SessionRecord>, PortError> {
         let sk = job_table::session_sort_key(next.session.as_str());
-        let it = item(next.user.as_str(), &sk, "session", &state_name(&next.state)?, false, next.updated_ms, next)?;
+        let it = item(next.user.as_str(), &sk, "session", &state_name(&next.state)?, next.notified, next.updated_ms, self.ttl_days, next)?;
         if self.conditional(it, &state_name(&expected)?, None, &sk).await? {
             return Ok(Transition::Applied(next.clone()));
         }
@@ -168,7 +169,7 @@ impl JobStore for DynamoJobStore {
 
     async fn create_object(&self, r: &ObjectRecord) -> Result<(), PortError> {
         let sk = job_table::object_sort_key(r.session.as_str(), r.object.as_str());
-        let it = item(r.user.as_str(), &sk, "object", &state_name(&r.state)?, r.notified, r.updated_ms, r)?;
+        let it = item(r.user.as_str(), &sk, "object", &state_name(&r.state)?, r.notified, r.updated_ms, self.ttl_days, r)?;
         self.create(it, format!("object {}", r.object)).await
     }
 
@@ -190,7 +191,7 @@ impl JobStore for DynamoJobStore {
         next: &ObjectRecord,
     ) -> Result<Transition<ObjectRecord>, PortError> {
         let sk = job_table::object_sort_key(next.session.as_str(), next.object.as_str());
-        let it = item(next.user.as_str(), &sk, "object", &state_name(&next.state)?, next.notified, next.updated_ms, next)?;
+        let it = item(next.user.as_str(), &sk, "object", &state_name(&next.state)?, next.notified, next.updated_ms, self.ttl_days, next)?;
         if self.conditional(it, &state_name(&expected)?, Some(expected_notified), &sk).await? {
             return Ok(Transition::Applied(next.clone()));
         }

@@ -42,10 +42,15 @@ pub async fn sdk_config(endpoint_url: Option<&str>, region: Option<&str>) -> aws
 }
 
 /// What the operator's commands (`gen3d --profile aws replay|jobs`) need of a deployed
-/// stack: its queues (with their dead-letter queues) and its job table.
-pub async fn stack_ops(sdk: &aws_config::SdkConfig, names: &gen3d_config::ResourceNames) -> Result<(SqsQueue, DynamoJobStore), PortError> {
+/// stack: its queues (with their dead-letter queues) and its job table. `ttl_days` is the
+/// stack's `jobTtlDays`, used if a record is written.
+pub async fn stack_ops(
+    sdk: &aws_config::SdkConfig,
+    names: &gen3d_config::ResourceNames,
+    ttl_days: u32,
+) -> Result<(SqsQueue, DynamoJobStore), PortError> {
     let queue = SqsQueue::connect(aws_sdk_sqs::Client::new(sdk), names.clone()).await?;
-    let jobs = DynamoJobStore::new(aws_sdk_dynamodb::Client::new(sdk), &names.job_table());
+    let jobs = DynamoJobStore::new(aws_sdk_dynamodb::Client::new(sdk), &names.job_table(), ttl_days);
     Ok((queue, jobs))
 }
 
@@ -58,7 +63,7 @@ impl AwsPorts {
         let blobs = Arc::new(S3BlobStore::new(s3::client(sdk, emulated), &config.bucket));
         let consumed: Vec<QueueName> = config.service.consumes().map(QueueName::pipeline).into_iter().collect();
         let queue = Arc::new(SqsQueue::connect_for(aws_sdk_sqs::Client::new(sdk), config.names.clone(), &consumed).await?);
-        let jobs = Arc::new(DynamoJobStore::new(aws_sdk_dynamodb::Client::new(sdk), &config.table));
+        let jobs = Arc::new(DynamoJobStore::new(aws_sdk_dynamodb::Client::new(sdk), &config.table, config.job_ttl_days));
         let mailer = Arc::new(SesMailer::new(aws_sdk_sesv2::Client::new(sdk)));
         let metrics = Arc::new(EmfMetrics::stdout(&config.metrics_namespace, config.service.name()));
         let inference: Arc<dyn InferenceEndpoint> = match &config.settings {

@@ -109,3 +109,66 @@ pub async fn notify_photo_uploads(sdk: &aws_config::SdkConfig, bucket: &str, nam
         .map_err(|e| classify(&format!("notifications of {bucket}"), e))?;
     Ok(())
 }
+
+/// A bucket CORS rule, as `aws:s3:BucketCorsConfiguration` declares it.
+#[derive(Clone, Debug, Default)]
+pub struct CorsRule {
+    pub allowed_origins: Vec<String>,
+    pub allowed_methods: Vec<String>,
+    pub allowed_headers: Vec<String>,
+    pub expose_headers: Vec<String>,
+    pub max_age_seconds: Option<i32>,
+}
+
+/// Sets the bucket's CORS rules (the browser's presigned requests meet them).
+pub async fn put_bucket_cors(sdk: &aws_config::SdkConfig, bucket: &str, rules: &[CorsRule], path_style: bool) -> Result<(), PortError> {
+    use aws_sdk_s3::types::{CorsConfiguration, CorsRule as SdkRule};
+    let mut config = CorsConfiguration::builder();
+    for r in rules {
+        let rule = SdkRule::builder()
+            .set_allowed_origins(Some(r.allowed_origins.clone()))
+            .set_allowed_methods(Some(r.allowed_methods.clone()))
+            .set_allowed_headers(Some(r.allowed_headers.clone()))
+            .set_expose_headers(Some(r.expose_headers.clone()))
+            .set_max_age_seconds(r.max_age_seconds)
+            .build()
+            .map_err(|e| PortError::Internal(format!("cors rule: {e}")))?;
+        config = config.cors_rules(rule);
+    }
+    let config = config.build().map_err(|e| PortError::Internal(format!("cors configuration: {e}")))?;
+    crate::s3::client(sdk, path_style)
+        .put_bucket_cors()
+        .bucket(bucket)
+        .cors_configuration(config)
+        .send()
+        .await
+        .map_err(|e| classify(&format!("put cors {bucket}"), e))?;
+    Ok(())
+}
+
+/// Writes one object with its content type (a deployed site's files).
+pub async fn put_object(sdk: &aws_config::SdkConfig, bucket: &str, key: &str, body: Vec<u8>, content_type: &str, path_style: bool) -> Result<(), PortError> {
+    crate::s3::client(sdk, path_style)
+        .put_object()
+        .bucket(bucket)
+        .key(key)
+        .content_type(content_type)
+        .body(body.into())
+        .send()
+        .await
+        .map_err(|e| classify(&format!("put s3://{bucket}/{key}"), e))?;
+    Ok(())
+}
+
+/// Reads one object and its content type; `None` if there is no such key.
+pub async fn get_object(sdk: &aws_config::SdkConfig, bucket: &str, key: &str, path_style: bool) -> Result<Option<(Vec<u8>, String)>, PortError> {
+    match crate::s3::client(sdk, path_style).get_object().bucket(bucket).key(key).send().await {
+        Ok(out) => {
+            let content_type = out.content_type().unwrap_or("binary/octet-stream").to_owned();
+            let body = out.body.collect().await.map_err(|e| PortError::Unavailable(format!("read s3://{bucket}/{key}: {e}")))?;
+            Ok(Some((body.into_bytes().to_vec(), content_type)))
+        }
+        Err(e) if e.as_service_error().is_some_and(|s| s.is_no_such_key()) => Ok(None),
+        Err(e) => Err(classify(&format!("get s3://{bucket}/{key}"), e)),
+    }
+}

@@ -66,8 +66,17 @@ async fn dynamodb_job_store() {
     };
     let names = common::fresh_names();
     provision::create_job_table(&moto.sdk, &names.job_table()).await.unwrap();
-    let store = DynamoJobStore::new(aws_sdk_dynamodb::Client::new(&moto.sdk), &names.job_table());
+    let store = DynamoJobStore::new(aws_sdk_dynamodb::Client::new(&moto.sdk), &names.job_table(), 7);
     conformance::jobs::suite(&store).await;
+    // Every item expires `ttl_days` after its last update (the stack's `jobTtlDays`).
+    let items = aws_sdk_dynamodb::Client::new(&moto.sdk).scan().table_name(names.job_table()).send().await.unwrap();
+    let items = items.items();
+    assert!(!items.is_empty());
+    for item in items {
+        let expires: u64 = item[gen3d_config::job_table::TTL_ATTRIBUTE].as_n().unwrap().parse().unwrap();
+        let updated_ms: u64 = item[gen3d_config::job_table::BY_USER_SORT].as_n().unwrap().parse().unwrap();
+        assert_eq!(expires, updated_ms / 1000 + 7 * 86_400);
+    }
 }
 
 #[tokio::test]

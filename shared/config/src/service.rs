@@ -13,7 +13,7 @@ pub enum Service {
 }
 
 /// Variables every service reads.
-pub const COMMON_ENV: [&str; 5] = [env::STACK, env::RESOURCE_PREFIX, env::BUCKET, env::TABLE, env::METRICS_NAMESPACE];
+pub const COMMON_ENV: [&str; 6] = [env::STACK, env::RESOURCE_PREFIX, env::BUCKET, env::TABLE, env::METRICS_NAMESPACE, env::JOB_TTL_DAYS];
 
 /// The environment variable names.
 pub mod env {
@@ -22,6 +22,8 @@ pub mod env {
     pub const BUCKET: &str = "GEN3D_BUCKET";
     pub const TABLE: &str = "GEN3D_TABLE";
     pub const METRICS_NAMESPACE: &str = "GEN3D_METRICS_NAMESPACE";
+    /// Days after its last update a job record expires (the table's TTL attribute).
+    pub const JOB_TTL_DAYS: &str = "GEN3D_JOB_TTL_DAYS";
     pub const USER_POOL_ID: &str = "GEN3D_USER_POOL_ID";
     pub const USER_POOL_CLIENT_ID: &str = "GEN3D_USER_POOL_CLIENT_ID";
     pub const ENDPOINT_NAME: &str = "GEN3D_ENDPOINT_NAME";
@@ -66,7 +68,7 @@ impl Service {
     pub fn sends_to(self) -> &'static [&'static str] {
         match self {
             Service::Intake => &["embedding", "reconstruction"],
-            Service::Embedding => &[],
+            Service::Embedding => &["notify"],
             Service::Reconstruction => &["meshing", "notify"],
             Service::Meshing => &["notify"],
             Service::Notify => &[],

@@ -14,6 +14,8 @@ pub struct ServiceConfig {
     pub bucket: String,
     pub table: String,
     pub metrics_namespace: String,
+    /// Days after its last update a job record expires (stack config `jobTtlDays`).
+    pub job_ttl_days: u32,
     pub settings: ServiceSettings,
 }
 
@@ -75,6 +77,10 @@ impl ServiceConfig {
             bucket: get(env::BUCKET)?,
             table: get(env::TABLE)?,
             metrics_namespace: get(env::METRICS_NAMESPACE)?,
+            job_ttl_days: match get(env::JOB_TTL_DAYS)?.parse::<u32>() {
+                Ok(days) if (1..=36_500).contains(&days) => days,
+                _ => return Err(invalid(env::JOB_TTL_DAYS, "must be a whole number of days from 1 to 36500".into())),
+            },
             settings,
         })
     }
@@ -95,6 +101,7 @@ impl fmt::Debug for ServiceConfig {
             .field("bucket", &self.bucket)
             .field("table", &self.table)
             .field("metrics_namespace", &self.metrics_namespace)
+            .field("job_ttl_days", &self.job_ttl_days)
             .field("settings", &self.settings)
             .finish()
     }
@@ -111,12 +118,13 @@ mod tests {
         move |k| map.get(k).cloned()
     }
 
-    const COMMON: [(&str, &str); 5] = [
+    const COMMON: [(&str, &str); 6] = [
         ("GEN3D_STACK", "dev"),
         ("GEN3D_RESOURCE_PREFIX", "gen3d-dev"),
         ("GEN3D_BUCKET", "gen3d-dev-data-1"),
         ("GEN3D_TABLE", "gen3d-dev-jobs"),
         ("GEN3D_METRICS_NAMESPACE", "Gen3D"),
+        ("GEN3D_JOB_TTL_DAYS", "30"),
     ];
 
     #[test]
@@ -129,6 +137,7 @@ mod tests {
             other => panic!("unexpected {other:?}"),
         }
         assert_eq!(c.names.queue("notify"), "gen3d-dev-notify");
+        assert_eq!(c.job_ttl_days, 30);
     }
 
     #[test]
@@ -143,5 +152,10 @@ mod tests {
         pairs[1] = ("GEN3D_RESOURCE_PREFIX", "Gen3D Dev");
         pairs.push(("GEN3D_ENDPOINT_NAME", "ep"));
         assert!(ServiceConfig::from_lookup(Service::Meshing, lookup(&pairs)).is_err());
+        let mut pairs = COMMON.to_vec();
+        pairs[5] = ("GEN3D_JOB_TTL_DAYS", "0");
+        pairs.push(("GEN3D_ENDPOINT_NAME", "ep"));
+        let err = ServiceConfig::from_lookup(Service::Meshing, lookup(&pairs)).unwrap_err();
+        assert!(matches!(err, ConfigError::Invalid { name: "GEN3D_JOB_TTL_DAYS", .. }), "{err}");
     }
 }

@@ -47,6 +47,15 @@ pub struct NotifyRequested {
     pub object: ObjectId,
 }
 
+/// A session failed before any object could be made (its photo, its embeddings): tell
+/// the owner and the admin, once.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SessionNotifyRequested {
+    pub user: UserId,
+    pub session: SessionId,
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum InferenceStatus {
     Completed,
@@ -78,6 +87,7 @@ pub enum QueueMessage {
     ReconstructRequested(ReconstructRequested),
     MeshRequested(MeshRequested),
     NotifyRequested(NotifyRequested),
+    SessionNotifyRequested(SessionNotifyRequested),
     #[serde(skip)]
     InferenceResult(InferenceNotification),
 }
@@ -205,6 +215,7 @@ impl QueueMessage {
             QueueMessage::ReconstructRequested(_) => "reconstruct_requested",
             QueueMessage::MeshRequested(_) => "mesh_requested",
             QueueMessage::NotifyRequested(_) => "notify_requested",
+            QueueMessage::SessionNotifyRequested(_) => "session_notify_requested",
             QueueMessage::InferenceResult(_) => "inference_result",
         }
     }
@@ -254,7 +265,8 @@ mod tests {
             QueueMessage::ReconstructRequested(ReconstructRequested { user: user.clone(), session: session.clone(), object: object.clone() })
                 .to_body(),
             QueueMessage::MeshRequested(MeshRequested { user: user.clone(), session: session.clone(), object: object.clone() }).to_body(),
-            QueueMessage::NotifyRequested(NotifyRequested { user, session, object }).to_body(),
+            QueueMessage::NotifyRequested(NotifyRequested { user: user.clone(), session: session.clone(), object }).to_body(),
+            QueueMessage::SessionNotifyRequested(SessionNotifyRequested { user, session }).to_body(),
         ];
         insta::assert_snapshot!(bodies.join("\n"));
         for body in &bodies {

@@ -152,11 +152,24 @@ pub struct SessionRecord {
     pub failure: Option<String>,
     pub created_ms: u64,
     pub updated_ms: u64,
+    /// The owner was told of the session's failure (set after the mail was sent).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub notified: bool,
 }
 
 impl SessionRecord {
     pub fn new(user: UserId, session: SessionId, owner_email: EmailAddress, now_ms: u64) -> Self {
-        Self { user, session, owner_email, state: SessionState::Created, image: None, failure: None, created_ms: now_ms, updated_ms: now_ms }
+        Self {
+            user,
+            session,
+            owner_email,
+            state: SessionState::Created,
+            image: None,
+            failure: None,
+            created_ms: now_ms,
+            updated_ms: now_ms,
+            notified: false,
+        }
     }
 
     /// The record moved to `next`, or an error if the state machine forbids it.

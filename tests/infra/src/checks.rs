@@ -22,6 +22,7 @@ pub fn run(ev: &Evaluated, stack_config: &BTreeMap<String, Value>) -> Vec<String
     out.extend(known_types(ev));
     out.extend(cycles(ev));
     out.extend(tags(ev, stack_config));
+    out.extend(log_groups(ev));
     out.extend(lambdas(ev));
     out.extend(queues(ev));
     out.extend(iam(ev));
@@ -96,13 +97,57 @@ pub fn cycles(ev: &Evaluated) -> Vec<String> {
     out
 }
 
+/// The tags every resource carries, from the stack's `aws:defaultTags`: fixed values for
+/// `Project`, `Environment` and `ManagedBy`, any non-empty value for the others.
+pub const REQUIRED_TAGS: &[&str] = &["Project", "Environment", "ManagedBy", "CostCenter", "Owner"];
+
 pub fn tags(ev: &Evaluated, stack_config: &BTreeMap<String, Value>) -> Vec<String> {
     let tags = stack_config.get("aws:defaultTags").and_then(|t| t.get("tags"));
-    let want = [("project", ev.project.as_str()), ("environment", ev.stack.as_str())];
-    want.iter()
-        .filter(|(k, v)| tags.and_then(|t| t.get(*k)).and_then(Value::as_str) != Some(*v))
-        .map(|(k, v)| format!("tags: stack {} must set aws:defaultTags.tags.{k} = {v}", ev.stack))
-        .collect()
+    let fixed = |key: &str| match key {
+        "Project" => Some(ev.project.as_str()),
+        "Environment" => Some(ev.stack.as_str()),
+        "ManagedBy" => Some("pulumi"),
+        _ => None,
+    };
+    let mut out = Vec::new();
+    for key in REQUIRED_TAGS {
+        let value = tags.and_then(|t| t.get(*key)).and_then(Value::as_str).unwrap_or_default();
+        match fixed(key) {
+            Some(want) if value != want => out.push(format!("tags: stack {} must set aws:defaultTags.tags.{key} = {want}", ev.stack)),
+            None if value.trim().is_empty() => out.push(format!("tags: stack {} must set aws:defaultTags.tags.{key}", ev.stack)),
+            _ => {}
+        }
+    }
+    out
+}
+
+/// Every log group a deployed component writes to is declared with a retention period:
+/// the Lambdas' (`loggingConfig.logGroup`) and the SageMaker endpoint's
+/// (`/aws/sagemaker/Endpoints/<endpoint name>`, which SageMaker would otherwise create
+/// itself and keep forever).
+pub fn log_groups(ev: &Evaluated) -> Vec<String> {
+    let managed: BTreeSet<&str> = ev
+        .of_type("aws:cloudwatch:LogGroup")
+        .filter(|(_, g)| g.properties.get("retentionInDays").is_some_and(|r| !r.is_null()))
+        .map(|(_, g)| str_of(g.properties.get("name")))
+        .collect();
+    let mut out = Vec::new();
+    for (name, e) in ev.of_type("aws:sagemaker:Endpoint") {
+        let group = format!("/aws/sagemaker/Endpoints/{}", str_of(e.properties.get("name")));
+        if !managed.contains(group.as_str()) {
+            out.push(format!("logs: endpoint {name} writes to {group}, which is not a log group with a retention period"));
+        }
+    }
+    for (name, f) in ev.of_type("aws:lambda:Function") {
+        let group = lookup(&f.properties, "loggingConfig.logGroup");
+        // Either the group's name itself, or a reference to the group resource's name.
+        let referenced = target(group, "name").and_then(|g| ev.resources.get(&g)).map(|g| str_of(g.properties.get("name")));
+        let named = referenced.unwrap_or(str_of(group));
+        if !managed.contains(named) {
+            out.push(format!("logs: function {name} logs to {named:?}, which is not a log group with a retention period"));
+        }
+    }
+    out
 }
 
 pub fn lambdas(ev: &Evaluated) -> Vec<String> {

@@ -132,10 +132,28 @@ fn stack_config_mistakes_are_reported() {
     stack.config.insert("gen3d:adminEmial".into(), json!("x@y.example"));
     stack.config.remove("gen3d:imageTag");
     stack.config.insert("gen3d:maxInstances".into(), json!("four"));
-    stack.config.get_mut("aws:defaultTags").expect("tags")["tags"]["environment"] = json!("production");
+    stack.config.get_mut("aws:defaultTags").expect("tags")["tags"]["Environment"] = json!("production");
+    stack.config.get_mut("aws:defaultTags").expect("tags")["tags"].as_object_mut().expect("tags").remove("Owner");
     let found = checks::run(&evaluate(&program, &stack), &stack.config);
     check(&found, "config gen3d:adminEmial is not declared in Pulumi.yaml");
     check(&found, "required config gen3d:imageTag is not set");
     check(&found, "config gen3d:maxInstances must be of type integer");
-    check(&found, "stack prod must set aws:defaultTags.tags.environment = prod");
+    check(&found, "stack prod must set aws:defaultTags.tags.Environment = prod");
+    check(&found, "stack prod must set aws:defaultTags.tags.Owner");
+}
+
+#[test]
+fn a_log_group_without_retention_is_reported() {
+    let found = violations_after(|p| {
+        p.resources.remove("samEndpointLogs");
+        props(p, "sagemakerRolePolicy")["policy"]["fn::toJSON"]["Statement"]
+            .as_array_mut()
+            .expect("statements")
+            .retain(|s| s["Sid"] != "ContainerLogs");
+    });
+    check(&found, "logs: endpoint samEndpoint writes to /aws/sagemaker/Endpoints/gen3d-dev-sam, which is not a log group with a retention period");
+    let found = violations_after(|p| {
+        props(p, "notifyLogs").as_object_mut().expect("properties").remove("retentionInDays");
+    });
+    check(&found, "logs: function notifyFunction logs to");
 }
