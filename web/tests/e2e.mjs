@@ -1,8 +1,9 @@
 // Browser tests: Debian's Chromium, headless, driven through playwright-core against
-// `gen3d serve`. The main journey: upload truck.jpg, wait for the embeddings, click the
-// truck, check the overlay covers the click, add an exclude click and see the mask
-// change, confirm, wait for the object, check the viewer drew the splat and the mesh,
-// download the GLB. Then bad input: a non-image, a failed embeddings download, an
+// `gen3d serve`. The main journeys (journey.mjs, shared with the AWS profile's
+// e2e-aws.mjs): upload truck.jpg, wait for the embeddings, click the truck, check the
+// overlay covers the click, add an exclude click and see the mask change, confirm, wait
+// for the object, check the viewer drew the splat and the mesh, download the GLB and the
+// splat, follow the mail's link; a box and two objects. Then bad input: a non-image, a failed embeddings download, an
 // expired sign-in. With moto server (--moto URL or $GEN3D_MOTO_URL), also the Cognito
 // sign-up, confirmation and sign-in, as in AWS. Screenshots of each step go to --out.
 //
@@ -11,44 +12,18 @@ import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { deflateSync } from 'node:zlib';
-import { FIXTURES, PASSWORD, args, clickPhoto, cognitoCall, launch, server, signUp, uploadPhoto } from './harness.mjs';
+import { PASSWORD, args, clickPhoto, cognitoCall, launch, server, signUp, uploadPhoto } from './harness.mjs';
+import { TRUCK, boxAndTwoObjects, overlayAlpha, photoToMesh } from './journey.mjs';
+
+/** A new local account through the app's form. */
+const localSignUp = async (page, url) => ({ email: await signUp(page, url), password: PASSWORD });
 
 const opts = args({ out: join(process.cwd(), 'test-results'), moto: process.env.GEN3D_MOTO_URL });
 mkdirSync(opts.out, { recursive: true });
-const TRUCK = { path: join(FIXTURES, 'truck.jpg'), width: 1800, height: 1200, click: [500, 375] };
 
 const tests = [];
 /** A test; `own` starts a server of its own instead of the shared one. */
 const test = (name, fn, own = null) => tests.push({ name, fn, own });
-
-/** Pixels of the overlay canvas at photo pixel (x, y): the mask's alpha there. */
-function overlayAlpha(page, x, y) {
-  return page.evaluate(
-    ([x, y, w, h]) => {
-      const c = document.querySelector('[data-testid=overlay]');
-      return c.getContext('2d').getImageData(Math.floor((x / w) * c.width), Math.floor((y / h) * c.height), 1, 1).data[3];
-    },
-    [x, y, TRUCK.width, TRUCK.height],
-  );
-}
-
-const maskPixels = (page) => page.getByTestId('overlay').getAttribute('data-pixels').then(Number);
-
-/** Share of the viewer canvas's pixels that differ from its background. */
-function viewerCoverage(page) {
-  return page.evaluate(() => {
-    const src = document.querySelector('[data-testid=viewer-canvas] canvas');
-    const c = Object.assign(document.createElement('canvas'), { width: src.width, height: src.height });
-    const g = c.getContext('2d');
-    g.drawImage(src, 0, 0);
-    const d = g.getImageData(0, 0, c.width, c.height).data;
-    // The corner pixel is the clear colour: the object is framed in the middle.
-    const [r, gr, b] = d;
-    let drawn = 0;
-    for (let i = 0; i < d.length; i += 4) if (Math.abs(d[i] - r) + Math.abs(d[i + 1] - gr) + Math.abs(d[i + 2] - b) > 24) drawn++;
-    return drawn / (d.length / 4);
-  });
-}
 
 /** The link in the mail the outbox holds for `object` (quoted-printable undone). */
 async function mailLink(data, object) {
@@ -64,136 +39,13 @@ async function mailLink(data, object) {
   throw new Error(`no mail for object ${object} in ${dir}`);
 }
 
-test('photo to downloaded mesh: click, exclude, reconstruct, view, download, the mail link', async (page, url, shot, srv) => {
-  const email = await signUp(page, url);
-  await shot('01-signed-in');
-  await uploadPhoto(page, TRUCK.path);
-  const isolated = await page.evaluate(() => self.crossOriginIsolated);
-  assert.equal(isolated, true, 'the page must be cross-origin isolated for wasm threads');
-  await shot('02-ready');
+test('photo to downloaded mesh: click, exclude, reconstruct, view, download, the mail link', (page, url, shot, srv) =>
+  photoToMesh(page, { url, shot, out: opts.out, signUp: localSignUp, mailLink: (object) => mailLink(srv.data, object) }),
+);
 
-  const [cx, cy] = TRUCK.click;
-  await clickPhoto(page, cx, cy, TRUCK);
-  assert.ok((await overlayAlpha(page, cx, cy)) > 0, 'the mask overlay covers the click point');
-  const first = await maskPixels(page);
-  assert.ok(first > 0, 'a mask is drawn');
-  assert.equal(await page.getByTestId('marker').count(), 1);
-  await page.getByTestId('candidate').nth(2).waitFor({ timeout: 5_000 }); // drawn a frame after the overlay
-  assert.equal(await page.getByTestId('candidate').count(), 3, 'three candidate masks are offered');
-  await shot('03-include-click');
-
-  // An exclude click inside the selection, far from the include point.
-  const far = await page.evaluate(([cx, cy, w, h]) => {
-    const c = document.querySelector('[data-testid=overlay]');
-    const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
-    let best = null;
-    for (let y = 0; y < c.height; y += 4) for (let x = 0; x < c.width; x += 4) {
-      if (!d[(y * c.width + x) * 4 + 3]) continue;
-      const px = ((x + 0.5) / c.width) * w;
-      const py = ((y + 0.5) / c.height) * h;
-      const dist = Math.hypot(px - cx, py - cy);
-      if (!best || dist > best.dist) best = { px, py, dist };
-    }
-    return best;
-  }, [cx, cy, TRUCK.width, TRUCK.height]);
-  assert.ok(far, 'the mask has pixels');
-  await clickPhoto(page, far.px, far.py, { ...TRUCK, button: 'right' });
-  const second = await maskPixels(page);
-  assert.notEqual(second, first, 'the exclude click changes the mask');
-  assert.equal(await page.locator('.marker.exclude').count(), 1);
-  assert.ok((await overlayAlpha(page, cx, cy)) > 0, 'the include point stays selected');
-  await shot('04-exclude-click');
-
-  // Undo removes the exclude point and brings the first mask back; redo it by clicking.
-  await page.getByTestId('undo').click();
-  await page.waitForFunction((n) => Number(document.querySelector('[data-testid=overlay]').dataset.pixels) === n, first);
-  await clickPhoto(page, far.px, far.py, { ...TRUCK, button: 'right' });
-  assert.equal(await maskPixels(page), second);
-
-  await page.getByTestId('confirm').click();
-  const card = page.getByTestId('object-card').first();
-  await card.waitFor();
-  await shot('05-submitted');
-  await page.locator('[data-testid=object-card][data-state=done]').first().waitFor({ timeout: 300_000 });
-  assert.match(await card.getByTestId('object-stats').textContent(), /triangles/);
-  await shot('06-done');
-
-  await card.getByTestId('view-object').click();
-  await page.locator('[data-testid=viewer][data-ready=true]').waitFor({ timeout: 120_000 });
-  await page.getByTestId('show-splat').click();
-  await page.waitForTimeout(300);
-  const splat = await viewerCoverage(page);
-  await page.getByTestId('viewer').screenshot({ path: join(opts.out, '07-viewer-splat.jpg'), type: 'jpeg', quality: 85 });
-  await page.getByTestId('show-mesh').click();
-  await page.waitForTimeout(300);
-  const mesh = await viewerCoverage(page);
-  await page.getByTestId('viewer').screenshot({ path: join(opts.out, '08-viewer-mesh.jpg'), type: 'jpeg', quality: 85 });
-  console.log(`  viewer coverage: splat ${(splat * 100).toFixed(1)} %, mesh ${(mesh * 100).toFixed(1)} %`);
-  assert.ok(splat > 0.01, `the splat is drawn (${splat})`);
-  assert.ok(mesh > 0.01, `the mesh is drawn (${mesh})`);
-
-  const [download] = await Promise.all([page.waitForEvent('download'), card.getByTestId('download-mesh.glb').click()]);
-  const saved = join(opts.out, 'object-1-mesh.glb');
-  await download.saveAs(saved);
-  const glb = readFileSync(saved);
-  assert.equal(glb.subarray(0, 4).toString('latin1'), 'glTF', 'the download is a GLB');
-  assert.ok(glb.length > 1000);
-
-  // The results survive leaving the page: reload and find the object done.
-  await page.reload();
-  await page.locator('[data-testid=object-card][data-state=done]').first().waitFor({ timeout: 60_000 });
-
-  // The mail's link, signed out: sign in, and land on the object, open in the viewer.
-  const object = await card.getAttribute('data-id');
-  const link = await mailLink(srv.data, object);
-  await page.getByTestId('sign-out').click();
-  await page.goto(link);
-  await page.getByTestId('email').fill(email);
-  await page.getByTestId('password').fill(PASSWORD);
-  await page.getByTestId('signin-submit').click();
-  await page.locator('[data-testid=viewer][data-ready=true]').waitFor({ timeout: 120_000 });
-  assert.ok(page.url().endsWith(`/objects/${object}`), page.url());
-  assert.ok(await page.locator(`[data-testid=object-card][data-id="${object}"]`).evaluate((e) => e.classList.contains('focus')));
-});
-
-test('a box, marker removal, candidates, and two objects in their own colours', async (page, url, shot) => {
-  await signUp(page, url);
-  await uploadPhoto(page, TRUCK.path);
-  const stage = page.getByTestId('stage');
-  const box = await stage.boundingBox();
-  const at = (x, y) => [box.x + (x / TRUCK.width) * box.width, box.y + (y / TRUCK.height) * box.height];
-  // Drag a box around the truck's cab.
-  const before = Number((await stage.getAttribute('data-decoded')) ?? 0);
-  await page.mouse.move(...at(1000, 250));
-  await page.mouse.down();
-  await page.mouse.move(...at(1300, 500), { steps: 5 });
-  await page.mouse.move(...at(1500, 800), { steps: 5 });
-  await page.mouse.up();
-  await page.waitForFunction((b) => Number(document.querySelector('[data-testid=stage]').dataset.decoded ?? 0) > b, before);
-  assert.equal(await page.getByTestId('box').count(), 1, 'the box is drawn');
-  assert.ok((await maskPixels(page)) > 0, 'a box alone selects');
-  // Another candidate can be chosen.
-  const first = await maskPixels(page);
-  await page.getByTestId('candidate').nth(2).click();
-  // The candidates are redrawn a frame after the overlay: wait for that frame.
-  await page.waitForFunction(() => document.querySelectorAll('[data-testid=candidate]')[2]?.classList.contains('on'), null, { timeout: 5_000 });
-  console.log(`  box: candidate masks ${first} → ${await maskPixels(page)} pixels`);
-  await page.getByTestId('confirm').click();
-  await page.getByTestId('object-card').first().waitFor();
-  // A second object: a click, then its marker removed and placed again.
-  await clickPhoto(page, 500, 375, TRUCK);
-  assert.equal(await page.getByTestId('marker').count(), 1);
-  await page.getByTestId('marker').first().click();
-  await page.waitForFunction(() => document.querySelectorAll('[data-testid=marker]').length === 0);
-  assert.equal(await maskPixels(page), 0, 'removing the only point clears the mask');
-  await clickPhoto(page, 500, 375, TRUCK);
-  await page.getByTestId('confirm').click();
-  await page.waitForFunction(() => document.querySelectorAll('[data-testid=object-card]').length === 2);
-  const colours = await page.locator('[data-testid=object-card] .swatch').evaluateAll((els) => els.map((e) => e.style.background));
-  assert.equal(new Set(colours).size, 2, `each object has its own colour: ${colours}`);
-  await page.waitForFunction(() => [...document.querySelectorAll('[data-testid=object-card]')].every((c) => c.dataset.state === 'done'), null, { timeout: 300_000 });
-  await shot('12-two-objects');
-});
+test('a box, marker removal, candidates, and two objects in their own colours', (page, url, shot) =>
+  boxAndTwoObjects(page, { url, shot, signUp: localSignUp }),
+);
 
 test('a failed object shows its stage and reason, and Try again resubmits it', async (page, url, shot) => {
   await signUp(page, url);

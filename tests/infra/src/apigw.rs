@@ -7,6 +7,7 @@
 use serde_json::Value;
 
 use crate::Evaluated;
+use crate::checks::target;
 use crate::eval::lookup;
 
 /// One segment of a route's path.
@@ -153,14 +154,6 @@ fn strings(v: Option<&Value>) -> Vec<String> {
     }
 }
 
-/// The resource a `⟨resource.attr⟩` string names, if it is one whole placeholder.
-fn referenced(v: Option<&Value>, attr: &str) -> Option<String> {
-    match crate::placeholder_refs(v.and_then(Value::as_str)?).as_slice() {
-        [(r, Some(a))] if a == attr => Some(r.clone()),
-        _ => None,
-    }
-}
-
 impl HttpApi {
     /// Every `aws:apigatewayv2:Api` of protocol HTTP in the program.
     pub fn all(ev: &Evaluated) -> Result<Vec<HttpApi>, String> {
@@ -173,21 +166,21 @@ impl HttpApi {
     /// The API declared as resource `api`.
     pub fn of(ev: &Evaluated, api: &str) -> Result<HttpApi, String> {
         let decl = ev.resources.get(api).ok_or_else(|| format!("no resource {api}"))?;
-        let belongs = |props: &Value| referenced(props.get("apiId"), "id").as_deref() == Some(api);
+        let belongs = |props: &Value| target(props.get("apiId"), "id").as_deref() == Some(api);
         let mut routes = Vec::new();
         for (name, r) in ev.of_type("aws:apigatewayv2:Route").filter(|(_, r)| belongs(&r.properties)) {
             let p = &r.properties;
             let key = RouteKey::parse(p.get("routeKey").and_then(Value::as_str).unwrap_or_default()).map_err(|e| format!("{name}: {e}"))?;
-            let target = p.get("target").and_then(Value::as_str).unwrap_or_default();
-            let integration = crate::placeholder_refs(target)
+            let route_target = p.get("target").and_then(Value::as_str).unwrap_or_default();
+            let integration = crate::placeholder_refs(route_target)
                 .into_iter()
                 .find(|(r, _)| ev.resources.get(r).is_some_and(|i| i.type_ == "aws:apigatewayv2:Integration"))
                 .map(|(r, _)| r)
-                .ok_or_else(|| format!("{name}: target {target:?} names no integration"))?;
+                .ok_or_else(|| format!("{name}: target {route_target:?} names no integration"))?;
             let authorization = match p.get("authorizationType").and_then(Value::as_str).unwrap_or("NONE") {
                 "NONE" => Authorization::None,
                 "JWT" => {
-                    let authorizer = referenced(p.get("authorizerId"), "id").ok_or_else(|| format!("{name}: JWT without an authorizerId"))?;
+                    let authorizer = target(p.get("authorizerId"), "id").ok_or_else(|| format!("{name}: JWT without an authorizerId"))?;
                     let a = ev.resources.get(&authorizer).ok_or_else(|| format!("{name}: no authorizer {authorizer}"))?;
                     if a.properties.get("authorizerType").and_then(Value::as_str) != Some("JWT") {
                         return Err(format!("{name}: authorizer {authorizer} is not a JWT authorizer"));

@@ -38,7 +38,7 @@ fn str_of(v: Option<&Value>) -> &str {
 }
 
 /// The single resource a string refers to through a placeholder, e.g. `⟨q.arn⟩` -> `q`.
-fn target(v: Option<&Value>, attr: &str) -> Option<String> {
+pub fn target(v: Option<&Value>, attr: &str) -> Option<String> {
     let refs = placeholder_refs(str_of(v));
     match refs.as_slice() {
         [(r, Some(a))] if a == attr => Some(r.clone()),

@@ -6,6 +6,7 @@
 use serde_json::Value;
 
 use crate::Evaluated;
+use crate::checks::target;
 use crate::eval::lookup;
 
 #[derive(Clone, Debug)]
@@ -37,13 +38,6 @@ pub struct Distribution {
 
 fn strings(v: Option<&Value>) -> Vec<String> {
     v.and_then(Value::as_array).map(|a| a.iter().filter_map(Value::as_str).map(str::to_owned).collect()).unwrap_or_default()
-}
-
-fn referenced(v: Option<&Value>, attr: &str) -> Option<String> {
-    match crate::placeholder_refs(v.and_then(Value::as_str)?).as_slice() {
-        [(r, Some(a))] if a == attr => Some(r.clone()),
-        _ => None,
-    }
 }
 
 /// The headers a response headers policy resource adds.
@@ -79,11 +73,11 @@ impl Distribution {
                 .and_then(Value::as_array)
                 .and_then(|os| os.iter().find(|o| o.get("originId").and_then(Value::as_str) == Some(origin_id)))
                 .ok_or_else(|| format!("{name}: no origin {origin_id}"))?;
-            referenced(origin.get("domainName"), "bucketRegionalDomainName").ok_or_else(|| format!("{name}: origin {origin_id} is not an S3 bucket"))
+            target(origin.get("domainName"), "bucketRegionalDomainName").ok_or_else(|| format!("{name}: origin {origin_id} is not an S3 bucket"))
         };
         let behaviour = |b: &Value, path_pattern: Option<String>| -> Result<Behaviour, String> {
             let origin = b.get("targetOriginId").and_then(Value::as_str).unwrap_or_default();
-            let headers = referenced(b.get("responseHeadersPolicyId"), "id").map(|pol| policy_headers(ev, &pol)).unwrap_or_default();
+            let headers = target(b.get("responseHeadersPolicyId"), "id").map(|pol| policy_headers(ev, &pol)).unwrap_or_default();
             Ok(Behaviour { path_pattern, bucket: origin_bucket(origin)?, allowed_methods: strings(b.get("allowedMethods")), headers })
         };
         let mut behaviours = Vec::new();

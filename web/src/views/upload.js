@@ -63,6 +63,7 @@ export function uploader({ onSession, session = null }) {
     try {
       const s = session ?? (await createSession());
       await upload(s.upload, file, (done, total) => bar.set(done / total, `Uploading ${file.name}: ${bytes(done)} of ${bytes(total)}`));
+      markUploaded(s.id);
       bar.set(1, 'Uploaded');
       onSession(s.id);
     } catch (err) {
@@ -74,4 +75,23 @@ export function uploader({ onSession, session = null }) {
     }
   }
   return h('section.card', { testid: 'uploader' }, h('h2', { text: 'New photo' }), zone, input, bar, error);
+}
+
+const UPLOADED = 'gen3d.uploaded.';
+/** How long after an upload a session may still read `created`: a photo PUT straight to
+ * storage (S3 in AWS) is recorded when storage's event reaches the embedding service. */
+export const UPLOAD_GRACE_MS = 2 * 60 * 1000;
+
+function markUploaded(id) {
+  try {
+    sessionStorage.setItem(UPLOADED + id, String(Date.now()));
+  } catch {
+    /* storage full or off: the workspace then says the photo is missing, and lets the user choose it again */
+  }
+}
+
+/** Whether this tab uploaded the session's photo within the grace period. */
+export function recentlyUploaded(id) {
+  const at = Number(sessionStorage.getItem(UPLOADED + id) ?? 0);
+  return at > 0 && Date.now() - at < UPLOAD_GRACE_MS;
 }

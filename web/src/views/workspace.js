@@ -5,7 +5,7 @@ import { DecoderClient } from '../decoder.js';
 import { bytes, colourOf, h, hideBanner, progressBar, showBanner, sleep } from '../ui.js';
 import { objectsPanel } from './objects.js';
 import { selector } from './selector.js';
-import { uploader } from './upload.js';
+import { recentlyUploaded, uploader } from './upload.js';
 
 const EMBEDDING_TIMEOUT_MS = 10 * 60 * 1000;
 
@@ -44,9 +44,18 @@ export function renderWorkspace(root, id, focus = {}) {
         continue;
       }
       if (!alive()) return null;
-      if (s.state === 'ready' || s.state === 'failed' || s.state === 'created') return s;
+      if (s.state === 'ready' || s.state === 'failed') return s;
+      // Just uploaded straight to storage: the session says `created` until storage's
+      // event has been handled. Anything else still `created` was never uploaded.
+      if (s.state === 'created' && !recentlyUploaded(id)) return s;
       const secs = Math.round((Date.now() - t0) / 1000);
-      say(s.state === 'embedding' ? `Analysing the photo (SAM 3 image encoder)… ${secs} s` : `Photo uploaded; waiting for the encoder… ${secs} s`);
+      say(
+        s.state === 'embedding'
+          ? `Analysing the photo (SAM 3 image encoder)… ${secs} s`
+          : s.state === 'created'
+            ? `Photo uploaded; waiting for storage to hand it over… ${secs} s`
+            : `Photo uploaded; waiting for the encoder… ${secs} s`,
+      );
       bar.hidden = false;
       bar.set(null, '');
       if (Date.now() - t0 > EMBEDDING_TIMEOUT_MS) throw new Error('Preparing the photo is taking far longer than it should. Reload to check again, or start over with another photo.');
