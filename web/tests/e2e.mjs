@@ -47,6 +47,24 @@ test('a box, marker removal, candidates, and two objects in their own colours', 
   boxAndTwoObjects(page, { url, shot, signUp: localSignUp }),
 );
 
+test('the Guide page reads as text, at desktop and at phone size', async (page, url, shot) => {
+  await signUp(page, url);
+  for (const [width, height, name] of [[1400, 1000, 'desktop'], [390, 844, 'phone']]) {
+    await page.setViewportSize({ width, height });
+    await page.goto(`${url}/#/guide`);
+    const guide = page.getByTestId('guide');
+    await guide.waitFor();
+    const text = await guide.innerText();
+    assert.ok(!text.includes('[object'), `the guide shows elements as text at ${name}: ${text.slice(0, 200)}`);
+    for (const heading of ['How to use Gen3D', '1. Add a photo', '2. Select an object', '3. Reconstruct', '4. View and download']) {
+      assert.ok(text.includes(heading), `the guide shows "${heading}" at ${name}`);
+    }
+    assert.equal(await guide.locator('h2').count(), 6, 'every section has its heading');
+    assert.ok((await guide.locator('p').count()) >= 7, 'and its paragraph');
+    await shot(`14-guide-${name}`);
+  }
+});
+
 test('a failed object shows its stage and reason, and Try again resubmits it', async (page, url, shot) => {
   await signUp(page, url);
   await uploadPhoto(page, TRUCK.path);

@@ -95,7 +95,9 @@ impl Edge {
         let mut pairs = vec![
             ("⟨userPool.id⟩".to_owned(), settings.user_pool_id.clone()),
             ("⟨userPoolClient.id⟩".to_owned(), settings.user_pool_client_id.clone()),
-            ("⟨account-id⟩".to_owned(), "123456789012".to_owned()),
+            // An account of its own per edge, so edges sharing one moto get their own web
+            // bucket (`gen3d-<stack>-web-<account>`) and config.json.
+            ("⟨account-id⟩".to_owned(), format!("{:012}", rand::random::<u64>() % 1_000_000_000_000)),
         ];
         if let Some(domain) = domain {
             pairs.push((format!("https://{domain}"), web_url.clone()));
