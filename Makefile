@@ -87,7 +87,7 @@ serve: deps web
 
 ## Every test of the workspace, then the model crates again with the torch backend.
 test: deps ort moto web torch smoke-deps
-	tests/with-moto.sh $(MOTO_VENV) -- env GEN3D_ORT_PYTHON=$(ORT_VENV)/bin/python GEN3D_WEB_TESTS=1 cargo test --workspace --locked
+	tests/with-moto.sh $(MOTO_VENV) -- env GEN3D_ORT_PYTHON=$(ORT_VENV)/bin/python cargo test --workspace --locked
 	tests/smoke-local.sh $(CARGO_TARGET_DIR)/debug/gen3d
 	$(TORCH_ENV) GEN3D_ORT_PYTHON=$(ORT_VENV)/bin/python cargo test --locked -p gen3d-models -p gen3d-inference --features gen3d-inference/torch
 

@@ -16,23 +16,19 @@ use gen3d_tests::{photo_to_object, upload, wait_object, wait_ready};
 use serde_json::json;
 
 fn moto() -> Option<String> {
-    match std::env::var("GEN3D_MOTO_URL") {
-        Ok(url) => Some(url),
-        Err(_) => {
-            assert!(std::env::var_os("CI").is_none(), "GEN3D_MOTO_URL is not set: CI must run the AWS end-to-end tests");
-            eprintln!("GEN3D_MOTO_URL is not set: the AWS profile is NOT exercised (run `make test`)");
-            None
-        }
-    }
+    gen3d_tests::moto_url()
 }
 
 /// Mails moto's SES accepted for `to`: (subject, body). (`data.json` holds moto's whole
 /// state, S3 objects included, hence the large read limit.)
+/// moto's state dump fails now and then (a 500: "CognitoIdpUser is not JSON serializable")
+/// while another test is half-way through a Cognito call; the callers poll, so a failed
+/// read counts as no mail yet.
 async fn mails_to(moto: &str, to: &str) -> Vec<(String, String)> {
     let data: serde_json::Value = {
         let url = format!("{moto}/moto-api/data.json");
         tokio::task::spawn_blocking(move || {
-            ureq::get(&url).call().expect("moto data").body_mut().with_config().limit(1 << 30).read_json().expect("json")
+            ureq::get(&url).call().ok().and_then(|mut r| r.body_mut().with_config().limit(1 << 30).read_json().ok()).unwrap_or_default()
         })
         .await
         .expect("join")

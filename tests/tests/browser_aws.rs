@@ -2,7 +2,7 @@
 //! stand-in derived from `Pulumi.yaml` in front of it, and `web/tests/e2e-aws.mjs`
 //! driving the same journeys as the local browser test through it. Needs what `make test`
 //! installs (Node.js, `web/node_modules`, a built `web/dist`, Debian's Chromium) and moto;
-//! set `GEN3D_SKIP_WEB_TESTS=1` to skip it, which it then says. Screenshots land in
+//! set `GEN3D_SKIP=web` to skip it, which it then says. Screenshots land in
 //! `web/test-results/aws/`.
 
 use gen3d_tests::aws::{AwsOptions, AwsStack, REGION};
@@ -10,13 +10,13 @@ use gen3d_tests::edge::{self, Edge};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn the_browser_journeys_pass_through_the_deployed_shape() {
-    if std::env::var_os("GEN3D_SKIP_WEB_TESTS").is_some() {
-        eprintln!("GEN3D_SKIP_WEB_TESTS is set: the AWS-profile browser journeys did NOT run");
+    if gen3d_tests::skipping("web") {
+        eprintln!("GEN3D_SKIP=web: the AWS-profile browser journeys did NOT run");
         return;
     }
     let Some(moto) = gen3d_tests::moto_url() else { return };
     let web = gen3d_tests::repo().join("web");
-    assert!(web.join("dist/index.html").is_file(), "web/dist is not built: run `make web` (or set GEN3D_SKIP_WEB_TESTS=1)");
+    assert!(web.join("dist/index.html").is_file(), "web/dist is not built: run `make web` (or set GEN3D_SKIP=web)");
     let stack = AwsStack::start(&moto, AwsOptions::default()).await;
     let ev = edge::load_program(&gen3d_tests::repo(), "dev", REGION).expect("program loads");
     let edge = Edge::start(ev, stack.edge_settings("dev")).await.expect("edge starts");
@@ -30,7 +30,7 @@ async fn the_browser_journeys_pass_through_the_deployed_shape() {
             .arg("--out")
             .arg(&results)
             .status()
-            .expect("node runs (install Node.js, or set GEN3D_SKIP_WEB_TESTS=1)")
+            .expect("node runs (install Node.js, or set GEN3D_SKIP=web)")
     })
     .await
     .expect("join");
