@@ -183,6 +183,12 @@ impl AwsStack {
         }
     }
 
+    /// The edge stand-in for the committed program's `dev` stack in front of this stack.
+    pub async fn edge(&self) -> crate::edge::Edge {
+        let ev = crate::edge::load_program(&crate::repo(), "dev", REGION).expect("program loads");
+        crate::edge::Edge::start(ev, self.edge_settings("dev")).await.expect("edge starts")
+    }
+
     /// The intake router with another bearer token.
     pub fn api_with_token(&self, token: &str) -> ApiClient {
         self.api.with_token(token)

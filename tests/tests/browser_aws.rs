@@ -5,8 +5,7 @@
 //! set `GEN3D_SKIP=web` to skip it, which it then says. Screenshots land in
 //! `web/test-results/aws/`.
 
-use gen3d_tests::aws::{AwsOptions, AwsStack, REGION};
-use gen3d_tests::edge::{self, Edge};
+use gen3d_tests::aws::{AwsOptions, AwsStack};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn the_browser_journeys_pass_through_the_deployed_shape() {
@@ -18,8 +17,7 @@ async fn the_browser_journeys_pass_through_the_deployed_shape() {
     let web = gen3d_tests::repo().join("web");
     assert!(web.join("dist/index.html").is_file(), "web/dist is not built: run `make web` (or set GEN3D_SKIP=web)");
     let stack = AwsStack::start(&moto, AwsOptions::default()).await;
-    let ev = edge::load_program(&gen3d_tests::repo(), "dev", REGION).expect("program loads");
-    let edge = Edge::start(ev, stack.edge_settings("dev")).await.expect("edge starts");
+    let edge = stack.edge().await;
     let out = web.join("test-results/aws");
     let (url, moto_url, dir, results) = (edge.web_url.clone(), moto.clone(), web.clone(), out.clone());
     let status = tokio::task::spawn_blocking(move || {

@@ -47,8 +47,7 @@ async fn http(method: &str, url: &str, headers: &[(&str, &str)], body: Vec<u8>) 
 
 async fn start(moto: &str) -> (AwsStack, Edge) {
     let stack = AwsStack::start(moto, AwsOptions::default()).await;
-    let ev = edge::load_program(&gen3d_tests::repo(), "dev", REGION).expect("program loads");
-    let edge = Edge::start(ev, stack.edge_settings("dev")).await.expect("edge starts");
+    let edge = stack.edge().await;
     (stack, edge)
 }
 

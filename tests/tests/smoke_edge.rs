@@ -4,15 +4,13 @@
 //! GLBs, and neither user seeing the other's session. `tests/smoke-local.sh` runs the
 //! same script against `gen3d serve`.
 
-use gen3d_tests::aws::{AwsOptions, AwsStack, REGION};
-use gen3d_tests::edge::{self, Edge};
+use gen3d_tests::aws::{AwsOptions, AwsStack};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn the_smoke_script_passes_through_the_deployed_shape() {
     let Some(moto) = gen3d_tests::moto_url() else { return };
     let stack = AwsStack::start(&moto, AwsOptions::default()).await;
-    let ev = edge::load_program(&gen3d_tests::repo(), "dev", REGION).expect("program loads");
-    let edge = Edge::start(ev, stack.edge_settings("dev")).await.expect("edge starts");
+    let edge = stack.edge().await;
     let (url, script) = (edge.web_url.clone(), gen3d_tests::repo().join("scripts/smoke.sh"));
     let out = tokio::task::spawn_blocking(move || {
         std::process::Command::new("bash")

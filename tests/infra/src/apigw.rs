@@ -146,7 +146,8 @@ pub struct HttpApi {
     pub throttle: Option<(f64, u64)>,
 }
 
-fn strings(v: Option<&Value>) -> Vec<String> {
+/// A list of strings (or one string) as owned strings; anything else is empty.
+pub(crate) fn strings(v: Option<&Value>) -> Vec<String> {
     match v {
         Some(Value::Array(a)) => a.iter().filter_map(Value::as_str).map(str::to_owned).collect(),
         Some(Value::String(s)) => vec![s.clone()],

@@ -6,6 +6,7 @@
 use serde_json::Value;
 
 use crate::Evaluated;
+use crate::apigw::strings;
 use crate::checks::target;
 use crate::eval::lookup;
 
@@ -34,10 +35,6 @@ pub struct Distribution {
     /// Ordered behaviours first, the default behaviour last.
     pub behaviours: Vec<Behaviour>,
     pub errors: Vec<ErrorResponse>,
-}
-
-fn strings(v: Option<&Value>) -> Vec<String> {
-    v.and_then(Value::as_array).map(|a| a.iter().filter_map(Value::as_str).map(str::to_owned).collect()).unwrap_or_default()
 }
 
 /// The headers a response headers policy resource adds.
