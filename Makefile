@@ -3,6 +3,9 @@
 
 SHELL := /bin/bash
 export CARGO_TARGET_DIR ?= $(HOME)/.cache/gen3d/target
+# The shared target directory can hold a test binary built from another clone (cargo keys
+# freshness on paths relative to the workspace): insta must read this clone's snapshots.
+export INSTA_WORKSPACE_ROOT := $(CURDIR)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 PHOTO ?= ../shared/fixtures/images/truck.jpg
 POINT ?= 500,375
@@ -20,7 +23,7 @@ TORCH_ENV = VIRTUAL_ENV=$(TORCH_VENV) PATH=$(TORCH_VENV)/bin:$$PATH LIBTORCH_USE
 	LD_LIBRARY_PATH=$$($(TORCH_VENV)/bin/python -c 'import torch, os; print(os.path.dirname(torch.__file__) + "/lib")' 2>/dev/null) \
 	GEN3D_TORCH_PYTHON=$(TORCH_VENV)/bin/python
 
-.PHONY: deps ort moto torch web-deps web run serve test smoke smoke-deps bench bench-aws bench-web bench-torch dist decoder
+.PHONY: deps ort moto torch sam3-deps sam3-models sam3-test-models web-deps web run serve test smoke smoke-deps bench bench-aws bench-web bench-torch bench-sam3 dist decoder
 
 ## Debian packages: Open3D (C++ library + headers), Eigen, pkg-config.
 deps:
@@ -56,6 +59,32 @@ moto:
 torch:
 	$(call venv,$(TORCH_VENV),torch; assert torch.__version__.split('+')[0] == '$(TORCH_VERSION)',torch==$(TORCH_VERSION))
 
+## transformers (pinned) with onnx and onnxruntime in the torch venv: the SAM 3 tracker's
+## real architecture for `sam3-models`.
+SAM3_PIP := transformers==5.24.0 onnx==1.23.2 onnxruntime==1.32.0 pillow==13.0.0
+sam3-deps: torch
+	@$(TORCH_VENV)/bin/python -c "import transformers, onnx, onnxruntime, PIL; assert transformers.__version__ == '5.24.0'" 2>/dev/null || { \
+		echo "installing $(SAM3_PIP) into $(TORCH_VENV) (pip)"; \
+		$(TORCH_VENV)/bin/pip install -q --disable-pip-version-check $(SAM3_PIP); }
+
+## A model directory from the real SAM 3 tracker architecture (transformers), checked
+## against transformers' forward: make sam3-models OUT=DIR [DEPTH=N] [CHECKPOINT=DIR].
+## Random weights without CHECKPOINT; DEPTH keeps N of the 32 ViT layers.
+SAM3_OUT = $(if $(filter command line environment,$(origin OUT)),$(OUT),models/sam3)
+sam3-models: sam3-deps
+	$(TORCH_VENV)/bin/python container/models/torch/prepare_sam3.py --out $(SAM3_OUT) \
+		$(if $(DEPTH),--depth $(DEPTH)) $(if $(CHECKPOINT),--checkpoint $(CHECKPOINT))
+
+## The tests' model directory: random weights, 2 ViT layers, kept outside the clone and
+## rebuilt when prepare_sam3.py or the pinned packages change.
+SAM3_TEST_MODELS := $(HOME)/.cache/gen3d/models/sam3-depth2
+SAM3_STAMP := $(shell (cat container/models/torch/prepare_sam3.py; echo '$(SAM3_PIP)') | sha256sum | cut -c1-16)
+sam3-test-models: sam3-deps
+	@if [ "$$(cat $(SAM3_TEST_MODELS)/.stamp 2>/dev/null)" != "$(SAM3_STAMP)" ]; then \
+		$(TORCH_VENV)/bin/python container/models/torch/prepare_sam3.py --out $(SAM3_TEST_MODELS) --depth 2 && \
+		echo "$(SAM3_STAMP)" > $(SAM3_TEST_MODELS)/.stamp; \
+	fi
+
 ## Node.js, the web app's npm packages (from package-lock.json) and Debian's Chromium
 ## for the browser tests.
 web-deps:
@@ -85,11 +114,31 @@ run: deps
 serve: deps web
 	cargo run --release --locked -p gen3d -- --data $(CURDIR)/.gen3d-data serve --port 8080
 
-## Every test of the workspace, then the model crates again with the torch backend.
-test: deps ort moto web torch smoke-deps
-	tests/with-moto.sh $(MOTO_VENV) -- env GEN3D_ORT_PYTHON=$(ORT_VENV)/bin/python cargo test --workspace --locked
+## Every test of the workspace, then the model crates again with the torch backend, and
+## the product on the real SAM 3 architecture (random weights, 2 ViT layers).
+test: deps ort moto web torch sam3-test-models smoke-deps
+	tests/with-moto.sh $(MOTO_VENV) -- env GEN3D_ORT_PYTHON=$(ORT_VENV)/bin/python GEN3D_SAM3_MODELS=$(SAM3_TEST_MODELS) cargo test --workspace --locked --no-fail-fast
 	tests/smoke-local.sh $(CARGO_TARGET_DIR)/debug/gen3d
-	$(TORCH_ENV) GEN3D_ORT_PYTHON=$(ORT_VENV)/bin/python cargo test --locked -p gen3d-models -p gen3d-inference --features gen3d-inference/torch
+	$(TORCH_ENV) GEN3D_ORT_PYTHON=$(ORT_VENV)/bin/python GEN3D_SAM3_MODELS=$(SAM3_TEST_MODELS) \
+		cargo test --locked -p gen3d-models -p gen3d-inference -p gen3d --features gen3d/torch $(TORCH_TESTS)
+
+# The torch pass: the model crates' tests, and gen3d's SAM 3 tests (one cargo invocation,
+# so its dependencies build once with one feature set).
+TORCH_TESTS := --lib --test torch_backend --test onnxruntime_parity --test embeddings_transport --test sam3_reference \
+	--test torch_server --test sam3_server --test sam3
+
+## The real SAM 3 decoder in Chromium against the built-in one, in one run: click → mask
+## drawn with fp32, fp16 and int8 (docs/benchmarks.md); then the full-size encoder's
+## time per photo on CPU (a 32-layer model directory, built once, ~1.9 GB).
+SAM3_FULL := $(HOME)/.cache/gen3d/models/sam3-full
+bench-sam3: deps web torch sam3-test-models
+	$(TORCH_ENV) cargo build --locked -p gen3d --features torch
+	cd web && node tests/bench-decode.mjs --gen3d $(CARGO_TARGET_DIR)/debug/gen3d --clicks 40
+	cd web && for v in fp32 fp16 int8; do \
+		$(TORCH_ENV) node tests/bench-decode.mjs --gen3d $(CARGO_TARGET_DIR)/debug/gen3d --clicks 40 \
+			--models $(SAM3_TEST_MODELS) $$([ $$v = fp32 ] || echo --variant $$v) || exit 1; done
+	@[ -f $(SAM3_FULL)/manifest.json ] || $(TORCH_VENV)/bin/python container/models/torch/prepare_sam3.py --out $(SAM3_FULL) --variants ""
+	$(TORCH_VENV)/bin/python -c "import json; print(json.dumps(json.load(open('$(SAM3_FULL)/manifest.json'))['source'], indent=1))"
 
 ## curl and jq for scripts/smoke.sh.
 smoke-deps:

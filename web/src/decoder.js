@@ -38,7 +38,7 @@ export class DecoderClient {
     return this.call('embeddings', { buffer }, [buffer]);
   }
 
-  /** Prompt tensors per the tracker contract (points in the 1008 frame, box corners 2/3, a pad point without a box). */
+  /** Prompt tensors per the SAM 3 tracker contract: points in the 1008 frame, then box corners 2/3, then always one (0,0)/-1 pad point. */
   static tensors(points, box, width, height) {
     const sx = FRAME / width;
     const sy = FRAME / height;
@@ -51,10 +51,10 @@ export class DecoderClient {
     if (box) {
       coords.push(box.x0 * sx, box.y0 * sy, box.x1 * sx, box.y1 * sy);
       labels.push(2, 3);
-    } else {
-      coords.push(0, 0);
-      labels.push(-1);
     }
+    // SAM 3 (like SAM 2) ends every prompt with a pad point, box or not (SAM 1 did not with a box).
+    coords.push(0, 0);
+    labels.push(-1);
     return { coords, labels };
   }
 

@@ -2,7 +2,12 @@
 // embeddings' download size and time, against the same clicks decoded by the server
 // (POST /masks, tract) in the same run. Prints a Markdown table for docs/benchmarks.md.
 //
-//   node tests/bench-decode.mjs --gen3d PATH/TO/gen3d [--clicks 60]
+// With --models DIR (a model directory from `make sam3-models`) the server runs that
+// directory's models and the page its decoder; --variant NAME (fp16, int8) hands the page
+// the manifest's smaller copy of the decoder instead, while the server keeps fp32.
+//
+//   node tests/bench-decode.mjs --gen3d PATH/TO/gen3d [--clicks 60] [--models DIR [--variant NAME]]
+import { readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { FIXTURES, args, clickPhoto, launch, server, signUp, uploadPhoto } from './harness.mjs';
@@ -22,12 +27,24 @@ const f1 = (x) => x.toFixed(1);
 let seed = 7;
 const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
 
-const srv = await server(opts);
+const srv = await server({ ...opts, extra: opts.models ? ['--models', opts.models] : [] });
 const browser = await launch();
+let decoderName = 'built-in decoder';
 try {
   const page = await (await browser.newContext({ viewport: { width: 1400, height: 1000 } })).newPage();
+  if (opts.models) {
+    const manifest = JSON.parse(readFileSync(join(opts.models, 'manifest.json'), 'utf8'));
+    decoderName = `SAM 3 decoder (${manifest.decoder.file})`;
+    if (opts.variant) {
+      const file = manifest.decoder.variants?.[opts.variant];
+      if (!file) throw new Error(`--variant ${opts.variant}: the manifest names ${Object.keys(manifest.decoder.variants ?? {})}`);
+      const body = readFileSync(join(opts.models, file));
+      await page.route('**/decoder.onnx', (route) => route.fulfill({ status: 200, contentType: 'application/octet-stream', body }));
+      decoderName = `SAM 3 decoder, ${opts.variant} (${file})`;
+    }
+  }
   await signUp(page, srv.url);
-  await uploadPhoto(page, TRUCK.path);
+  await uploadPhoto(page, TRUCK.path, 600_000);
   const net = await page.evaluate(() => {
     const [dl] = performance.getEntriesByName('gen3d:embeddings-download');
     const [ready] = performance.getEntriesByName('gen3d:embeddings-ready');
@@ -65,14 +82,15 @@ try {
     { session, clicks: clicks.slice(5) },
   );
   const threads = await page.evaluate(() => navigator.hardwareConcurrency);
-  console.log(`machine: ${cpus().length} cores (${cpus()[0].model}); Chromium headless, wasm, ${threads} threads; ${warm.length} clicks on truck.jpg`);
+  console.log(`machine: ${cpus().length} cores (${cpus()[0].model}); Chromium headless, wasm, ${threads} threads; ${warm.length} clicks on truck.jpg; ${decoderName}`);
   console.log('');
-  console.log('| measure | median | p95 |');
-  console.log('|---|---|---|');
-  console.log(`| click → mask drawn (browser, onnxruntime-web) | ${f1(median(warm.map((e) => e.total)))} ms | ${f1(pct(warm.map((e) => e.total), 95))} ms |`);
-  console.log(`| of which decoder run in the worker | ${f1(median(warm.map((e) => e.decoder)))} ms | ${f1(pct(warm.map((e) => e.decoder), 95))} ms |`);
-  console.log(`| reference: server decode over HTTP (POST /masks, tract, PNG) | ${f1(median(server_ms))} ms | ${f1(pct(server_ms, 95))} ms |`);
-  console.log(`| first click (cold wasm) | ${f1(entries[0].total)} ms | |`);
+  console.log('| measure | median | p95 | range |');
+  console.log('|---|---|---|---|');
+  const row = (name, xs) => console.log(`| ${name} | ${f1(median(xs))} ms | ${f1(pct(xs, 95))} ms | ${f1(Math.min(...xs))}–${f1(Math.max(...xs))} ms |`);
+  row('click → mask drawn (browser, onnxruntime-web)', warm.map((e) => e.total));
+  row('of which decoder run in the worker', warm.map((e) => e.decoder));
+  row('reference: server decode over HTTP (POST /masks, tract, PNG)', server_ms);
+  console.log(`| first click (cold wasm) | ${f1(entries[0].total)} ms | | |`);
   console.log('');
   console.log(`embeddings: ${(net.bytes / 2 ** 20).toFixed(2)} MB on the wire (fp32 would be 20.25 MB); download ${f1(net.download)} ms, download + inflate + load ${f1(net.ready)} ms (loopback)`);
 } finally {

@@ -166,13 +166,14 @@ fn fixture(name: &str) -> std::path::PathBuf {
 }
 
 #[test]
-fn bad_manifests_are_reported_for_both_models() {
+fn bad_manifests_are_reported_for_every_model() {
     let dir = tempfile::tempdir().unwrap();
     let status = gen3d_inference::Models::load(dir.path()).status();
-    assert_eq!(status, json!({"encoder": {"ready": true, "backend": "builtin"}, "reconstructor": {"ready": true, "backend": "builtin"}}));
+    let builtin = json!({"ready": true, "backend": "builtin"});
+    assert_eq!(status, json!({"encoder": builtin, "reconstructor": builtin, "decoder": builtin}));
     std::fs::write(dir.path().join("manifest.json"), "{not json").unwrap();
     let models = gen3d_inference::Models::load(dir.path());
-    for err in [models.encoder.err().unwrap(), models.reconstructor.err().unwrap()] {
+    for err in [models.encoder.err().unwrap(), models.reconstructor.err().unwrap(), models.decoder.err().unwrap()] {
         assert!(err.starts_with("model manifest: ") && err.contains("manifest.json: key must be a string"), "{err}");
     }
 }

@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use gen3d_media::{Embeddings, Mask, Photo, SplatCloud};
 
+use crate::decoder::Decoder;
 use crate::manifest::{Manifest, ModelEntry};
 use crate::{ModelError, encoder, reconstructor};
 
@@ -52,17 +53,19 @@ impl ObjectReconstructor for BuiltinReconstructor {
 /// failed to load fails only the requests that need it; the server keeps serving the rest.
 pub type Loaded<T> = Result<Arc<T>, String>;
 
-/// The container's models, loaded once.
+/// A model directory's models, loaded once: the container's two, and the click decoder
+/// that the browser downloads and the API's mask endpoint runs.
 #[derive(Clone)]
 pub struct Models {
     pub encoder: Loaded<dyn ImageEncoder>,
     pub reconstructor: Loaded<dyn ObjectReconstructor>,
+    pub decoder: Loaded<Decoder>,
 }
 
 impl Models {
     /// The built-in models (no model directory needed).
     pub fn builtin() -> Self {
-        Self { encoder: Ok(Arc::new(BuiltinEncoder)), reconstructor: Ok(Arc::new(BuiltinReconstructor)) }
+        Self { encoder: Ok(Arc::new(BuiltinEncoder)), reconstructor: Ok(Arc::new(BuiltinReconstructor)), decoder: Ok(Arc::new(Decoder::builtin())) }
     }
 
     /// Loads what `model_dir/manifest.json` names; no manifest means the built-in models.
@@ -73,7 +76,7 @@ impl Models {
             Ok(m) => m,
             Err(e) => {
                 let reason = e.to_string();
-                return Self { encoder: Err(reason.clone()), reconstructor: Err(reason) };
+                return Self { encoder: Err(reason.clone()), reconstructor: Err(reason.clone()), decoder: Err(reason) };
             }
         };
         let encoder: Loaded<dyn ImageEncoder> = match &manifest.encoder {
@@ -85,12 +88,28 @@ impl Models {
             // The reconstructor's inputs are uint8 and bool: a dtype has nothing to cast.
             ModelEntry::Torch { file, dtype: _ } => load_torch_reconstructor(&model_dir.join(file), manifest.device),
         };
-        Self { encoder, reconstructor }
+        let decoder = match &manifest.decoder {
+            None => Ok(Arc::new(Decoder::builtin())),
+            Some(files) => Decoder::from_file(&model_dir.join(&files.file)).map(Arc::new).map_err(|e| e.to_string()),
+        };
+        Self { encoder, reconstructor, decoder }
     }
 
     /// Whether every model loaded.
     pub fn all_ready(&self) -> bool {
-        self.encoder.is_ok() && self.reconstructor.is_ok()
+        self.encoder.is_ok() && self.reconstructor.is_ok() && self.decoder.is_ok()
+    }
+
+    /// Each model that failed to load, with its reason (one line each).
+    pub fn errors(&self) -> Vec<String> {
+        [
+            ("encoder", self.encoder.as_ref().err()),
+            ("reconstructor", self.reconstructor.as_ref().err()),
+            ("decoder", self.decoder.as_ref().err()),
+        ]
+        .into_iter()
+        .filter_map(|(name, e)| e.map(|e| format!("{name}: {e}")))
+        .collect()
     }
 
     /// One line per model: what runs it, or why it is not available.
@@ -104,6 +123,7 @@ impl Models {
         serde_json::json!({
             "encoder": one(self.encoder.as_ref().map(|m| m.describe())),
             "reconstructor": one(self.reconstructor.as_ref().map(|m| m.describe())),
+            "decoder": one(self.decoder.as_ref().map(|m| m.describe())),
         })
     }
 }

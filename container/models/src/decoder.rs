@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 use std::io::Cursor;
+use std::path::Path;
 use std::sync::Mutex;
 
 use gen3d_domain::{PointLabel, Prompt};
@@ -25,8 +26,9 @@ pub struct PromptTensors {
 }
 
 impl PromptTensors {
-    /// Scales pixel coordinates to the 1008 frame; a box becomes two labelled corners,
-    /// and without a box one (0,0)/-1 padding point is appended, as SAM's predictor does.
+    /// Scales pixel coordinates to the 1008 frame; a box becomes two labelled corners
+    /// after the clicks, and one (0,0)/-1 padding point ends every prompt, as SAM 3's
+    /// predictor does.
     pub fn new(prompt: &Prompt, width: u32, height: u32) -> Self {
         let (sx, sy) = (FRAME / width as f32, FRAME / height as f32);
         let mut coords = Vec::new();
@@ -38,16 +40,14 @@ impl PromptTensors {
                 PointLabel::Exclude => 0.0,
             });
         }
-        match prompt.bbox() {
-            Some(b) => {
-                coords.extend_from_slice(&[b.x0 * sx, b.y0 * sy, b.x1 * sx, b.y1 * sy]);
-                labels.extend_from_slice(&[2.0, 3.0]);
-            }
-            None => {
-                coords.extend_from_slice(&[0.0, 0.0]);
-                labels.push(-1.0);
-            }
+        if let Some(b) = prompt.bbox() {
+            coords.extend_from_slice(&[b.x0 * sx, b.y0 * sy, b.x1 * sx, b.y1 * sy]);
+            labels.extend_from_slice(&[2.0, 3.0]);
         }
+        // SAM 3 (like SAM 2) always ends the prompt with a pad point, box or not; SAM 1
+        // padded only without a box (../shared/contracts.md section 2).
+        coords.extend_from_slice(&[0.0, 0.0]);
+        labels.push(-1.0);
         Self { point_coords: coords, point_labels: labels }
     }
 
@@ -100,26 +100,76 @@ impl DecoderOutput {
     }
 }
 
+/// The decoder contract's inputs and outputs, in order (`../shared/contracts.md` section 2).
+pub const INPUTS: [&str; 7] =
+    ["image_embed", "high_res_feats_0", "high_res_feats_1", "point_coords", "point_labels", "mask_input", "has_mask_input"];
+pub const OUTPUTS: [&str; 2] = ["masks", "iou_predictions"];
+
 pub struct Decoder {
     onnx: Vec<u8>,
+    /// The parsed graph, shapes still open; each prompt length gets its own plan.
+    model: InferenceModel,
     plans: Mutex<HashMap<usize, Plan>>,
+    about: String,
 }
 
 impl Decoder {
     /// The built-in, weight-free decoder.
     pub fn builtin() -> Self {
-        Self { onnx: decoder_onnx(), plans: Mutex::new(HashMap::new()) }
+        Self::parse(decoder_onnx(), "builtin".into()).expect("the built-in decoder graph is valid ONNX")
     }
 
-    /// A decoder from ONNX bytes with the SAM 3 tracker decoder contract.
+    /// A decoder from ONNX bytes with the SAM 3 tracker decoder contract: the inputs and
+    /// outputs are checked by name, then one prompt is decoded to check the shapes.
     pub fn from_onnx(onnx: Vec<u8>) -> Result<Self, ModelError> {
-        let decoder = Self { onnx, plans: Mutex::new(HashMap::new()) };
-        decoder.plan(2)?; // one point + padding: fails now if the file is not a decoder
+        Self::checked(onnx, "onnx".into())
+    }
+
+    /// [`Decoder::from_onnx`] on a file; every error names the file.
+    pub fn from_file(path: &Path) -> Result<Self, ModelError> {
+        let named = |e: ModelError| ModelError::Load(format!("{}: {e}", path.display()));
+        let bytes = std::fs::read(path).map_err(|e| ModelError::Load(format!("{}: cannot read the decoder: {e}", path.display())))?;
+        Self::checked(bytes, format!("onnx {}", path.display())).map_err(named)
+    }
+
+    fn parse(onnx: Vec<u8>, about: String) -> Result<Self, ModelError> {
+        let model = tract_onnx::onnx()
+            .model_for_read(&mut Cursor::new(&onnx))
+            .map_err(|e| ModelError::Onnx(format!("not a readable ONNX model: {}", first_line(&format!("{e:#}")))))?;
+        Ok(Self { onnx, model, plans: Mutex::new(HashMap::new()), about })
+    }
+
+    fn checked(onnx: Vec<u8>, about: String) -> Result<Self, ModelError> {
+        let decoder = Self::parse(onnx, about)?;
+        let err = |e: TractError| ModelError::Onnx(format!("{e:#}"));
+        let names = |outlets: &[OutletId]| -> Vec<String> {
+            outlets.iter().map(|o| decoder.model.outlet_label(*o).unwrap_or(&decoder.model.node(o.node).name).to_string()).collect()
+        };
+        let inputs = names(decoder.model.input_outlets().map_err(err)?);
+        let outputs = names(decoder.model.output_outlets().map_err(err)?);
+        if inputs != INPUTS || outputs != OUTPUTS {
+            return Err(ModelError::Onnx(format!(
+                "not a click decoder with Gen3D's contract: inputs {inputs:?} and outputs {outputs:?}, expected {INPUTS:?} and {OUTPUTS:?}"
+            )));
+        }
+        // One click plus the pad point, on zero embeddings: checks the output shapes.
+        let zeros = Embeddings {
+            image_embed: vec![0.0; EMBED_SHAPE.iter().product()],
+            high_res_feats_0: vec![0.0; HIGH_RES_0_SHAPE.iter().product()],
+            high_res_feats_1: vec![0.0; HIGH_RES_1_SHAPE.iter().product()],
+        };
+        let probe = PromptTensors { point_coords: vec![504.0, 504.0, 0.0, 0.0], point_labels: vec![1.0, -1.0] };
+        decoder.run(&zeros, &probe, None)?;
         Ok(decoder)
     }
 
     pub fn onnx_bytes(&self) -> &[u8] {
         &self.onnx
+    }
+
+    /// What it is, for logs and `/ping`: `builtin` or `onnx <file>`.
+    pub fn describe(&self) -> String {
+        self.about.clone()
     }
 
     fn plan(&self, n: usize) -> Result<Plan, ModelError> {
@@ -128,7 +178,7 @@ impl Decoder {
         }
         let err = |e: TractError| ModelError::Onnx(format!("{e:#}"));
         let shapes: [&[usize]; 7] = [&EMBED_SHAPE, &HIGH_RES_0_SHAPE, &HIGH_RES_1_SHAPE, &[1, n, 2], &[1, n], &[1, 1, 288, 288], &[1]];
-        let mut model = tract_onnx::onnx().model_for_read(&mut Cursor::new(&self.onnx)).map_err(err)?;
+        let mut model = self.model.clone();
         for (i, shape) in shapes.iter().enumerate() {
             model.set_input_fact(i, f32::fact(shape.to_vec()).into()).map_err(err)?;
         }
@@ -170,4 +220,9 @@ impl Decoder {
         let iou: Vec<f32> = iou.iter().copied().collect();
         Ok(DecoderOutput { masks: masks.iter().copied().collect(), iou_predictions: [iou[0], iou[1], iou[2]] })
     }
+}
+
+/// tract's messages can run to many lines of graph context.
+fn first_line(message: &str) -> &str {
+    message.lines().next().unwrap_or(message)
 }

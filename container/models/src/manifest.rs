@@ -5,18 +5,26 @@
 //! {
 //!   "device": "auto",
 //!   "encoder":       { "backend": "torch", "file": "sam3_image_encoder.pt", "dtype": "bfloat16" },
-//!   "reconstructor": { "backend": "builtin" }
+//!   "decoder":       { "file": "sam3_decoder.onnx", "variants": { "fp16": "sam3_decoder.fp16.onnx" } },
+//!   "reconstructor": { "backend": "builtin" },
+//!   "source":        { "weights": "random", "transformers": "5.24.0" }
 //! }
 //! ```
 //!
 //! - `device`: `auto` (CUDA when present, else CPU; the default), `cpu`, `cuda`, `cuda:N`.
 //! - a model left out is the built-in one; no manifest at all means both built-in.
 //! - `file`: a TorchScript module, relative to the model directory.
+//! - `decoder.file`: the click decoder as ONNX with Gen3D's decoder contract (the browser
+//!   downloads it; the API's mask endpoint runs it); `variants` name smaller copies (fp16,
+//!   int8). Left out: the built-in decoder.
+//! - `source`: free-form provenance written by `torch/prepare_sam3.py` (weights, versions,
+//!   the export checks); shown, never interpreted.
 //! - `dtype`: what the encoder's input is cast to (`float32`, the default, `float16`,
 //!   `bfloat16`); outputs are always read back as float32.
 //!
 //! Unknown fields are refused, so a misspelt key is an error rather than a silent default.
 
+use std::collections::BTreeMap;
 use std::path::{Component, Path, PathBuf};
 
 use serde::Deserialize;
@@ -34,6 +42,19 @@ pub struct Manifest {
     pub encoder: ModelEntry,
     #[serde(default)]
     pub reconstructor: ModelEntry,
+    #[serde(default)]
+    pub decoder: Option<DecoderFiles>,
+    #[serde(default)]
+    pub source: Option<serde_json::Value>,
+}
+
+/// The click decoder's ONNX file and its smaller variants, by name.
+#[derive(Debug, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct DecoderFiles {
+    pub file: PathBuf,
+    #[serde(default)]
+    pub variants: BTreeMap<String, PathBuf>,
 }
 
 #[derive(Debug, Default, Deserialize, PartialEq, Eq)]
@@ -91,12 +112,20 @@ impl Manifest {
             Err(e) => return Err(ModelError::Manifest(format!("cannot read {}: {e}", path.display()))),
         };
         let manifest: Self = serde_json::from_str(&text).map_err(|e| ModelError::Manifest(format!("{}: {e}", path.display())))?;
+        let mut files: Vec<(String, &Path)> = Vec::new();
         for (name, entry) in [("encoder", &manifest.encoder), ("reconstructor", &manifest.reconstructor)] {
-            if let ModelEntry::Torch { file, .. } = entry
-                && !file.components().all(|c| matches!(c, Component::Normal(_)))
-            {
+            if let ModelEntry::Torch { file, .. } = entry {
+                files.push((format!("{name}.file"), file));
+            }
+        }
+        if let Some(decoder) = &manifest.decoder {
+            files.push(("decoder.file".into(), &decoder.file));
+            files.extend(decoder.variants.iter().map(|(k, v)| (format!("decoder.variants.{k}"), v.as_path())));
+        }
+        for (name, file) in files {
+            if !file.components().all(|c| matches!(c, Component::Normal(_))) {
                 return Err(ModelError::Manifest(format!(
-                    "{}: {name}.file {:?} must be a path inside the model directory",
+                    "{}: {name} {:?} must be a path inside the model directory",
                     path.display(),
                     file.display()
                 )));
@@ -117,9 +146,10 @@ mod tests {
             std::fs::write(dir.path().join(FILE_NAME), json).unwrap();
         }
         match (Manifest::read(dir.path()), expect) {
-            (Ok(got), Ok(want)) => {
-                assert_eq!((got.device, got.encoder, got.reconstructor), (want.device, want.encoder, want.reconstructor))
-            }
+            (Ok(got), Ok(want)) => assert_eq!(
+                (got.device, got.encoder, got.reconstructor, got.decoder),
+                (want.device, want.encoder, want.reconstructor, want.decoder)
+            ),
             (Err(got), Err(want)) => assert!(got.to_string().contains(want), "{got} does not contain {want:?}"),
             (got, want) => panic!("got {got:?}, want {want:?}"),
         }
@@ -135,11 +165,18 @@ mod tests {
         check(Some("{}"), Ok(Manifest::default()));
         check(
             Some(r#"{"device":"cuda:1","encoder":{"backend":"torch","file":"e.pt","dtype":"bfloat16"}}"#),
-            Ok(Manifest { device: DeviceChoice::Cuda(1), encoder: torch("e.pt", Dtype::Bfloat16), reconstructor: ModelEntry::Builtin }),
+            Ok(Manifest { device: DeviceChoice::Cuda(1), encoder: torch("e.pt", Dtype::Bfloat16), ..Default::default() }),
         );
         check(
             Some(r#"{"device":"cpu","reconstructor":{"backend":"torch","file":"models/r.pt"}}"#),
-            Ok(Manifest { device: DeviceChoice::Cpu, encoder: ModelEntry::Builtin, reconstructor: torch("models/r.pt", Dtype::Float32) }),
+            Ok(Manifest { device: DeviceChoice::Cpu, reconstructor: torch("models/r.pt", Dtype::Float32), ..Default::default() }),
+        );
+        check(
+            Some(r#"{"decoder":{"file":"d.onnx","variants":{"fp16":"d16.onnx"}},"source":{"weights":"random"}}"#),
+            Ok(Manifest {
+                decoder: Some(DecoderFiles { file: "d.onnx".into(), variants: [("fp16".to_string(), PathBuf::from("d16.onnx"))].into() }),
+                ..Default::default()
+            }),
         );
         check(Some("{not json"), Err("manifest.json: key must be a string"));
         check(Some(r#"{"backend":"torch"}"#), Err("unknown field `backend`"));
@@ -149,5 +186,8 @@ mod tests {
         check(Some(r#"{"device":"tpu"}"#), Err("device \"tpu\" is not one of auto, cpu, cuda, cuda:N"));
         check(Some(r#"{"encoder":{"backend":"torch","file":"../e.pt"}}"#), Err("must be a path inside the model directory"));
         check(Some(r#"{"encoder":{"backend":"torch","file":"/etc/e.pt"}}"#), Err("must be a path inside the model directory"));
+        check(Some(r#"{"decoder":{"file":"../d.onnx"}}"#), Err("decoder.file \"../d.onnx\" must be a path inside"));
+        check(Some(r#"{"decoder":{"file":"d.onnx","variants":{"int8":"/d.onnx"}}}"#), Err("decoder.variants.int8"));
+        check(Some(r#"{"decoder":{"file":"d.onnx","dtype":"float16"}}"#), Err("unknown field `dtype`"));
     }
 }

@@ -1,8 +1,9 @@
 //! The embeddings as the browser receives them (float16, byte planes, zlib) are small
 //! enough to send and give the same masks at the threshold as the encoder's float32
-//! output: the transport loses nothing a user could see. float16 rounding may move a
-//! logit that sits within ~1e-3 of zero across it: such a pixel must lie on the exact
-//! mask's edge (a neighbour of the other class), and there may be at most one in 10 000.
+//! output: the transport loses nothing a user could see. Rounding to float16 with 7
+//! mantissa bits (`WIRE_MANTISSA_BITS`) may move a logit that sits within ~1e-2 of zero
+//! across it: such a pixel must lie on the exact mask's edge (a neighbour of the other
+//! class), and there may be at most one in 2 000 (the bound is 1 in 200).
 //! The server decodes the same file, so server and browser masks agree exactly.
 
 use gen3d_domain::{Point, PointLabel, Prompt, PromptBox};
@@ -11,7 +12,7 @@ use gen3d_models::decoder::{Decoder, PromptTensors};
 use gen3d_models::encoder;
 
 /// At most this share of a mask's pixels may flip (edge pixels whose logit is ~0).
-const MAX_FLIPPED: f64 = 1e-4;
+const MAX_FLIPPED: f64 = 5e-4;
 
 /// Whether pixel `i` of a `w`-wide mask has a 4-neighbour of the other class.
 fn on_edge(m: &[bool], w: usize, i: usize) -> bool {

@@ -37,6 +37,11 @@ struct Cli {
     /// The stack's `jobTtlDays`: how long a job record the operator commands write lives.
     #[arg(long, global = true, default_value_t = 365, env = "GEN3D_JOB_TTL_DAYS")]
     job_ttl_days: u32,
+    /// A model directory for `run` and `serve` (manifest.json naming the SAM 3 encoder,
+    /// the click decoder and the reconstructor; `make sam3-models` writes one). Without
+    /// it the built-in models run.
+    #[arg(long, global = true, env = "GEN3D_MODEL_DIR")]
+    models: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -220,6 +225,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Serve { port, host, inference_url, web_dir, cognito_user_pool_id, cognito_client_id, cognito_endpoint } => {
             let mut config = LocalConfig::new(data);
             config.inference_url = inference_url;
+            config.models = cli.models.clone();
             let cognito = match (cognito_user_pool_id, cognito_client_id) {
                 (Some(pool), Some(client)) => {
                     Some(CognitoPool { region: cli.region.clone().unwrap_or_else(|| "us-east-1".into()), pool, client, endpoint: cognito_endpoint })
@@ -228,7 +234,11 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
             };
             serve(config, &host, port, crate::web::app_dir(web_dir)?, cognito).await
         }
-        Command::Run(args) => run(LocalConfig::new(data), args).await,
+        Command::Run(args) => {
+            let mut config = LocalConfig::new(data);
+            config.models = cli.models.clone();
+            run(config, args).await
+        }
         Command::Replay { ref queue, max, dry_run } => {
             let (q, _) = ops(&cli, data).await?;
             replay(q.as_ref(), queue, max, dry_run).await

@@ -2,13 +2,13 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use anyhow::Context;
+use anyhow::{Context, bail};
 use gen3d_config::Service;
 use gen3d_domain::EmailAddress;
 use gen3d_embedded::{FsBlobStore, MemoryMetrics, OutboxMailer, SqliteJobStore, SqliteQueue, open_database};
 use gen3d_inference::{LocalAsyncEndpoint, Runner};
 use gen3d_intake::{AppState, Auth, LocalAuth};
-use gen3d_models::decoder::Decoder;
+use gen3d_models::backend::Models;
 use gen3d_notify::NotifyConfig;
 use gen3d_pipeline::{ConsumerConfig, Handler, consume};
 use gen3d_ports::{Ports, QueueName};
@@ -28,6 +28,9 @@ pub struct LocalConfig {
     pub backoff: Duration,
     /// Run inference in a container at this URL (its `/invocations`) instead of in-process.
     pub inference_url: Option<String>,
+    /// A model directory (`manifest.json`: encoder, decoder, reconstructor); None is the
+    /// built-in models.
+    pub models: Option<PathBuf>,
 }
 
 impl LocalConfig {
@@ -40,6 +43,7 @@ impl LocalConfig {
             app_url: "http://127.0.0.1:8080".into(),
             backoff: Duration::from_millis(500),
             inference_url: None,
+            models: None,
         }
     }
 
@@ -120,7 +124,21 @@ impl LocalStack {
             Some(base) => Runner::Container { base: base.clone() },
             None => Runner::InProcess,
         };
-        let endpoint = Arc::new(LocalAsyncEndpoint::new(blobs.clone(), queue.clone(), metrics.clone()).with_runner(runner));
+        let models = match &config.models {
+            None => Models::builtin(),
+            Some(dir) => {
+                let models = Models::load(dir);
+                let errors = models.errors();
+                if !errors.is_empty() {
+                    bail!("model directory {}: {}", dir.display(), errors.join("; "));
+                }
+                tracing::info!(dir = %dir.display(), models = %models.status(), "models loaded");
+                models
+            }
+        };
+        let decoder = models.decoder.clone().map_err(|e| anyhow::anyhow!("{e}"))?;
+        let endpoint =
+            Arc::new(LocalAsyncEndpoint::new(blobs.clone(), queue.clone(), metrics.clone()).with_runner(runner).with_models(models));
         let ports = Ports {
             blobs,
             queue: queue.clone(),
@@ -131,7 +149,7 @@ impl LocalStack {
         };
         let secret = load_or_create_secret(&config.data_dir.join("token-secret"))?;
         let accounts = Arc::new(LocalAuth::new(secret));
-        let api = AppState { ports: ports.clone(), decoder: Arc::new(Decoder::builtin()), auth: Arc::new(Auth::Local(accounts.clone())) };
+        let api = AppState { ports: ports.clone(), decoder, auth: Arc::new(Auth::Local(accounts.clone())) };
         Ok(Self { config, queue, ports, endpoint, api, accounts })
     }
 

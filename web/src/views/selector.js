@@ -185,6 +185,8 @@ export function selector({ photo, width, height, decoder, colourFor, onSubmit, l
     const total = performance.now() - t0;
     performance.measure('gen3d:click', { start: t0, end: performance.now(), detail: { decoder_ms: r.ms } });
     info.textContent = `Mask in ${Math.round(total)} ms (decoder ${Math.round(r.ms)} ms)`;
+    // The prompt this mask answers, in photo pixels (the API's `POST …/masks` body).
+    stage.dataset.prompt = JSON.stringify({ points, ...(box ? { box } : {}) });
     stage.dataset.decoded = String(gen);
   }
 
