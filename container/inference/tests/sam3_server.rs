@@ -221,5 +221,6 @@ fn sam3_embeddings_on_the_wire() {
         let agreement = same as f64 / total as f64;
         eprintln!("{name}: {} bytes on the wire ({:.2} MB), {:.4}% of mask pixels as with float32", wire.len(), wire.len() as f64 / 1e6, agreement * 100.0);
         assert!(agreement >= 0.995, "{name}: only {agreement} of mask pixels agree with float32 embeddings");
+        assert!(wire.len() <= 8_000_000, "{name}: {} bytes on the wire, over the 8 MB budget", wire.len());
     }
 }
