@@ -11,37 +11,14 @@ use std::process::Command;
 use std::sync::Arc;
 
 use bytes::Bytes;
-use gen3d_domain::ObjectKey;
 use gen3d_embedded::FsBlobStore;
 use gen3d_inference::Models;
 use gen3d_media::{Mask, decode_photo};
 use gen3d_ports::BlobStore;
-use serde_json::{Value, json};
+use serde_json::json;
 
-fn key(k: &str) -> ObjectKey {
-    ObjectKey::parse(k).unwrap()
-}
-
-async fn start(blobs: Arc<FsBlobStore>, models: Models) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let app = gen3d_inference::app(gen3d_inference::ServerState::new(blobs, 1).with_models(models));
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    format!("http://{addr}")
-}
-
-async fn call(url: String, body: Option<Value>) -> (u16, Value) {
-    tokio::task::spawn_blocking(move || {
-        let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
-        let mut r = match body {
-            Some(b) => agent.post(&url).send_json(b).unwrap(),
-            None => agent.get(&url).call().unwrap(),
-        };
-        (r.status().as_u16(), r.body_mut().read_json().unwrap_or(Value::Null))
-    })
-    .await
-    .unwrap()
-}
+mod common;
+use common::{call, key, start};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn serves_torchscript_modules_and_survives_a_corrupt_one() {
