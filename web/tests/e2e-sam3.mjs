@@ -10,7 +10,7 @@
 import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { args, clickPhoto, launch, server, signUp, uploadPhoto } from './harness.mjs';
+import { args, clickPhoto, dragBox, launch, server, signUp, uploadPhoto } from './harness.mjs';
 import { TRUCK } from './journey.mjs';
 
 const opts = args({ out: join(process.cwd(), 'test-results', 'sam3') });
@@ -91,16 +91,7 @@ try {
     console.log(`  ${/Mask in \d+ ms \(decoder \d+ ms\)/.exec(info)?.[0] ?? 'no timing shown'}`);
     await confirmAndCompare(page, shot, 'clicks', 1);
 
-    const stage = page.getByTestId('stage');
-    const b = await stage.boundingBox();
-    const at = (x, y) => [b.x + (x / TRUCK.width) * b.width, b.y + (y / TRUCK.height) * b.height];
-    const before = Number((await stage.getAttribute('data-decoded')) ?? 0);
-    await page.mouse.move(...at(1000, 250));
-    await page.mouse.down();
-    await page.mouse.move(...at(1300, 500), { steps: 5 });
-    await page.mouse.move(...at(1500, 800), { steps: 5 });
-    await page.mouse.up();
-    await page.waitForFunction((n) => Number(document.querySelector('[data-testid=stage]').dataset.decoded ?? 0) > n, before);
+    await dragBox(page, [1000, 250], [1500, 800], TRUCK);
     assert.equal(await page.getByTestId('box').count(), 1, 'the box is drawn');
     await confirmAndCompare(page, shot, 'box', 2);
     assert.deepEqual(errors, [], 'no uncaught errors in the page');

@@ -97,6 +97,20 @@ export async function clickPhoto(page, x, y, { button = 'left', width, height })
   await page.waitForFunction((b) => Number(document.querySelector('[data-testid=stage]').dataset.decoded ?? 0) > b, before);
 }
 
+/** Drags a box on the stage from photo pixel (x0, y0) to (x1, y1) and waits for its mask. */
+export async function dragBox(page, [x0, y0], [x1, y1], { width, height }) {
+  const stage = page.getByTestId('stage');
+  const b = await stage.boundingBox();
+  const at = (x, y) => [b.x + (x / width) * b.width, b.y + (y / height) * b.height];
+  const before = Number((await stage.getAttribute('data-decoded')) ?? 0);
+  await page.mouse.move(...at(x0, y0));
+  await page.mouse.down();
+  await page.mouse.move(...at((x0 + x1) / 2, (y0 + y1) / 2), { steps: 5 });
+  await page.mouse.move(...at(x1, y1), { steps: 5 });
+  await page.mouse.up();
+  await page.waitForFunction((n) => Number(document.querySelector('[data-testid=stage]').dataset.decoded ?? 0) > n, before);
+}
+
 /** A call to Cognito's JSON API (here: moto server's). */
 export async function cognitoCall(endpoint, action, body) {
   const res = await fetch(endpoint.replace(/\/?$/, '/'), {

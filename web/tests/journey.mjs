@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { FIXTURES, clickPhoto, uploadPhoto } from './harness.mjs';
+import { FIXTURES, clickPhoto, dragBox, uploadPhoto } from './harness.mjs';
 
 export const TRUCK = { path: join(FIXTURES, 'truck.jpg'), width: 1800, height: 1200, click: [500, 375] };
 
@@ -141,17 +141,8 @@ export async function photoToMesh(page, { url, shot, out, signUp, mailLink }) {
 export async function boxAndTwoObjects(page, { url, shot, signUp }) {
   await signUp(page, url);
   await uploadPhoto(page, TRUCK.path);
-  const stage = page.getByTestId('stage');
-  const box = await stage.boundingBox();
-  const at = (x, y) => [box.x + (x / TRUCK.width) * box.width, box.y + (y / TRUCK.height) * box.height];
   // Drag a box around the truck's cab.
-  const before = Number((await stage.getAttribute('data-decoded')) ?? 0);
-  await page.mouse.move(...at(1000, 250));
-  await page.mouse.down();
-  await page.mouse.move(...at(1300, 500), { steps: 5 });
-  await page.mouse.move(...at(1500, 800), { steps: 5 });
-  await page.mouse.up();
-  await page.waitForFunction((b) => Number(document.querySelector('[data-testid=stage]').dataset.decoded ?? 0) > b, before);
+  await dragBox(page, [1000, 250], [1500, 800], TRUCK);
   assert.equal(await page.getByTestId('box').count(), 1, 'the box is drawn');
   assert.ok((await maskPixels(page)) > 0, 'a box alone selects');
   // Another candidate can be chosen.
