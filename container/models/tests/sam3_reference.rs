@@ -216,14 +216,14 @@ fn the_model_directory_loads_its_decoder_and_bad_files_are_named() {
     assert!(corrupt.contains("sam3_decoder.onnx") && corrupt.contains("not a readable ONNX model"), "{corrupt}");
 
     // The same graph with an input renamed (transformers' own export names them so).
-    let renamed = replace_once(&bytes, b"point_coords", b"input_points");
+    let renamed = replace_all(&bytes, b"point_coords", b"input_points");
     std::fs::write(copy.path().join("sam3_decoder.onnx"), renamed).unwrap();
     let other = reason(copy.path());
     assert!(other.contains("sam3_decoder.onnx") && other.contains("not a click decoder with Gen3D's contract"), "{other}");
 }
 
 /// `bytes` with every `from` replaced by `to` (same length, so the protobuf stays valid).
-fn replace_once(bytes: &[u8], from: &[u8], to: &[u8]) -> Vec<u8> {
+fn replace_all(bytes: &[u8], from: &[u8], to: &[u8]) -> Vec<u8> {
     assert_eq!(from.len(), to.len());
     let mut out = bytes.to_vec();
     let mut i = 0;
