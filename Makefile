@@ -76,9 +76,9 @@ sam3-models: sam3-deps
 		$(if $(DEPTH),--depth $(DEPTH)) $(if $(CHECKPOINT),--checkpoint $(CHECKPOINT))
 
 ## The tests' model directory: random weights, 2 ViT layers, kept outside the clone and
-## rebuilt when prepare_sam3.py or the pinned packages change.
+## rebuilt when prepare_sam3.py, split_decoder.py or the pinned packages change.
 SAM3_TEST_MODELS := $(HOME)/.cache/gen3d/models/sam3-depth2
-SAM3_STAMP := $(shell (cat container/models/torch/prepare_sam3.py; echo '$(SAM3_PIP)') | sha256sum | cut -c1-16)
+SAM3_STAMP := $(shell (cat container/models/torch/prepare_sam3.py container/models/torch/split_decoder.py; echo '$(SAM3_PIP)') | sha256sum | cut -c1-16)
 sam3-test-models: sam3-deps
 	@if [ "$$(cat $(SAM3_TEST_MODELS)/.stamp 2>/dev/null)" != "$(SAM3_STAMP)" ]; then \
 		$(TORCH_VENV)/bin/python container/models/torch/prepare_sam3.py --out $(SAM3_TEST_MODELS) --depth 2 && \

@@ -99,9 +99,11 @@ async fn a_photo_refused_after_a_direct_upload_fails_the_session_and_mails_owner
     assert_eq!(created.status, StatusCode::CREATED, "{}", created.error_message());
     let session = created.json()["id"].as_str().unwrap().to_owned();
     let url = created.json()["upload"]["url"].as_str().expect("a presigned PUT").to_owned();
-    tokio::task::spawn_blocking(move || ureq::put(&url).header("content-type", "image/jpeg").send(&b"not a photo at all"[..]).expect("S3 takes the bytes"))
-        .await
-        .unwrap();
+    tokio::task::spawn_blocking(move || {
+        ureq::put(&url).header("content-type", "image/jpeg").send(&b"not a photo at all"[..]).expect("S3 takes the bytes")
+    })
+    .await
+    .unwrap();
     let deadline = Instant::now() + Duration::from_secs(60);
     let failed = loop {
         let v = stack.api.get(&format!("/v1/sessions/{session}")).await.json();

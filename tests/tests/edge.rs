@@ -103,7 +103,13 @@ async fn the_app_and_its_api_are_served_as_the_program_says() {
 
     // The journey: a session, the photo straight to S3 under the bucket's CORS rules,
     // embeddings, an object from a click, its files.
-    let created = http("POST", &format!("{api}/v1/sessions"), &[("origin", origin), ("authorization", bearer.as_str()), ("content-type", "application/json")], b"{}".to_vec()).await;
+    let created = http(
+        "POST",
+        &format!("{api}/v1/sessions"),
+        &[("origin", origin), ("authorization", bearer.as_str()), ("content-type", "application/json")],
+        b"{}".to_vec(),
+    )
+    .await;
     assert_eq!(created.status, 201, "{}", String::from_utf8_lossy(&created.body));
     let session = created.json();
     let id = session["id"].as_str().expect("id").to_owned();
@@ -129,7 +135,9 @@ async fn the_app_and_its_api_are_served_as_the_program_says() {
     assert_eq!(embeddings.status, 200);
     assert_eq!(embeddings.header("access-control-allow-origin"), Some(origin));
     let body = serde_json::to_vec(&json!({"points": [{"x": 500, "y": 375, "label": "include"}]})).expect("json");
-    let object = http("POST", &format!("{api}/v1/sessions/{id}/objects"), &[("authorization", bearer.as_str()), ("content-type", "application/json")], body).await;
+    let object =
+        http("POST", &format!("{api}/v1/sessions/{id}/objects"), &[("authorization", bearer.as_str()), ("content-type", "application/json")], body)
+            .await;
     assert_eq!(object.status, 201, "{}", String::from_utf8_lossy(&object.body));
     let oid = object.json()["id"].as_str().expect("object id").to_owned();
     let done = loop {
@@ -162,9 +170,7 @@ async fn limits_and_broken_copies_of_the_program_fail_as_in_aws() {
     let stack = AwsStack::start(&moto, AwsOptions::default()).await;
     let bearer = format!("Bearer {}", stack.user.id_token);
     let auth = [("authorization", bearer.as_str())];
-    let big = axum::Router::new()
-        .route("/v1/big", get(|| async { vec![7u8; 5 * 1024 * 1024] }))
-        .route("/v1/small", get(|| async { "ok" }));
+    let big = axum::Router::new().route("/v1/big", get(|| async { vec![7u8; 5 * 1024 * 1024] })).route("/v1/small", get(|| async { "ok" }));
 
     // Lambda's 6 MB response limit (5 MB of binary is over it once base64-encoded), and
     // the stage's throttling (dev: 20 a second, bursts of 40).

@@ -187,6 +187,13 @@ export const getObject = (s, o) => getJson(`/v1/sessions/${s}/objects/${o}`);
  * since the file is larger than a Lambda may return), else the API's copy. Fetched
  * without a token. */
 export const decoderUrl = () => config.decoderUrl || apiUrl('/v1/models/decoder.onnx');
+/** The same decoder split in two for the browser (`config.decoderSplit`: {prepare,
+ * click}, paths next to the app), or null where the deployment has no split. */
+export function decoderSplit() {
+  const split = config.decoderSplit;
+  if (!split) return null;
+  return { prepare: new URL(split.prepare, location.href).href, click: new URL(split.click, location.href).href };
+}
 /** Where to fetch a file of an object view: storage's own URL if offered, else the API. */
 export const fileUrl = (link) => link.direct_url ?? link.url;
 export const submitMask = (id, png, options) =>

@@ -30,8 +30,9 @@ export class DecoderClient {
     });
   }
 
-  init(modelUrl) {
-    return this.call('init', { modelUrl, threads: Math.max(1, Math.min(4, navigator.hardwareConcurrency || 1)) });
+  /** `split`: {prepare, click} URLs of the split decoder, or null for the one-graph `modelUrl`. */
+  init(modelUrl, split = null) {
+    return this.call('init', { modelUrl, split, threads: Math.max(1, Math.min(4, navigator.hardwareConcurrency || 1)) });
   }
 
   setEmbeddings(buffer) {

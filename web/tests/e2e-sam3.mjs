@@ -1,10 +1,12 @@
 // The browser journey with the real SAM 3 architecture: `gen3d serve --models DIR`, where
 // DIR comes from `make sam3-models` (transformers' Sam3TrackerModel; random weights in CI).
 // The server embeds the photo with the traced encoder; the page downloads the full-size
-// exported decoder (the same file the server's `POST …/masks` runs) and decodes in
-// onnxruntime-web (wasm). For clicks and for a box, the mask the browser draws and submits
-// must equal the server's mask for the same prompt (`data-prompt` on the stage), but for
-// pixels whose logit is within float rounding of 0 (at most 1 in 10 000).
+// decoder and decodes in onnxruntime-web (wasm): the model directory's split decoder
+// (`prepare` once per photo, `click` per prompt) where it has one, else the one-graph
+// file the server's `POST …/masks` runs (with tract). For clicks and for a box, the mask
+// the browser draws and submits must equal the server's mask for the same prompt
+// (`data-prompt` on the stage), but for pixels whose logit is within float rounding of 0
+// (at most 1 in 10 000).
 //
 //   node tests/e2e-sam3.mjs --gen3d PATH/TO/gen3d --models DIR [--out DIR]
 import assert from 'node:assert/strict';
@@ -17,7 +19,11 @@ const opts = args({ out: join(process.cwd(), 'test-results', 'sam3') });
 if (!opts.models) throw new Error('pass --models DIR (a model directory from `make sam3-models`)');
 mkdirSync(opts.out, { recursive: true });
 const manifest = JSON.parse(readFileSync(join(opts.models, 'manifest.json'), 'utf8'));
-const decoderBytes = statSync(join(opts.models, manifest.decoder.file)).size;
+// What the page must download: file name as served -> bytes in the model directory.
+const split = manifest.decoder.split;
+const expected = split
+  ? { 'decoder.prepare.onnx': statSync(join(opts.models, split.prepare)).size, 'decoder.click.onnx': statSync(join(opts.models, split.click)).size }
+  : { 'decoder.onnx': statSync(join(opts.models, manifest.decoder.file)).size };
 
 /** In the page: the object's submitted mask against the server's mask for `prompt`;
  * counts of pixels set in each and of pixels that differ. */
@@ -75,14 +81,14 @@ try {
   const errors = [];
   page.on('pageerror', (e) => errors.push(e.message));
   const decoderResponses = [];
-  page.on('response', (r) => r.url().endsWith('decoder.onnx') && decoderResponses.push(r));
+  page.on('response', (r) => /decoder(\.\w+)?\.onnx$/.test(r.url()) && decoderResponses.push(r));
   const shot = (name) => page.screenshot({ path: join(opts.out, `${name}.jpg`), type: 'jpeg', quality: 80, fullPage: true });
   try {
     await signUp(page, srv.url);
     await uploadPhoto(page, TRUCK.path, 600_000);
-    assert.ok(decoderResponses.length > 0, 'the page downloaded the decoder');
-    const sizes = await decoderResponses[0].request().sizes();
-    assert.equal(sizes.responseBodySize, decoderBytes, `the page runs the model directory's decoder (${decoderBytes} bytes)`);
+    const got = {};
+    for (const r of decoderResponses) got[r.url().split('/').pop()] = (await r.request().sizes()).responseBodySize;
+    assert.deepEqual(got, expected, "the page downloads the model directory's decoder files, and only those");
 
     await clickPhoto(page, ...TRUCK.click, TRUCK);
     await clickPhoto(page, 200, 150, { ...TRUCK, button: 'right' }); // an exclude point

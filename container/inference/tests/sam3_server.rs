@@ -26,9 +26,10 @@ fn model_dir() -> Option<PathBuf> {
         eprintln!("GEN3D_SKIP=sam3: the SAM 3 encoder was NOT served");
         return None;
     }
-    Some(PathBuf::from(std::env::var_os("GEN3D_SAM3_MODELS").expect(
-        "GEN3D_SAM3_MODELS must name a SAM 3 model directory (`make sam3-test-models`; `make test` sets it), or set GEN3D_SKIP=sam3",
-    )))
+    Some(PathBuf::from(
+        std::env::var_os("GEN3D_SAM3_MODELS")
+            .expect("GEN3D_SAM3_MODELS must name a SAM 3 model directory (`make sam3-test-models`; `make test` sets it), or set GEN3D_SKIP=sam3"),
+    ))
 }
 
 fn floats(path: &Path) -> Vec<f32> {
@@ -76,11 +77,9 @@ async fn serves_sam3_embeddings_equal_to_transformers() {
     .unwrap();
     let input = floats(&dir.join("encoder_input.f32"));
     let direct = encoder.run(&input).unwrap();
-    for (name, got) in [
-        ("image_embed", &direct.image_embed),
-        ("high_res_feats_0", &direct.high_res_feats_0),
-        ("high_res_feats_1", &direct.high_res_feats_1),
-    ] {
+    for (name, got) in
+        [("image_embed", &direct.image_embed), ("high_res_feats_0", &direct.high_res_feats_0), ("high_res_feats_1", &direct.high_res_feats_1)]
+    {
         let diff = relative_difference(got, &floats(&dir.join(format!("{name}.f32"))));
         eprintln!("{name} through tch on transformers' input: within {diff:.1e} of transformers");
         assert!(diff < 1e-4, "{name}: libtorch gives {diff} from transformers' own forward");
@@ -94,11 +93,9 @@ async fn serves_sam3_embeddings_equal_to_transformers() {
         off as f64 * 100.0 / input.len() as f64,
         photo_pixels.iter().zip(&input).map(|(a, b)| f64::from((a - b).abs())).sum::<f64>() / input.len() as f64
     );
-    for (name, got) in [
-        ("image_embed", &served.image_embed),
-        ("high_res_feats_0", &served.high_res_feats_0),
-        ("high_res_feats_1", &served.high_res_feats_1),
-    ] {
+    for (name, got) in
+        [("image_embed", &served.image_embed), ("high_res_feats_0", &served.high_res_feats_0), ("high_res_feats_1", &served.high_res_feats_1)]
+    {
         let want = floats(&dir.join(format!("{name}.f32")));
         let mean = mean_relative_difference(got, &want);
         eprintln!("{name} served: within {mean:.2e} (mean, relative) of transformers");
@@ -141,7 +138,9 @@ async fn a_corrupt_sam3_file_is_named_on_ping_and_in_the_tasks_failure() {
     let Some(models_dir) = model_dir() else { return };
     let copy = tempfile::tempdir().unwrap();
     std::fs::copy(models_dir.join("manifest.json"), copy.path().join("manifest.json")).unwrap();
-    std::fs::copy(models_dir.join("sam3_decoder.onnx"), copy.path().join("sam3_decoder.onnx")).unwrap();
+    for file in ["sam3_decoder.onnx", "sam3_decoder.prepare.onnx", "sam3_decoder.click.onnx"] {
+        std::fs::copy(models_dir.join(file), copy.path().join(file)).unwrap();
+    }
     std::fs::write(copy.path().join("sam3_image_encoder.pt"), b"PK\x03\x04 truncated").unwrap();
     let data = tempfile::tempdir().unwrap();
     let blobs = Arc::new(FsBlobStore::new(data.path()));
@@ -196,7 +195,12 @@ fn sam3_embeddings_on_the_wire() {
             }
         }
         let agreement = same as f64 / total as f64;
-        eprintln!("{name}: {} bytes on the wire ({:.2} MB), {:.4}% of mask pixels as with float32", wire.len(), wire.len() as f64 / 1e6, agreement * 100.0);
+        eprintln!(
+            "{name}: {} bytes on the wire ({:.2} MB), {:.4}% of mask pixels as with float32",
+            wire.len(),
+            wire.len() as f64 / 1e6,
+            agreement * 100.0
+        );
         assert!(agreement >= 0.995, "{name}: only {agreement} of mask pixels agree with float32 embeddings");
         assert!(wire.len() <= 8_000_000, "{name}: {} bytes on the wire, over the 8 MB budget", wire.len());
     }

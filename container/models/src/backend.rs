@@ -9,7 +9,8 @@ use std::sync::Arc;
 use gen3d_media::{Embeddings, Mask, Photo, SplatCloud};
 
 use crate::decoder::Decoder;
-use crate::manifest::{Manifest, ModelEntry};
+use crate::manifest::{DecoderFiles, Manifest, ModelEntry};
+use crate::split_decoder::SplitDecoder;
 use crate::{ModelError, encoder, reconstructor};
 
 /// SAM 3's image encoder: photo -> the tracker's three embeddings.
@@ -90,7 +91,7 @@ impl Models {
         };
         let decoder = match &manifest.decoder {
             None => Ok(Arc::new(Decoder::builtin())),
-            Some(files) => Decoder::from_file(&model_dir.join(&files.file)).map(Arc::new).map_err(|e| e.to_string()),
+            Some(files) => load_decoder(model_dir, files),
         };
         Self { encoder, reconstructor, decoder }
     }
@@ -102,14 +103,10 @@ impl Models {
 
     /// Each model that failed to load, with its reason (one line each).
     pub fn errors(&self) -> Vec<String> {
-        [
-            ("encoder", self.encoder.as_ref().err()),
-            ("reconstructor", self.reconstructor.as_ref().err()),
-            ("decoder", self.decoder.as_ref().err()),
-        ]
-        .into_iter()
-        .filter_map(|(name, e)| e.map(|e| format!("{name}: {e}")))
-        .collect()
+        [("encoder", self.encoder.as_ref().err()), ("reconstructor", self.reconstructor.as_ref().err()), ("decoder", self.decoder.as_ref().err())]
+            .into_iter()
+            .filter_map(|(name, e)| e.map(|e| format!("{name}: {e}")))
+            .collect()
     }
 
     /// One line per model: what runs it, or why it is not available.
@@ -126,6 +123,18 @@ impl Models {
             "decoder": one(self.decoder.as_ref().map(|m| m.describe())),
         })
     }
+}
+
+/// The model directory's decoder, with its split form for the browser when it names one.
+fn load_decoder(model_dir: &Path, files: &DecoderFiles) -> Loaded<Decoder> {
+    let decoder = Decoder::from_file(&model_dir.join(&files.file)).map_err(|e| e.to_string())?;
+    let decoder = match &files.split {
+        Some(split) => {
+            decoder.with_split(SplitDecoder::from_files(&model_dir.join(&split.prepare), &model_dir.join(&split.click)).map_err(|e| e.to_string())?)
+        }
+        None => decoder,
+    };
+    Ok(Arc::new(decoder))
 }
 
 #[cfg(feature = "torch")]

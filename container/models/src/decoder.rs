@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::io::Cursor;
 use std::path::Path;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use gen3d_domain::{PointLabel, Prompt};
 use gen3d_media::{EMBED_SHAPE, Embeddings, HIGH_RES_0_SHAPE, HIGH_RES_1_SHAPE, Mask};
@@ -13,6 +13,7 @@ use tract_onnx::prelude::*;
 
 use crate::ModelError;
 use crate::decoder_graph::{FRAME, LOW_RES, decoder_onnx};
+use crate::split_decoder::SplitDecoder;
 
 type Plan = std::sync::Arc<TypedSimplePlan>;
 
@@ -101,8 +102,7 @@ impl DecoderOutput {
 }
 
 /// The decoder contract's inputs and outputs, in order (`../shared/contracts.md` section 2).
-pub const INPUTS: [&str; 7] =
-    ["image_embed", "high_res_feats_0", "high_res_feats_1", "point_coords", "point_labels", "mask_input", "has_mask_input"];
+pub const INPUTS: [&str; 7] = ["image_embed", "high_res_feats_0", "high_res_feats_1", "point_coords", "point_labels", "mask_input", "has_mask_input"];
 pub const OUTPUTS: [&str; 2] = ["masks", "iou_predictions"];
 
 pub struct Decoder {
@@ -111,6 +111,8 @@ pub struct Decoder {
     model: InferenceModel,
     plans: Mutex<HashMap<usize, Plan>>,
     about: String,
+    /// The same decoder split for the browser, where the model directory has it.
+    split: Option<Arc<SplitDecoder>>,
 }
 
 impl Decoder {
@@ -136,7 +138,7 @@ impl Decoder {
         let model = tract_onnx::onnx()
             .model_for_read(&mut Cursor::new(&onnx))
             .map_err(|e| ModelError::Onnx(format!("not a readable ONNX model: {}", first_line(&format!("{e:#}")))))?;
-        Ok(Self { onnx, model, plans: Mutex::new(HashMap::new()), about })
+        Ok(Self { onnx, model, plans: Mutex::new(HashMap::new()), about, split: None })
     }
 
     fn checked(onnx: Vec<u8>, about: String) -> Result<Self, ModelError> {
@@ -165,6 +167,17 @@ impl Decoder {
 
     pub fn onnx_bytes(&self) -> &[u8] {
         &self.onnx
+    }
+
+    /// This decoder with its split form for the browser (`manifest.decoder.split`).
+    pub fn with_split(mut self, split: SplitDecoder) -> Self {
+        self.split = Some(Arc::new(split));
+        self
+    }
+
+    /// The split form for the browser, if the model directory has one.
+    pub fn split(&self) -> Option<&SplitDecoder> {
+        self.split.as_deref()
     }
 
     /// What it is, for logs and `/ping`: `builtin` or `onnx <file>`.

@@ -22,6 +22,7 @@ pub mod manifest;
 mod onnx;
 pub mod reconstructor;
 mod rng;
+pub mod split_decoder;
 #[cfg(feature = "torch")]
 pub mod torch;
 

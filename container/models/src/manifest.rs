@@ -5,7 +5,8 @@
 //! {
 //!   "device": "auto",
 //!   "encoder":       { "backend": "torch", "file": "sam3_image_encoder.pt", "dtype": "bfloat16" },
-//!   "decoder":       { "file": "sam3_decoder.onnx", "variants": { "fp16": "sam3_decoder.fp16.onnx" } },
+//!   "decoder":       { "file": "sam3_decoder.onnx", "variants": { "fp16": "sam3_decoder.fp16.onnx" },
+//!                      "split": { "prepare": "sam3_decoder.prepare.onnx", "click": "sam3_decoder.click.onnx" } },
 //!   "reconstructor": { "backend": "builtin" },
 //!   "source":        { "weights": "random", "transformers": "5.24.0" }
 //! }
@@ -16,7 +17,9 @@
 //! - `file`: a TorchScript module, relative to the model directory.
 //! - `decoder.file`: the click decoder as ONNX with Gen3D's decoder contract (the browser
 //!   downloads it; the API's mask endpoint runs it); `variants` name smaller copies (fp16,
-//!   int8). Left out: the built-in decoder.
+//!   int8). `split` names the same decoder in two graphs for the browser: `prepare` once
+//!   per photo, `click` once per prompt (`torch/split_decoder.py`). Left out: the built-in
+//!   decoder.
 //! - `source`: free-form provenance written by `torch/prepare_sam3.py` (weights, versions,
 //!   the export checks); shown, never interpreted.
 //! - `dtype`: what the encoder's input is cast to (`float32`, the default, `float16`,
@@ -55,6 +58,17 @@ pub struct DecoderFiles {
     pub file: PathBuf,
     #[serde(default)]
     pub variants: BTreeMap<String, PathBuf>,
+    #[serde(default)]
+    pub split: Option<SplitFiles>,
+}
+
+/// The decoder split for the browser: `prepare` runs once per photo on the embeddings,
+/// `click` once per prompt on prepare's outputs.
+#[derive(Debug, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct SplitFiles {
+    pub prepare: PathBuf,
+    pub click: PathBuf,
 }
 
 #[derive(Debug, Default, Deserialize, PartialEq, Eq)]
@@ -121,6 +135,10 @@ impl Manifest {
         if let Some(decoder) = &manifest.decoder {
             files.push(("decoder.file".into(), &decoder.file));
             files.extend(decoder.variants.iter().map(|(k, v)| (format!("decoder.variants.{k}"), v.as_path())));
+            if let Some(split) = &decoder.split {
+                files.push(("decoder.split.prepare".into(), &split.prepare));
+                files.push(("decoder.split.click".into(), &split.click));
+            }
         }
         for (name, file) in files {
             if !file.components().all(|c| matches!(c, Component::Normal(_))) {
@@ -146,10 +164,9 @@ mod tests {
             std::fs::write(dir.path().join(FILE_NAME), json).unwrap();
         }
         match (Manifest::read(dir.path()), expect) {
-            (Ok(got), Ok(want)) => assert_eq!(
-                (got.device, got.encoder, got.reconstructor, got.decoder),
-                (want.device, want.encoder, want.reconstructor, want.decoder)
-            ),
+            (Ok(got), Ok(want)) => {
+                assert_eq!((got.device, got.encoder, got.reconstructor, got.decoder), (want.device, want.encoder, want.reconstructor, want.decoder))
+            }
             (Err(got), Err(want)) => assert!(got.to_string().contains(want), "{got} does not contain {want:?}"),
             (got, want) => panic!("got {got:?}, want {want:?}"),
         }
@@ -174,7 +191,22 @@ mod tests {
         check(
             Some(r#"{"decoder":{"file":"d.onnx","variants":{"fp16":"d16.onnx"}},"source":{"weights":"random"}}"#),
             Ok(Manifest {
-                decoder: Some(DecoderFiles { file: "d.onnx".into(), variants: [("fp16".to_string(), PathBuf::from("d16.onnx"))].into() }),
+                decoder: Some(DecoderFiles {
+                    file: "d.onnx".into(),
+                    variants: [("fp16".to_string(), PathBuf::from("d16.onnx"))].into(),
+                    split: None,
+                }),
+                ..Default::default()
+            }),
+        );
+        check(
+            Some(r#"{"decoder":{"file":"d.onnx","split":{"prepare":"p.onnx","click":"c.onnx"}}}"#),
+            Ok(Manifest {
+                decoder: Some(DecoderFiles {
+                    file: "d.onnx".into(),
+                    variants: BTreeMap::new(),
+                    split: Some(SplitFiles { prepare: "p.onnx".into(), click: "c.onnx".into() }),
+                }),
                 ..Default::default()
             }),
         );
@@ -189,5 +221,7 @@ mod tests {
         check(Some(r#"{"decoder":{"file":"../d.onnx"}}"#), Err("decoder.file \"../d.onnx\" must be a path inside"));
         check(Some(r#"{"decoder":{"file":"d.onnx","variants":{"int8":"/d.onnx"}}}"#), Err("decoder.variants.int8"));
         check(Some(r#"{"decoder":{"file":"d.onnx","dtype":"float16"}}"#), Err("unknown field `dtype`"));
+        check(Some(r#"{"decoder":{"file":"d.onnx","split":{"prepare":"p.onnx"}}}"#), Err("missing field `click`"));
+        check(Some(r#"{"decoder":{"file":"d.onnx","split":{"prepare":"p.onnx","click":"../c.onnx"}}}"#), Err("decoder.split.click"));
     }
 }

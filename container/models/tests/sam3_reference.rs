@@ -143,7 +143,8 @@ fn the_servers_prompts_give_transformers_masks() {
         // The check can fail: SAM 1's encoding (no pad point with a box) is far off.
         if case["box"].is_array() {
             let n = tensors.len();
-            let sam1 = PromptTensors { point_coords: tensors.point_coords[..2 * (n - 1)].to_vec(), point_labels: tensors.point_labels[..n - 1].to_vec() };
+            let sam1 =
+                PromptTensors { point_coords: tensors.point_coords[..2 * (n - 1)].to_vec(), point_labels: tensors.point_labels[..n - 1].to_vec() };
             let off = largest_difference(&decoder.run(&reference.embeddings, &sam1, None).unwrap().masks, &reference.masks(case));
             eprintln!("{name}: SAM 1's encoding would be off by {off:.3}");
             assert!(off > 100.0 * diff.max(1e-5), "{name}: dropping the pad point should change the logits");

@@ -16,6 +16,10 @@ Written to DIR:
                           [L,N], mask_input [L,1,288,288], has_mask_input [L]; outputs masks
                           [L,3,288,288] (logits clamped to +-32), iou_predictions [L,3]
   sam3_decoder.fp16.onnx, sam3_decoder.int8.onnx   smaller variants (--variants)
+  sam3_decoder.prepare.onnx, sam3_decoder.click.onnx   the same decoder split for the
+                          browser (split_decoder.py): prepare runs once per photo on the
+                          embeddings, click once per prompt (no mask_input) on prepare's
+                          outputs; the same masks at about half the cost per click
   reference/              one photo's encoder input and embeddings, and transformers' own outputs for four
                           prompts given in pixels (clicks, a box, a box plus clicks, clicks
                           plus the previous mask), for tests of Gen3D's prompt encoding
@@ -217,6 +221,45 @@ def export_decoder(model, embeddings, work):
     return path
 
 
+def export_split(model, embeddings, work):
+    import split_decoder
+
+    log("exporting the split decoder (prepare once per photo, click per prompt) to ONNX ...")
+    prepare = split_decoder.Prepare(model).eval()
+    click = split_decoder.Click(model).eval()
+    paths = {name: os.path.join(work, f"sam3_decoder.{name}.onnx") for name in ("prepare", "click")}
+    with torch.no_grad():
+        cache = prepare(*embeddings)
+        torch.onnx.export(prepare, tuple(embeddings), paths["prepare"], input_names=split_decoder.PREPARE_INPUTS,
+                          output_names=split_decoder.PREPARE_OUTPUTS, opset_version=17, dynamo=False, do_constant_folding=True)
+        example = (torch.tensor([[[500.0, 400.0], [100.0, 80.0], [0.0, 0.0]]]), torch.tensor([[1.0, 0.0, -1.0]]))
+        torch.onnx.export(click, (*cache, *example), paths["click"], input_names=split_decoder.CLICK_INPUTS,
+                          output_names=split_decoder.CLICK_OUTPUTS, dynamic_axes={"point_coords": {1: "N"}, "point_labels": {1: "N"}},
+                          opset_version=17, dynamo=False, do_constant_folding=True)
+    for name, path in paths.items():
+        log(f"  {name}: {os.path.getsize(path) / 1e6:.1f} MB")
+    return paths
+
+
+def check_split(paths, embeddings, results, width, height):
+    """The split pair in onnxruntime against transformers' outputs for every reference
+    prompt without a previous mask."""
+    import onnxruntime as ort
+
+    prepare = ort.InferenceSession(paths["prepare"], providers=["CPUExecutionProvider"])
+    click = ort.InferenceSession(paths["click"], providers=["CPUExecutionProvider"])
+    names = [o.name for o in prepare.get_outputs()]
+    cache = dict(zip(names, prepare.run(None, {"image_embed": embeddings[0].numpy(), "high_res_feats_0": embeddings[1].numpy(), "high_res_feats_1": embeddings[2].numpy()})))
+    diffs = {}
+    for case, want_masks, want_iou in results:
+        if case["previous"]:
+            continue
+        coords, labels = gen3d_tensors(case, width, height)
+        got_masks, got_iou = click.run(None, {**cache, "point_coords": coords, "point_labels": labels})
+        diffs[f"split_{case['name']}"] = max(max_diff(got_masks[0], want_masks), max_diff(got_iou[0], want_iou))
+    return diffs
+
+
 def reference_cases(width, height):
     """Prompts in photo pixels, the way a user gives them."""
     cx, cy = width * 0.5, height * 0.55
@@ -375,6 +418,8 @@ def main():
         embeddings, enc_diffs, enc_times = export_encoder(model, pixels, work)
         decoder_path = export_decoder(model, embeddings, work)
         results, dec_diffs = check_decoder(model, decoder_path, embeddings, width, height)
+        split_paths = export_split(model, embeddings, work)
+        dec_diffs.update(check_split(split_paths, embeddings, results, width, height))
         failed = False
         for part, diffs in (("encoder", enc_diffs), ("decoder", dec_diffs)):
             for name, d in diffs.items():
@@ -391,7 +436,11 @@ def main():
         manifest = {
             "device": "auto",
             "encoder": {"backend": "torch", "file": "sam3_image_encoder.pt", "dtype": "float32"},
-            "decoder": {"file": "sam3_decoder.onnx", "variants": {k: v["file"] for k, v in decoder_variants.items()}},
+            "decoder": {
+                "file": "sam3_decoder.onnx",
+                "variants": {k: v["file"] for k, v in decoder_variants.items()},
+                "split": {name: os.path.basename(path) for name, path in split_paths.items()},
+            },
             "reconstructor": {"backend": "builtin"},
             "source": {**source, "decoder_variants": decoder_variants},
         }

@@ -100,7 +100,7 @@ impl EmbeddingService {
         }
         match rec.state {
             SessionState::Embedding => {}
-            SessionState::Ready => return Ok(()), // already done: a duplicate
+            SessionState::Ready => return Ok(()),                           // already done: a duplicate
             SessionState::Failed => return self.tell_if_failed(&rec).await, // a duplicate; the mail may not have been asked for
             SessionState::Created | SessionState::Uploaded => {
                 return Err(HandlerError::Retryable(format!("the session is still {}", rec.state.as_str())));

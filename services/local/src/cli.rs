@@ -201,7 +201,8 @@ async fn ops(cli: &Cli, data: PathBuf) -> anyhow::Result<(Arc<dyn Queue>, Arc<dy
         Profile::Aws => {
             let names = gen3d_config::ResourceNames::for_stack("gen3d", &cli.stack).map_err(|e| anyhow::anyhow!("--stack: {e}"))?;
             let sdk = gen3d_aws::sdk_config(cli.aws_endpoint_url.as_deref(), cli.region.as_deref()).await;
-            let (queue, jobs) = gen3d_aws::stack_ops(&sdk, &names, cli.job_ttl_days).await.map_err(|e| anyhow::anyhow!("stack {}: {e}", cli.stack))?;
+            let (queue, jobs) =
+                gen3d_aws::stack_ops(&sdk, &names, cli.job_ttl_days).await.map_err(|e| anyhow::anyhow!("stack {}: {e}", cli.stack))?;
             Ok((Arc::new(queue), Arc::new(jobs)))
         }
     }
@@ -305,7 +306,7 @@ async fn serve(mut config: LocalConfig, host: &str, port: u16, web_dir: Option<P
     let shutdown = async {
         let _ = tokio::signal::ctrl_c().await;
     };
-    axum::serve(listener, crate::web::with_web_app(stack.router(), web_dir, web_config))
+    axum::serve(listener, crate::web::with_web_app(stack.router(), web_dir, web_config, stack.api.decoder.clone()))
         .with_graceful_shutdown(shutdown)
         .await
         .context("server failed")?;

@@ -137,8 +137,7 @@ impl LocalStack {
             }
         };
         let decoder = models.decoder.clone().map_err(|e| anyhow::anyhow!("{e}"))?;
-        let endpoint =
-            Arc::new(LocalAsyncEndpoint::new(blobs.clone(), queue.clone(), metrics.clone()).with_runner(runner).with_models(models));
+        let endpoint = Arc::new(LocalAsyncEndpoint::new(blobs.clone(), queue.clone(), metrics.clone()).with_runner(runner).with_models(models));
         let ports = Ports {
             blobs,
             queue: queue.clone(),

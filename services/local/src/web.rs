@@ -4,24 +4,55 @@
 //! cross-origin isolated so onnxruntime-web can run its wasm threads. Unknown paths that
 //! are not files get `index.html` (the app routes on the client); nothing outside the
 //! directory is ever read. `/config.json` tells the app how to sign in (and, in AWS,
-//! where the API is).
+//! where the API is). Where the model directory has the decoder split for the browser,
+//! it is served at `/models/decoder.{prepare,click}.onnx` (where CloudFront would serve
+//! it) and `/config.json` names it as `decoderSplit`.
 
 use std::path::{Component, Path, PathBuf};
+use std::sync::Arc;
 
 use axum::Router;
 use axum::body::Body;
 use axum::http::{HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
+use gen3d_models::decoder::Decoder;
+use gen3d_models::split_decoder::SplitDecoder;
 
-/// Adds the app's static files as the router's fallback, its `/config.json`, and the
-/// isolation headers to every response.
-pub fn with_web_app(api: Router, dir: Option<PathBuf>, config: serde_json::Value) -> Router {
+/// Where the browser fetches the split decoder's two graphs.
+pub const SPLIT_PREPARE: &str = "/models/decoder.prepare.onnx";
+pub const SPLIT_CLICK: &str = "/models/decoder.click.onnx";
+
+/// Adds the app's static files as the router's fallback, its `/config.json`, the split
+/// decoder's files (if `decoder` has them), and the isolation headers to every response.
+pub fn with_web_app(api: Router, dir: Option<PathBuf>, mut config: serde_json::Value, decoder: Arc<Decoder>) -> Router {
+    let mut api = api;
+    if decoder.split().is_some() {
+        config["decoderSplit"] = serde_json::json!({ "prepare": SPLIT_PREPARE, "click": SPLIT_CLICK });
+        for (route, pick) in [(SPLIT_PREPARE, prepare_bytes as fn(&SplitDecoder) -> &[u8]), (SPLIT_CLICK, click_bytes)] {
+            let decoder = decoder.clone();
+            api = api.route(
+                route,
+                axum::routing::get(move || async move {
+                    let bytes = decoder.split().map(|s| pick(s).to_vec()).unwrap_or_default();
+                    ([(header::CONTENT_TYPE, "application/octet-stream"), (header::CACHE_CONTROL, "public, max-age=3600")], bytes)
+                }),
+            );
+        }
+    }
     let api = api.route("/config.json", axum::routing::get(move || async move { ([(header::CACHE_CONTROL, "no-cache")], axum::Json(config)) }));
     let app = match dir {
         Some(dir) => api.fallback(move |uri: Uri| serve_file(dir.clone(), uri)),
         None => api.fallback(|| async { not_built() }),
     };
     app.layer(axum::middleware::map_response(isolate))
+}
+
+fn prepare_bytes(split: &SplitDecoder) -> &[u8] {
+    &split.prepare
+}
+
+fn click_bytes(split: &SplitDecoder) -> &[u8] {
+    &split.click
 }
 
 async fn isolate(mut res: Response) -> Response {

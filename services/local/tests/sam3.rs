@@ -23,9 +23,10 @@ fn model_dir() -> Option<PathBuf> {
         eprintln!("GEN3D_SKIP=sam3: the SAM 3 model directory was NOT used");
         return None;
     }
-    Some(PathBuf::from(std::env::var_os("GEN3D_SAM3_MODELS").expect(
-        "GEN3D_SAM3_MODELS must name a SAM 3 model directory (`make sam3-test-models`; `make test` sets it), or set GEN3D_SKIP=sam3",
-    )))
+    Some(PathBuf::from(
+        std::env::var_os("GEN3D_SAM3_MODELS")
+            .expect("GEN3D_SAM3_MODELS must name a SAM 3 model directory (`make sam3-test-models`; `make test` sets it), or set GEN3D_SKIP=sam3"),
+    ))
 }
 
 fn fixture(name: &str) -> PathBuf {
@@ -73,6 +74,22 @@ fn a_broken_model_directory_stops_start_up_naming_the_file() {
     config.models = Some(copy.path().to_path_buf());
     let err = gen3d::LocalStack::open(config).err().expect("start-up must fail").to_string();
     assert!(err.contains("sam3_decoder.onnx") && err.contains("decoder"), "{err}");
+}
+
+#[test]
+fn a_split_decoder_with_the_wrong_graph_stops_start_up_naming_the_file() {
+    let Some(models) = model_dir() else { return };
+    let copy = tempfile::tempdir().unwrap();
+    for file in ["manifest.json", "sam3_image_encoder.pt", "sam3_decoder.onnx", "sam3_decoder.prepare.onnx"] {
+        std::fs::copy(models.join(file), copy.path().join(file)).unwrap();
+    }
+    // The click graph's place holds the prepare graph: valid ONNX, another contract.
+    std::fs::copy(models.join("sam3_decoder.prepare.onnx"), copy.path().join("sam3_decoder.click.onnx")).unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let mut config = gen3d::LocalConfig::new(data.path());
+    config.models = Some(copy.path().to_path_buf());
+    let err = gen3d::LocalStack::open(config).err().expect("start-up must fail").to_string();
+    assert!(err.contains("sam3_decoder.click.onnx: not this part of the split decoder"), "{err}");
 }
 
 #[test]

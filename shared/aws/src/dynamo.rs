@@ -44,7 +44,16 @@ fn body<T: DeserializeOwned>(item: &Item) -> Result<T, PortError> {
 
 /// The stored fields of one record; `expires_at` is `ttl_days` after `updated_ms`.
 #[allow(clippy::too_many_arguments)]
-fn item<T: Serialize>(pk: &str, sk: &str, kind: &str, state: &str, notified: bool, updated_ms: u64, ttl_days: u32, record: &T) -> Result<Item, PortError> {
+fn item<T: Serialize>(
+    pk: &str,
+    sk: &str,
+    kind: &str,
+    state: &str,
+    notified: bool,
+    updated_ms: u64,
+    ttl_days: u32,
+    record: &T,
+) -> Result<Item, PortError> {
     let json = serde_json::to_string(record).map_err(|e| PortError::Internal(format!("serialise record: {e}")))?;
     Ok(HashMap::from([
         (job_table::PARTITION_KEY.to_owned(), s(pk)),

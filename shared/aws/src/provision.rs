@@ -147,7 +147,14 @@ pub async fn put_bucket_cors(sdk: &aws_config::SdkConfig, bucket: &str, rules: &
 }
 
 /// Writes one object with its content type (a deployed site's files).
-pub async fn put_object(sdk: &aws_config::SdkConfig, bucket: &str, key: &str, body: Vec<u8>, content_type: &str, path_style: bool) -> Result<(), PortError> {
+pub async fn put_object(
+    sdk: &aws_config::SdkConfig,
+    bucket: &str,
+    key: &str,
+    body: Vec<u8>,
+    content_type: &str,
+    path_style: bool,
+) -> Result<(), PortError> {
     crate::s3::client(sdk, path_style)
         .put_object()
         .bucket(bucket)

@@ -19,8 +19,7 @@ pub use ids::{JobId, ObjectId, SessionId, UserId};
 pub use keys::{INFERENCE_FAILURE_PREFIX, INFERENCE_OUTPUT_PREFIX, KeyOwner, KeyPrefix, ObjectFile, ObjectKey, SessionFile, USERS_PREFIX};
 pub use messages::{
     EmbedRequested, InferenceNotification, InferenceStatus, MESSAGE_VERSION, MeshRequested, NotifyRequested, QueueMessage, ReconstructRequested,
-    SessionNotifyRequested,
-    inference_notification_body,
+    SessionNotifyRequested, inference_notification_body,
 };
 pub use options::{MeshFormat, MeshMethod, MeshOptions};
 pub use prompt::{Point, PointLabel, Prompt, PromptBox};

@@ -100,7 +100,11 @@ pub enum Authorization {
     None,
     /// A JWT authorizer: the token from `Authorization`, signed by the issuer's JWKS, with
     /// an `aud` (or `client_id`) among the audiences.
-    Jwt { authorizer: String, issuer: String, audiences: Vec<String> },
+    Jwt {
+        authorizer: String,
+        issuer: String,
+        audiences: Vec<String>,
+    },
 }
 
 #[derive(Clone, Debug)]
@@ -230,7 +234,8 @@ mod tests {
 
     #[test]
     fn the_most_specific_route_wins() {
-        let keys = ["$default", "ANY /v1/{proxy+}", "GET /v1/sessions/{id}", "POST /v1/sessions/{id}", "GET /v1/sessions/mine", "ANY /v1/sessions/{id}"];
+        let keys =
+            ["$default", "ANY /v1/{proxy+}", "GET /v1/sessions/{id}", "POST /v1/sessions/{id}", "GET /v1/sessions/mine", "ANY /v1/sessions/{id}"];
         assert_eq!(pick(&keys, "GET", "/v1/sessions/abc"), Some("GET /v1/sessions/{id}"));
         assert_eq!(pick(&keys, "PUT", "/v1/sessions/abc"), Some("ANY /v1/sessions/{id}"));
         assert_eq!(pick(&keys, "GET", "/v1/sessions/mine"), Some("GET /v1/sessions/mine"));

@@ -103,10 +103,7 @@ impl Distribution {
     /// The behaviour serving `path`: the first ordered one whose pattern matches, else the
     /// default.
     pub fn behaviour(&self, path: &str) -> &Behaviour {
-        self.behaviours
-            .iter()
-            .find(|b| b.path_pattern.as_deref().is_none_or(|p| pattern_matches(p, path)))
-            .expect("the default behaviour is last")
+        self.behaviours.iter().find(|b| b.path_pattern.as_deref().is_none_or(|p| pattern_matches(p, path))).expect("the default behaviour is last")
     }
 }
 

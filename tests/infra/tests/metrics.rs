@@ -51,7 +51,8 @@ fn emitted() -> Vec<Emitted> {
                         let name = rest.split('"').next().unwrap_or_default().to_owned();
                         let args = rest.split(");").next().unwrap_or_default();
                         let dims = args.split("&[").nth(1).unwrap_or_default();
-                        let mut dimensions: BTreeSet<String> = dims.split("(\"").skip(1).filter_map(|d| d.split('"').next()).map(str::to_owned).collect();
+                        let mut dimensions: BTreeSet<String> =
+                            dims.split("(\"").skip(1).filter_map(|d| d.split('"').next()).map(str::to_owned).collect();
                         dimensions.insert("service".to_owned());
                         out.push(Emitted { name, service: service.clone(), dimensions });
                     }

@@ -124,7 +124,12 @@ fn problems(ev: &Evaluated) -> Vec<String> {
         if placeholder_refs(s(integration.get("integrationUri"))) != [("intakeFunction".to_owned(), Some("invokeArn".to_owned()))]
             || s(integration.get("payloadFormatVersion")) != "2.0"
         {
-            out.push(format!("{} {}: route {:?} does not reach the intake Lambda with payload format 2.0", call.method, call.path, route.key.as_str()));
+            out.push(format!(
+                "{} {}: route {:?} does not reach the intake Lambda with payload format 2.0",
+                call.method,
+                call.path,
+                route.key.as_str()
+            ));
         }
     }
     // The decoder: a path on the app's origin, served by CloudFront from the web bucket.

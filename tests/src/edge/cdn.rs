@@ -28,9 +28,7 @@ pub struct CdnState {
 
 /// Every `aws:s3:Bucket` resource's bucket name.
 pub fn bucket_names(ev: &Evaluated) -> BTreeMap<String, String> {
-    ev.of_type("aws:s3:Bucket")
-        .filter_map(|(name, b)| Some((name.clone(), b.properties.get("bucket")?.as_str()?.to_owned())))
-        .collect()
+    ev.of_type("aws:s3:Bucket").filter_map(|(name, b)| Some((name.clone(), b.properties.get("bucket")?.as_str()?.to_owned()))).collect()
 }
 
 /// The content type `aws s3 sync` (and the deploy step) gives a file.
@@ -84,7 +82,9 @@ pub async fn deploy_web(sdk: &gen3d_aws::SdkConfig, bucket: &str, dist: &Path, c
 
 /// The rules of the program's `aws:s3:BucketCorsConfiguration` `resource`, on `bucket`.
 pub async fn apply_bucket_cors(sdk: &gen3d_aws::SdkConfig, ev: &Evaluated, resource: &str, bucket: &str) -> Result<(), String> {
-    let strings = |v: Option<&Value>| -> Vec<String> { v.and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str).map(str::to_owned).collect() };
+    let strings = |v: Option<&Value>| -> Vec<String> {
+        v.and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str).map(str::to_owned).collect()
+    };
     let rules: Vec<CorsRule> = ev
         .prop(resource, "corsRules")
         .and_then(Value::as_array)

@@ -1,6 +1,6 @@
 // One photo's workspace: wait for its embeddings, click to select objects (decoded in
 // the browser), submit each selection, follow it to a mesh, view and download it.
-import { decoderUrl, getSession, readWithProgress, request } from '../api.js';
+import { decoderSplit, decoderUrl, getSession, readWithProgress, request } from '../api.js';
 import { DecoderClient } from '../decoder.js';
 import { bytes, colourOf, h, hideBanner, progressBar, showBanner, sleep } from '../ui.js';
 import { objectsPanel } from './objects.js';
@@ -92,7 +92,7 @@ export function renderWorkspace(root, id, focus = {}) {
       request(session.direct?.embeddings ?? session.embeddings_url, { signal: ctl.signal }).then((r) =>
         readWithProgress(r, (done, total) => bar.set(total ? done / total : null, `Embeddings: ${bytes(done)}${total ? ` of ${bytes(total)}` : ''}`)),
       ),
-      decoder.init(new URL(decoderUrl(), location.href).href),
+      decoder.init(new URL(decoderUrl(), location.href).href, decoderSplit()),
     ]);
     const downloaded = buffer.byteLength;
     performance.measure('gen3d:embeddings-download', { start: t0, end: performance.now(), detail: { bytes: downloaded } });
