@@ -128,15 +128,15 @@ TORCH_TESTS := --lib --test torch_backend --test onnxruntime_parity --test embed
 	--test torch_server --test sam3_server --test sam3
 
 ## The real SAM 3 decoder in Chromium against the built-in one, in one run: click → mask
-## drawn with fp32, fp16 and int8 (docs/benchmarks.md); then the full-size encoder's
+## drawn with the split decoder, the one-graph fp32, fp16 and int8 (docs/benchmarks.md); then the full-size encoder's
 ## time per photo on CPU (a 32-layer model directory, built once, ~1.9 GB).
 SAM3_FULL := $(HOME)/.cache/gen3d/models/sam3-full
 bench-sam3: deps web torch sam3-test-models
 	$(TORCH_ENV) cargo build --locked -p gen3d --features torch
 	cd web && $(TORCH_ENV) node tests/bench-decode.mjs --gen3d $(CARGO_TARGET_DIR)/debug/gen3d --clicks 20
-	cd web && for v in fp32 fp16 int8; do \
+	cd web && for v in split whole fp16 int8; do \
 		$(TORCH_ENV) node tests/bench-decode.mjs --gen3d $(CARGO_TARGET_DIR)/debug/gen3d --clicks 20 \
-			--models $(SAM3_TEST_MODELS) $$([ $$v = fp32 ] || echo --variant $$v) || exit 1; done
+			--models $(SAM3_TEST_MODELS) $$([ $$v = split ] || echo --variant $$v) || exit 1; done
 	@[ -f $(SAM3_FULL)/manifest.json ] || $(TORCH_VENV)/bin/python container/models/torch/prepare_sam3.py --out $(SAM3_FULL) --variants ""
 	$(TORCH_VENV)/bin/python -c "import json; print(json.dumps(json.load(open('$(SAM3_FULL)/manifest.json'))['source'], indent=1))"
 

@@ -3,10 +3,12 @@
 // (POST /masks, tract) in the same run. Prints a Markdown table for docs/benchmarks.md.
 //
 // With --models DIR (a model directory from `make sam3-models`) the server runs that
-// directory's models and the page its decoder; --variant NAME (fp16, int8) hands the page
-// the manifest's smaller copy of the decoder instead, while the server keeps fp32.
+// directory's models and the page its decoder: the split decoder (prepare once per
+// photo, click per prompt) where the directory has one. --variant NAME makes the page
+// run the one-graph decoder instead: `whole` (the fp32 file the server runs), or the
+// manifest's smaller copy (fp16, int8); the server keeps fp32.
 //
-//   node tests/bench-decode.mjs --gen3d PATH/TO/gen3d [--clicks 60] [--models DIR [--variant NAME]]
+//   node tests/bench-decode.mjs --gen3d PATH/TO/gen3d [--clicks 60] [--models DIR [--variant whole|fp16|int8]]
 import { readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
@@ -34,8 +36,17 @@ try {
   const page = await (await browser.newContext({ viewport: { width: 1400, height: 1000 } })).newPage();
   if (opts.models) {
     const manifest = JSON.parse(readFileSync(join(opts.models, 'manifest.json'), 'utf8'));
-    decoderName = `SAM 3 decoder (${manifest.decoder.file})`;
+    decoderName = manifest.decoder.split ? `SAM 3 decoder, split (${manifest.decoder.split.prepare} + ${manifest.decoder.split.click})` : `SAM 3 decoder (${manifest.decoder.file})`;
     if (opts.variant) {
+      // The one-graph decoder: the page is told of no split.
+      await page.route('**/config.json', async (route) => {
+        const json = await (await route.fetch()).json();
+        delete json.decoderSplit;
+        await route.fulfill({ json });
+      });
+      decoderName = `SAM 3 decoder, one graph (${manifest.decoder.file})`;
+    }
+    if (opts.variant && opts.variant !== 'whole') {
       const file = manifest.decoder.variants?.[opts.variant];
       if (!file) throw new Error(`--variant ${opts.variant}: the manifest names ${Object.keys(manifest.decoder.variants ?? {})}`);
       const body = readFileSync(join(opts.models, file));
@@ -92,7 +103,7 @@ try {
   row('reference: server decode over HTTP (POST /masks, tract, PNG)', server_ms);
   console.log(`| first click (cold wasm) | ${f1(entries[0].total)} ms | | |`);
   console.log('');
-  console.log(`embeddings: ${(net.bytes / 2 ** 20).toFixed(2)} MB on the wire (fp32 would be 20.25 MB); download ${f1(net.download)} ms, download + inflate + load ${f1(net.ready)} ms (loopback)`);
+  console.log(`embeddings: ${(net.bytes / 2 ** 20).toFixed(2)} MB on the wire (fp32 would be 20.25 MB); download ${f1(net.download)} ms, download + inflate + load (+ the split decoder's prepare) ${f1(net.ready)} ms (loopback)`);
 } finally {
   await browser.close();
   await srv.stop();
