@@ -6,6 +6,7 @@
 //! SAM 3D Objects' z-up frame to glTF's y-up.
 
 mod formats;
+mod geometry;
 mod glb;
 mod prepare;
 
@@ -17,7 +18,10 @@ use gen3d_media::SplatCloud;
 use gen3d_open3d::{MeshBuffers, PoissonParams, alpha_shape_mesh, ball_pivoting_mesh, clean_points, poisson_mesh};
 use thiserror::Error;
 
+use geometry::{Frame, without_repeats};
+
 pub use formats::write_mesh;
+pub use geometry::{MAX_COORDINATE, MIN_DISTINCT};
 pub use glb::write_glb;
 pub use prepare::{MIN_ALPHA, PreparedCloud, prepare, prepare_points};
 
@@ -27,6 +31,8 @@ pub enum MeshError {
     NothingOpaque { total: usize, min_alpha: f32 },
     #[error("surface reconstruction failed: {0}")]
     Reconstruction(String),
+    #[error("cannot mesh this cloud: {0}")]
+    Degenerate(String),
 }
 
 /// An owned triangle mesh in glTF conventions: y-up, colours in *linear* RGB.
@@ -167,24 +173,33 @@ pub fn stats(mesh: &Mesh, splats_in: usize, splats_used: usize) -> MeshStats {
     }
 }
 
-/// Meshes a plain (coloured) point cloud as `options` ask.
+/// Meshes a plain (coloured) point cloud as `options` ask: checked, and meshed in the
+/// unit frame of its bounding box (normal estimation included), then mapped back.
 pub fn mesh_point_cloud(cloud: &gen3d_media::PointCloud, options: &MeshOptions) -> Result<(Mesh, MeshStats), MeshError> {
+    let frame = Frame::fit(&cloud.positions)?;
+    let unit = gen3d_media::PointCloud { positions: cloud.positions.iter().map(|p| frame.to_unit(*p)).collect(), ..cloud.clone() };
     let prepared = {
         // Normal estimation runs in Open3D too: one call at a time.
         let _guard = OPEN3D.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        prepare_points(cloud)?
+        without_repeats(prepare_points(&unit)?)
     };
-    let mesh = reconstruct(&prepared, options)?;
-    let n = cloud.positions.len();
-    let stats = stats(&mesh, n, prepared.positions.len() / 3);
+    let mut mesh = reconstruct(&prepared, options)?;
+    frame.restore(&mut mesh)?;
+    let stats = stats(&mesh, cloud.positions.len(), prepared.positions.len() / 3);
     Ok((mesh, stats))
 }
 
-/// Meshes a splat cloud as `options` ask.
+/// Meshes a splat cloud as `options` ask: its opaque splats are checked, and meshed in
+/// the unit frame of their bounding box, then mapped back.
 pub fn mesh_splats(cloud: &SplatCloud, options: &MeshOptions) -> Result<(Mesh, MeshStats), MeshError> {
     let prepared = prepare(cloud)?;
-    let mesh = reconstruct(&prepared, options)?;
-    let stats = stats(&mesh, cloud.splats.len(), prepared.positions.len() / 3);
+    let positions: Vec<[f32; 3]> = prepared.positions.chunks_exact(3).map(|p| [p[0], p[1], p[2]]).collect();
+    let frame = Frame::fit(&positions)?;
+    let unit = PreparedCloud { positions: positions.iter().flat_map(|p| frame.to_unit(*p)).collect(), ..prepared };
+    let unit = without_repeats(unit);
+    let mut mesh = reconstruct(&unit, options)?;
+    frame.restore(&mut mesh)?;
+    let stats = stats(&mesh, cloud.splats.len(), unit.positions.len() / 3);
     Ok((mesh, stats))
 }
 
