@@ -16,7 +16,6 @@ use axum::body::Body;
 use axum::http::{HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use gen3d_models::decoder::Decoder;
-use gen3d_models::split_decoder::SplitDecoder;
 
 /// Where the browser fetches the split decoder's two graphs.
 pub const SPLIT_PREPARE: &str = "/models/decoder.prepare.onnx";
@@ -26,17 +25,13 @@ pub const SPLIT_CLICK: &str = "/models/decoder.click.onnx";
 /// decoder's files (if `decoder` has them), and the isolation headers to every response.
 pub fn with_web_app(api: Router, dir: Option<PathBuf>, mut config: serde_json::Value, decoder: Arc<Decoder>) -> Router {
     let mut api = api;
-    if decoder.split().is_some() {
+    if let Some(split) = decoder.split() {
         config["decoderSplit"] = serde_json::json!({ "prepare": SPLIT_PREPARE, "click": SPLIT_CLICK });
-        for (route, pick) in [(SPLIT_PREPARE, prepare_bytes as fn(&SplitDecoder) -> &[u8]), (SPLIT_CLICK, click_bytes)] {
-            let decoder = decoder.clone();
-            api = api.route(
-                route,
-                axum::routing::get(move || async move {
-                    let bytes = decoder.split().map(|s| pick(s).to_vec()).unwrap_or_default();
-                    ([(header::CONTENT_TYPE, "application/octet-stream"), (header::CACHE_CONTROL, "public, max-age=3600")], bytes)
-                }),
-            );
+        for (route, graph) in [(SPLIT_PREPARE, &split.prepare), (SPLIT_CLICK, &split.click)] {
+            // Read once at start-up; every response shares the bytes.
+            let body = bytes::Bytes::from(graph.clone());
+            let headers = [(header::CONTENT_TYPE, "application/octet-stream"), (header::CACHE_CONTROL, "public, max-age=3600")];
+            api = api.route(route, axum::routing::get(move || async move { (headers, body) }));
         }
     }
     let api = api.route("/config.json", axum::routing::get(move || async move { ([(header::CACHE_CONTROL, "no-cache")], axum::Json(config)) }));
@@ -45,14 +40,6 @@ pub fn with_web_app(api: Router, dir: Option<PathBuf>, mut config: serde_json::V
         None => api.fallback(|| async { not_built() }),
     };
     app.layer(axum::middleware::map_response(isolate))
-}
-
-fn prepare_bytes(split: &SplitDecoder) -> &[u8] {
-    &split.prepare
-}
-
-fn click_bytes(split: &SplitDecoder) -> &[u8] {
-    &split.click
 }
 
 async fn isolate(mut res: Response) -> Response {
