@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::io::Cursor;
 use std::path::Path;
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 
 use gen3d_domain::{PointLabel, Prompt};
 use gen3d_media::{EMBED_SHAPE, Embeddings, HIGH_RES_0_SHAPE, HIGH_RES_1_SHAPE, Mask};
@@ -112,7 +112,7 @@ pub struct Decoder {
     plans: Mutex<HashMap<usize, Plan>>,
     about: String,
     /// The same decoder split for the browser, where the model directory has it.
-    split: Option<Arc<SplitDecoder>>,
+    split: Option<SplitDecoder>,
 }
 
 impl Decoder {
@@ -171,13 +171,13 @@ impl Decoder {
 
     /// This decoder with its split form for the browser (`manifest.decoder.split`).
     pub fn with_split(mut self, split: SplitDecoder) -> Self {
-        self.split = Some(Arc::new(split));
+        self.split = Some(split);
         self
     }
 
     /// The split form for the browser, if the model directory has one.
     pub fn split(&self) -> Option<&SplitDecoder> {
-        self.split.as_deref()
+        self.split.as_ref()
     }
 
     /// What it is, for logs and `/ping`: `builtin` or `onnx <file>`.

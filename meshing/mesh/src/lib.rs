@@ -177,7 +177,11 @@ pub fn stats(mesh: &Mesh, splats_in: usize, splats_used: usize) -> MeshStats {
 /// unit frame of its bounding box (normal estimation included), then mapped back.
 pub fn mesh_point_cloud(cloud: &gen3d_media::PointCloud, options: &MeshOptions) -> Result<(Mesh, MeshStats), MeshError> {
     let frame = Frame::fit(&cloud.positions)?;
-    let unit = gen3d_media::PointCloud { positions: cloud.positions.iter().map(|p| frame.to_unit(*p)).collect(), ..cloud.clone() };
+    let unit = gen3d_media::PointCloud {
+        positions: cloud.positions.iter().map(|p| frame.to_unit(*p)).collect(),
+        normals: cloud.normals.clone(),
+        colors: cloud.colors.clone(),
+    };
     let prepared = {
         // Normal estimation runs in Open3D too: one call at a time.
         let _guard = OPEN3D.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
