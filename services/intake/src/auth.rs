@@ -93,13 +93,16 @@ impl LocalAuth {
 
     pub async fn register(&self, blobs: &dyn BlobStore, email: &EmailAddress, password: &str) -> Result<Principal, ApiError> {
         check_password(password)?;
+        let taken = || ApiError::conflict("an account with this email already exists; sign in instead");
         let key = account_key(email);
         if blobs.head(&key).await?.is_some() {
-            return Err(ApiError::conflict("an account with this email already exists; sign in instead"));
+            return Err(taken()); // cheap refusal before hashing; put_new below decides races
         }
         let salt: [u8; 16] = rand::random();
         let account = Account { user: UserId::generate(), email: email.clone(), salt: B64.encode(salt), hash: hash_password(password, &salt) };
-        blobs.put(&key, Bytes::from(serde_json::to_vec(&account).expect("account serialises")), "application/json").await?;
+        if !blobs.put_new(&key, Bytes::from(serde_json::to_vec(&account).expect("account serialises")), "application/json").await? {
+            return Err(taken());
+        }
         Ok(Principal { user: account.user, email: account.email })
     }
 
@@ -122,7 +125,7 @@ impl LocalAuth {
 }
 
 fn check_password(password: &str) -> Result<(), ApiError> {
-    if password.chars().count() < 8 || password.len() > 256 {
+    if !(8..=256).contains(&password.chars().count()) {
         return Err(ApiError::bad_request("password must be 8 to 256 characters"));
     }
     Ok(())
@@ -133,7 +136,12 @@ impl FromRequestParts<AppState> for Principal {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let header = parts.headers.get(axum::http::header::AUTHORIZATION).and_then(|v| v.to_str().ok());
-        let token = header.and_then(|h| h.strip_prefix("Bearer ")).ok_or_else(|| ApiError::unauthorized("missing bearer token"))?;
+        // The scheme is case-insensitive (RFC 9110 11.1).
+        let token = header
+            .and_then(|h| h.trim_start().split_once(' '))
+            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+            .map(|(_, token)| token)
+            .ok_or_else(|| ApiError::unauthorized("missing bearer token"))?;
         state.auth.verify(token.trim())
     }
 }

@@ -49,5 +49,6 @@ pub fn app(state: AppState) -> Router {
         .route("/v1/sessions/{session}/objects/{object}", get(routes::get_object))
         .route("/v1/sessions/{session}/objects/{object}/files/{file}", get(routes::get_file))
         .layer(DefaultBodyLimit::max(gen3d_media::MAX_PHOTO_BYTES + 1024))
+        .layer(axum::middleware::map_response(error::json_errors))
         .with_state(state)
 }

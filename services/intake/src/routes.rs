@@ -163,7 +163,12 @@ pub async fn upload_image(
         .map_err(|e| ApiError::from(gen3d_ports::PortError::Internal(e.to_string())))?
         .map_err(|e| media_error("photo", e))?;
     let key = ObjectKey::session_file(&rec.user, &rec.session, SessionFile::Image);
-    state.ports.blobs.put(&key, body, "application/octet-stream").await?;
+    // One photo per session: the first write wins, and a racing upload of another photo
+    // is refused before the record names a size. The same bytes again (a retry after a
+    // lost response or a crash between the two writes) go on to the state change.
+    if !state.ports.blobs.put_new(&key, body.clone(), "application/octet-stream").await? && state.ports.blobs.get(&key).await? != body {
+        return Err(ApiError::conflict("this session already has another photo; start a new session for another photo"));
+    }
     let mut next = rec.moved(SessionState::Uploaded, now_ms()).map_err(|e| ApiError::conflict(e.to_string()))?;
     next.image = Some(ImageInfo { width, height });
     match state.ports.jobs.update_session(SessionState::Created, &next).await? {
@@ -290,13 +295,17 @@ pub async fn create_object(
     body: Bytes,
 ) -> ApiResult<(StatusCode, Json<ObjectView>)> {
     let rec = load_session(&state, &p, &session).await?;
-    let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    // Media types are case-insensitive (RFC 9110 8.3.1).
+    let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").trim().to_ascii_lowercase();
     let (mask, prompt, options, seed) = if content_type.starts_with("image/png") {
         let image = rec.image.ok_or_else(|| ApiError::conflict("upload the photo before its mask"))?;
         let mask = Mask::decode_png(&body, image.width, image.height).map_err(|e| media_error("mask", e))?;
         let parse =
             |k: &str| query.get(k).map(|v| v.parse::<u64>().map_err(|_| ApiError::bad_request(format!("query parameter {k} must be a number"))));
-        let target = parse("target_triangles").transpose()?.map(|v| v as u32);
+        let target = parse("target_triangles")
+            .transpose()?
+            .map(|v| u32::try_from(v).map_err(|_| ApiError::bad_request(format!("target_triangles must be at most {}", MeshOptions::MAX_TRIANGLES))))
+            .transpose()?;
         let seed = parse("seed").transpose()?;
         let method = query.get("method").map(|m| m.parse::<MeshMethod>().map_err(|e| ApiError::bad_request(e.to_string()))).transpose()?;
         let format = query.get("format").map(|f| f.parse::<MeshFormat>().map_err(|e| ApiError::bad_request(e.to_string()))).transpose()?;

@@ -79,6 +79,9 @@ enum Command {
         /// Cognito's endpoint, e.g. moto server (default: https://cognito-idp.<region>.amazonaws.com).
         #[arg(long)]
         cognito_endpoint: Option<String>,
+        /// Close a connection that has not sent its request headers within this many seconds.
+        #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600))]
+        header_timeout_secs: u64,
     },
     /// Moves messages from a dead-letter queue back to its source queue.
     Replay {
@@ -223,7 +226,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Mesh { input, out, method, target_triangles, remove_outliers, max_points } => {
             mesh(&input, &out, method, target_triangles, remove_outliers, max_points)
         }
-        Command::Serve { port, host, inference_url, web_dir, cognito_user_pool_id, cognito_client_id, cognito_endpoint } => {
+        Command::Serve { port, host, inference_url, web_dir, cognito_user_pool_id, cognito_client_id, cognito_endpoint, header_timeout_secs } => {
             let mut config = LocalConfig::new(data);
             config.inference_url = inference_url;
             config.models = cli.models.clone();
@@ -233,7 +236,8 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
                 }
                 _ => None,
             };
-            serve(config, &host, port, crate::web::app_dir(web_dir)?, cognito).await
+            let listen = Listen { host, port, header_timeout: Duration::from_secs(header_timeout_secs) };
+            serve(config, listen, crate::web::app_dir(web_dir)?, cognito).await
         }
         Command::Run(args) => {
             let mut config = LocalConfig::new(data);
@@ -246,7 +250,10 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Jobs { limit } => {
             let (q, j) = ops(&cli, data).await?;
-            jobs(q.as_ref(), j.as_ref(), limit).await
+            // Locally the inference endpoint's invocations wait in a queue of the same
+            // store; in AWS they wait inside SageMaker (its ApproximateBacklogSize metric).
+            let endpoint_queue = (cli.profile == Profile::Local).then_some(gen3d_inference::INFERENCE_QUEUE);
+            jobs(q.as_ref(), j.as_ref(), limit, endpoint_queue).await
         }
     }
 }
@@ -283,8 +290,17 @@ impl CognitoPool {
     }
 }
 
-async fn serve(mut config: LocalConfig, host: &str, port: u16, web_dir: Option<PathBuf>, cognito: Option<CognitoPool>) -> anyhow::Result<()> {
-    let listener = tokio::net::TcpListener::bind((host, port)).await.with_context(|| format!("failed to listen on {host}:{port}"))?;
+/// Where and how `gen3d serve` listens.
+struct Listen {
+    host: String,
+    port: u16,
+    header_timeout: Duration,
+}
+
+async fn serve(mut config: LocalConfig, listen: Listen, web_dir: Option<PathBuf>, cognito: Option<CognitoPool>) -> anyhow::Result<()> {
+    let Listen { host, port, header_timeout } = listen;
+    let listener =
+        tokio::net::TcpListener::bind((host.as_str(), port)).await.with_context(|| format!("failed to listen on {host}:{port}"))?;
     let addr = listener.local_addr()?;
     config.app_url = format!("http://{addr}");
     let mut stack = LocalStack::open(config)?;
@@ -306,10 +322,8 @@ async fn serve(mut config: LocalConfig, host: &str, port: u16, web_dir: Option<P
     let shutdown = async {
         let _ = tokio::signal::ctrl_c().await;
     };
-    axum::serve(listener, crate::web::with_web_app(stack.router(), web_dir, web_config, stack.api.decoder.clone()))
-        .with_graceful_shutdown(shutdown)
-        .await
-        .context("server failed")?;
+    let app = crate::web::with_web_app(stack.router(), web_dir, web_config, stack.api.decoder.clone());
+    crate::http::serve(listener, app, header_timeout, shutdown).await;
     workers.stop().await;
     Ok(())
 }
@@ -367,6 +381,10 @@ async fn run(config: LocalConfig, args: RunArgs) -> anyhow::Result<()> {
     let prompt = if mask.is_none() { Some(prompt_json(&args)?) } else { None };
     let email = EmailAddress::parse(&args.email).map_err(|e| anyhow::anyhow!("--email: {e}"))?;
     std::fs::create_dir_all(&args.out).with_context(|| format!("cannot create output directory {}", args.out.display()))?;
+    // Fail before the pipeline runs and the mail goes out, not after.
+    let probe = args.out.join(format!(".gen3d-write-test-{}", std::process::id()));
+    std::fs::write(&probe, b"").with_context(|| format!("cannot write to output directory {}", args.out.display()))?;
+    let _ = std::fs::remove_file(&probe);
 
     let stack = LocalStack::open(config)?;
     let workers = stack.start_workers()?;
@@ -504,9 +522,10 @@ async fn replay(queues: &dyn Queue, queue: &str, max: Option<u64>, dry_run: bool
     Ok(())
 }
 
-async fn jobs(queues: &dyn Queue, records: &dyn JobStore, limit: usize) -> anyhow::Result<()> {
-    for q in QueueName::PIPELINE {
-        let name = QueueName::pipeline(q);
+async fn jobs(queues: &dyn Queue, records: &dyn JobStore, limit: usize, endpoint_queue: Option<&str>) -> anyhow::Result<()> {
+    let names = QueueName::PIPELINE.iter().copied().chain(endpoint_queue);
+    for q in names {
+        let name = QueueName::parse(q).map_err(|e| anyhow::anyhow!("{e}"))?;
         let depth = queues.depth(&name).await.map_err(|e| anyhow::anyhow!("{e}"))?;
         let dead = queues.depth(&name.dead_letter()).await.map_err(|e| anyhow::anyhow!("{e}"))?;
         println!("queue {q:<15} waiting {depth:>4}   dead-lettered {dead:>4}");

@@ -37,6 +37,11 @@ impl ApiClient {
         Self { router, token }
     }
 
+    /// The bearer token this client sends.
+    pub fn token(&self) -> &str {
+        &self.token
+    }
+
     /// The same API with another bearer token.
     pub fn with_token(&self, token: &str) -> Self {
         Self { router: self.router.clone(), token: token.to_owned() }

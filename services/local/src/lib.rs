@@ -4,6 +4,7 @@
 
 pub mod cli;
 pub mod client;
+mod http;
 mod stack;
 pub mod web;
 

@@ -37,7 +37,9 @@ pub fn with_web_app(api: Router, dir: Option<PathBuf>, mut config: serde_json::V
     let api = api.route("/config.json", axum::routing::get(move || async move { ([(header::CACHE_CONTROL, "no-cache")], axum::Json(config)) }));
     let app = match dir {
         Some(dir) => api.fallback(move |uri: Uri| serve_file(dir.clone(), uri)),
-        None => api.fallback(|| async { not_built() }),
+        None => api.fallback(|uri: Uri| async move {
+            if uri.path().starts_with("/v1/") { gen3d_intake::ApiError::not_found("route").into_response() } else { not_built() }
+        }),
     };
     app.layer(axum::middleware::map_response(isolate))
 }

@@ -27,6 +27,12 @@ fn run_names_the_bad_photo_and_the_problem() {
     assert!(!ok && err.contains("truck.jpg") && err.contains("outside the 1800x1200 image"), "{err}");
     let (ok, _, err) = gen3d(&["run", truck, "--point", "five,1", "--out", out.to_str().unwrap()]);
     assert!(!ok && err.contains("invalid --point"), "{err}");
+
+    // An output directory that cannot be written (even by root: /proc) fails before the
+    // pipeline runs: no stage printed, no mail sent.
+    let (ok, stdout, err) = gen3d(&["run", truck, "--point", "500,375", "--out", "/proc"]);
+    assert!(!ok && err.contains("cannot write to output directory /proc"), "{err}");
+    assert!(!stdout.contains("uploaded") && !stdout.contains("email"), "nothing ran: {stdout}");
 }
 
 #[test]

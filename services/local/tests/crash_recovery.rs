@@ -46,6 +46,12 @@ fn wait_for(a: &ureq::Agent, url: &str, token: &str, accept: &[&str], timeout: D
     }
 }
 
+fn jobs(data: &Path) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_gen3d")).args(["--data", data.to_str().unwrap(), "jobs"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
 #[test]
 fn killed_mid_job_then_restarted_completes_exactly_once() {
     let data = tempfile::tempdir().unwrap();
@@ -75,6 +81,13 @@ fn killed_mid_job_then_restarted_completes_exactly_once() {
     server.child.kill().unwrap();
     server.child.wait().unwrap();
 
+    // `gen3d jobs` right after the kill shows the job where it waits: the inference
+    // endpoint's queue is listed with the pipeline's.
+    let text = jobs(data.path());
+    let waiting: u64 = text.lines().filter(|l| l.starts_with("queue")).map(|l| l.split_whitespace().nth(3).unwrap().parse::<u64>().unwrap()).sum();
+    assert!(text.lines().any(|l| l.starts_with("queue inference")), "{text}");
+    assert!(waiting >= 1, "the killed job waits somewhere: {text}");
+
     // Restart on the same data: the job finishes.
     let mut server = start(data.path());
     let base = server.base.clone();
@@ -96,8 +109,7 @@ fn killed_mid_job_then_restarted_completes_exactly_once() {
     // Nothing left behind in the queues or dead-letter queues.
     server.child.kill().unwrap();
     server.child.wait().unwrap();
-    let jobs = Command::new(env!("CARGO_BIN_EXE_gen3d")).args(["--data", data.path().to_str().unwrap(), "jobs"]).output().unwrap();
-    let text = String::from_utf8_lossy(&jobs.stdout);
+    let text = jobs(data.path());
     for line in text.lines().filter(|l| l.starts_with("queue")) {
         assert!(line.contains("waiting    0") && line.contains("dead-lettered    0"), "{text}");
     }

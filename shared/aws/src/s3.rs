@@ -81,6 +81,26 @@ impl BlobStore for S3BlobStore {
         Ok(())
     }
 
+    async fn put_new(&self, key: &ObjectKey, bytes: Bytes, content_type: &str) -> Result<bool, PortError> {
+        let sent = self
+            .client
+            .put_object()
+            .bucket(&self.bucket)
+            .key(key.as_str())
+            .content_type(content_type)
+            .if_none_match("*")
+            .body(ByteStream::from(bytes))
+            .send()
+            .await;
+        match sent {
+            Ok(_) => Ok(true),
+            // 412: an object is there. (409 ConditionalRequestConflict: a concurrent
+            // conditional write is in progress; the other writer wins.)
+            Err(e) if e.raw_response().is_some_and(|r| matches!(r.status().as_u16(), 412 | 409)) => Ok(false),
+            Err(e) => Err(classify(&format!("put (if absent) {key}"), e)),
+        }
+    }
+
     async fn get(&self, key: &ObjectKey) -> Result<Bytes, PortError> {
         let out = self.client.get_object().bucket(&self.bucket).key(key.as_str()).send().await.map_err(|e| {
             if e.as_service_error().is_some_and(|s| s.is_no_such_key()) {

@@ -58,6 +58,26 @@ impl BlobStore for FsBlobStore {
         .map_err(|e| PortError::Internal(format!("blob write task: {e}")))?
     }
 
+    async fn put_new(&self, key: &ObjectKey, bytes: Bytes, _content_type: &str) -> Result<bool, PortError> {
+        let path = self.path(key);
+        let dir = path.parent().expect("keys have a parent inside the root").to_path_buf();
+        let tmp = dir.join(format!(".{}.new-{}", path.file_name().and_then(|n| n.to_str()).unwrap_or("blob"), rand::random::<u64>()));
+        tokio::task::spawn_blocking(move || -> Result<bool, PortError> {
+            std::fs::create_dir_all(&dir).map_err(|e| io_err(&dir, e))?;
+            std::fs::write(&tmp, &bytes).map_err(|e| io_err(&tmp, e))?;
+            // link(2) fails if the name exists: the whole file appears at once, or not at all.
+            let linked = std::fs::hard_link(&tmp, &path);
+            let _ = std::fs::remove_file(&tmp);
+            match linked {
+                Ok(()) => Ok(true),
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(false),
+                Err(e) => Err(io_err(&path, e)),
+            }
+        })
+        .await
+        .map_err(|e| PortError::Internal(format!("blob write task: {e}")))?
+    }
+
     async fn get(&self, key: &ObjectKey) -> Result<Bytes, PortError> {
         let path = self.path(key);
         tokio::fs::read(&path).await.map(Bytes::from).map_err(|e| io_err(&path, e))

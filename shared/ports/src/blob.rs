@@ -19,6 +19,11 @@ pub const DIRECT_URL_TTL: std::time::Duration = std::time::Duration::from_secs(1
 #[async_trait]
 pub trait BlobStore: Send + Sync {
     async fn put(&self, key: &ObjectKey, bytes: Bytes, content_type: &str) -> Result<(), PortError>;
+    /// Writes `key` only if no object is there, atomically against every other writer
+    /// (S3 `If-None-Match: *`; a hard link locally): `Ok(false)`, with nothing written,
+    /// when one was. The write-once records (an account, a session's photo) use it so
+    /// that of two racing writers exactly one wins.
+    async fn put_new(&self, key: &ObjectKey, bytes: Bytes, content_type: &str) -> Result<bool, PortError>;
     /// `PortError::NotFound` when absent.
     async fn get(&self, key: &ObjectKey) -> Result<Bytes, PortError>;
     /// The size in bytes, or `None` when absent.

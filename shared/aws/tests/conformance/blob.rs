@@ -30,5 +30,19 @@ pub async fn suite(store: &dyn BlobStore, location_prefix: &str) {
 
     store.put(&image, Bytes::from_static(b"second"), "image/jpeg").await.unwrap();
     assert_eq!(store.get(&image).await.unwrap(), Bytes::from_static(b"second"), "a put replaces");
+
+    // Write-once: of racing writers exactly one creates the object; nothing overwrites it.
+    let once = ObjectKey::session_file(&user, &SessionId::generate(), SessionFile::Image);
+    let put = |i: u8| store.put_new(&once, Bytes::from(vec![i; 1000]), "image/jpeg");
+    let raced = tokio::join!(put(0), put(1), put(2), put(3));
+    let created = [raced.0.unwrap(), raced.1.unwrap(), raced.2.unwrap(), raced.3.unwrap()];
+    assert_eq!(created.iter().filter(|c| **c).count(), 1, "exactly one racer creates: {created:?}");
+    let winner = created.iter().position(|c| *c).unwrap() as u8;
+    assert_eq!(store.get(&once).await.unwrap(), Bytes::from(vec![winner; 1000]), "the stored bytes are the winner's");
+    assert!(!store.put_new(&once, Bytes::from_static(b"late"), "image/jpeg").await.unwrap());
+    assert_eq!(store.get(&once).await.unwrap().len(), 1000, "a refused put_new writes nothing");
+    let listed = store.list(&KeyPrefix::user(&user)).await.unwrap();
+    assert!(listed.iter().all(|k| !k.as_str().contains(".new-")), "no temporary file is listed: {listed:?}");
+
     assert_eq!(store.location(&image), format!("{location_prefix}{image}"));
 }

@@ -1,0 +1,190 @@
+//! The API under hostile use (issue 16): racing writers, rejections from the HTTP layer
+//! itself, header spellings. Every case here failed before its fix.
+
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode};
+use gen3d::client::ApiClient;
+use gen3d_domain::{EmailAddress, ObjectKey, SessionFile, SessionId, UserId};
+use gen3d_intake::Principal;
+use gen3d_tests::{TestApp, fixture, wait_ready};
+use http_body_util::BodyExt;
+use serde_json::{Value, json};
+use tower::ServiceExt;
+
+/// Two different photos PUT at once into one session: exactly one is accepted, and the
+/// stored file, the recorded size and the embeddings are all that one's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn racing_photo_uploads_store_exactly_one_photo() {
+    let app = TestApp::start();
+    let api = app.user("race@example.com");
+    let truck = std::fs::read(fixture("truck.jpg")).unwrap();
+    let dog = std::fs::read(fixture("dog.jpg")).unwrap();
+    for round in 0..10 {
+        let session = api.post_json("/v1/sessions", &json!({})).await.json()["id"].as_str().unwrap().to_owned();
+        let path = format!("/v1/sessions/{session}/image");
+        let put = |bytes: Vec<u8>| {
+            let (client, path) = (api.with_token(api.token()), path.clone());
+            tokio::spawn(async move { client.call(Method::PUT, &path, Some("image/jpeg"), bytes).await })
+        };
+        let (a, b) = (put(truck.clone()), put(dog.clone()));
+        let (a, b) = (a.await.unwrap(), b.await.unwrap());
+        let statuses = [a.status, b.status];
+        assert!(statuses.contains(&StatusCode::ACCEPTED) && statuses.contains(&StatusCode::CONFLICT), "round {round}: {statuses:?}");
+        let (winner, size) = if a.status == StatusCode::ACCEPTED { (&truck, (1800, 1200)) } else { (&dog, (800, 534)) };
+        let loser = if a.status == StatusCode::ACCEPTED { &b } else { &a };
+        assert!(loser.error_message().contains("already has another photo"), "{}", loser.error_message());
+        let stored = api.get(&path).await;
+        assert_eq!(&stored.body[..], &winner[..], "round {round}: the stored photo is the accepted one");
+        let view = api.get(&format!("/v1/sessions/{session}")).await.json();
+        assert_eq!((view["image"]["width"].as_u64(), view["image"]["height"].as_u64()), (Some(size.0), Some(size.1)), "round {round}: {view}");
+    }
+}
+
+/// A crash between storing the photo and recording it leaves the photo stored and the
+/// session `created`: the same photo again completes the upload; another is refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_upload_cut_short_completes_with_the_same_photo_only() {
+    let app = TestApp::start();
+    let principal = Principal { user: UserId::generate(), email: EmailAddress::parse("retry@example.com").unwrap() };
+    let api = ApiClient::new(app.stack.router(), app.stack.token(&principal));
+    let dog = std::fs::read(fixture("dog.jpg")).unwrap();
+    let session = api.post_json("/v1/sessions", &json!({})).await.json()["id"].as_str().unwrap().to_owned();
+    let key = ObjectKey::session_file(&principal.user, &SessionId::parse(&session).unwrap(), SessionFile::Image);
+    assert!(app.stack.ports.blobs.put_new(&key, dog.clone().into(), "image/jpeg").await.unwrap(), "the cut-short upload's write");
+    let path = format!("/v1/sessions/{session}/image");
+    let other = api.call(Method::PUT, &path, Some("image/jpeg"), std::fs::read(fixture("truck.jpg")).unwrap()).await;
+    assert_eq!(other.status, StatusCode::CONFLICT, "{}", other.error_message());
+    let same = api.call(Method::PUT, &path, Some("image/jpeg"), dog).await;
+    assert_eq!(same.status, StatusCode::ACCEPTED, "{}", same.error_message());
+    wait_ready(&api, &session).await;
+}
+
+/// Ten sign-ups of one address at once (in different letter cases): one account.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn racing_registrations_create_one_account() {
+    let app = TestApp::start();
+    let anon = ApiClient::new(app.stack.router(), String::new());
+    let tasks: Vec<_> = (0..10)
+        .map(|i| {
+            let client = anon.with_token("");
+            let email = if i % 2 == 0 { "Twin@Example.com" } else { "twin@example.com" };
+            tokio::spawn(async move {
+                let r = client.post_json("/v1/auth/register", &json!({"email": email, "password": format!("password-{i}")})).await;
+                (i, r)
+            })
+        })
+        .collect();
+    let mut winners = Vec::new();
+    for t in tasks {
+        let (i, r) = t.await.unwrap();
+        match r.status {
+            StatusCode::CREATED => winners.push((i, r.json()["user"].clone())),
+            StatusCode::CONFLICT => assert!(r.error_message().contains("already exists"), "{}", r.error_message()),
+            s => panic!("unexpected {s}: {}", r.error_message()),
+        }
+    }
+    assert_eq!(winners.len(), 1, "exactly one account: {winners:?}");
+    let (i, user) = &winners[0];
+    let login = anon.post_json("/v1/auth/login", &json!({"email": "TWIN@example.com", "password": format!("password-{i}")})).await;
+    assert_eq!(login.status, StatusCode::OK, "{}", login.error_message());
+    assert_eq!(&login.json()["user"], user, "the account that signs in is the one created");
+}
+
+/// Passwords are measured in characters at both ends of the rule.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn password_length_counts_characters() {
+    let app = TestApp::start();
+    let anon = ApiClient::new(app.stack.router(), String::new());
+    let cases = [
+        ("wide@example.com", "𝄞".repeat(200), StatusCode::CREATED), // 200 characters, 800 bytes
+        ("long@example.com", "a".repeat(257), StatusCode::BAD_REQUEST),
+        ("short@example.com", "ééééééé".to_owned(), StatusCode::BAD_REQUEST), // 7 characters, 14 bytes
+    ];
+    for (email, password, status) in cases {
+        let r = anon.post_json("/v1/auth/register", &json!({"email": email, "password": password})).await;
+        assert_eq!(r.status, status, "{email}: {}", r.error_message());
+    }
+}
+
+async fn raw(app: &TestApp, req: Request<Body>) -> (StatusCode, Option<String>, Value) {
+    let resp = app.stack.router().oneshot(req).await.unwrap();
+    let status = resp.status();
+    let content_type = resp.headers().get("content-type").map(|v| v.to_str().unwrap().to_owned());
+    let body = resp.into_body().collect().await.unwrap().to_bytes();
+    (status, content_type, serde_json::from_slice(&body).unwrap_or(Value::Null))
+}
+
+/// Rejections written by the HTTP layer (extractors, router) have the documented
+/// `{"error": {"code", "message"}}` body too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_rejection_has_a_json_error_body() {
+    let app = TestApp::start();
+    let api = app.user("shapes@example.com");
+    let token = format!("Bearer {}", api.token());
+    let req = |method: &str, uri: &str, content_type: Option<&str>, body: Vec<u8>| {
+        let mut r = Request::builder().method(method).uri(uri).header("authorization", &token);
+        if let Some(ct) = content_type {
+            r = r.header("content-type", ct);
+        }
+        r.body(Body::from(body)).unwrap()
+    };
+    let session = api.post_json("/v1/sessions", &json!({})).await.json()["id"].as_str().unwrap().to_owned();
+    let cases = [
+        (req("POST", "/v1/auth/register", Some("application/json"), b"{not json".to_vec()), StatusCode::BAD_REQUEST, "bad_request"),
+        (req("POST", "/v1/auth/register", Some("text/plain"), b"{}".to_vec()), StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type"),
+        (req("POST", "/v1/auth/register", Some("application/json"), b"{\"email\": 5}".to_vec()), StatusCode::UNPROCESSABLE_ENTITY, "unprocessable"),
+        (req("DELETE", "/v1/sessions", None, vec![]), StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
+        (req("GET", "/v1/no-such-route", None, vec![]), StatusCode::NOT_FOUND, "not_found"),
+        (
+            req("PUT", &format!("/v1/sessions/{session}/image"), Some("image/jpeg"), vec![0u8; gen3d_media::MAX_PHOTO_BYTES + 4096]),
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too_large",
+        ),
+    ];
+    for (request, status, code) in cases {
+        let what = format!("{} {}", request.method(), request.uri());
+        let (got, content_type, body) = raw(&app, request).await;
+        assert_eq!(got, status, "{what}: {body}");
+        assert_eq!(content_type.as_deref(), Some("application/json"), "{what}");
+        assert_eq!(body["error"]["code"], code, "{what}: {body}");
+        assert!(body["error"]["message"].as_str().is_some_and(|m| !m.is_empty()), "{what}: {body}");
+    }
+}
+
+/// Header values that are case-insensitive by the HTTP specification are read so.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scheme_and_media_type_are_case_insensitive() {
+    let app = TestApp::start();
+    let api = app.user("case@example.com");
+    for scheme in ["bearer", "BEARER", "Bearer"] {
+        let r = Request::builder().uri("/v1/sessions").header("authorization", format!("{scheme} {}", api.token())).body(Body::empty()).unwrap();
+        let (status, _, body) = raw(&app, r).await;
+        assert_eq!(status, StatusCode::OK, "{scheme}: {body}");
+    }
+    let (session, reply) = gen3d_tests::upload(&api, std::fs::read(fixture("dog.jpg")).unwrap()).await;
+    assert_eq!(reply.status, StatusCode::ACCEPTED);
+    wait_ready(&api, &session).await;
+    let prompt = serde_json::to_vec(&json!({"points": [{"x": 150, "y": 420, "label": "include"}]})).unwrap();
+    let r = api.call(Method::POST, &format!("/v1/sessions/{session}/objects"), Some("Application/JSON; charset=utf-8"), prompt).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.error_message());
+}
+
+/// A number beyond u32 in the query string is refused, not wrapped around.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn out_of_range_query_numbers_are_refused() {
+    let app = TestApp::start();
+    let api = app.user("range@example.com");
+    let (session, _) = gen3d_tests::upload(&api, std::fs::read(fixture("dog.jpg")).unwrap()).await;
+    wait_ready(&api, &session).await;
+    let mask = {
+        let img = image::GrayImage::from_pixel(800, 534, image::Luma([255]));
+        let mut out = Vec::new();
+        img.write_to(&mut std::io::Cursor::new(&mut out), image::ImageFormat::Png).unwrap();
+        out
+    };
+    // 4294968296 = 2^32 + 1000 would wrap to 1000, a valid target.
+    let r = api.call(Method::POST, &format!("/v1/sessions/{session}/objects?target_triangles=4294968296"), Some("image/png"), mask).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.error_message());
+    assert!(r.error_message().contains("target_triangles"), "{}", r.error_message());
+    assert_eq!(api.get(&format!("/v1/sessions/{session}/objects")).await.json()["objects"], json!([]));
+}
