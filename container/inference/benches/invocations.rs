@@ -37,7 +37,7 @@ fn main() {
         agent.post(&url).header("content-type", "application/json").send(&body[..]).unwrap().body_mut().read_to_vec().unwrap();
         let h = t.elapsed().as_secs_f64() * 1e3;
         let t = Instant::now();
-        rt.block_on(gen3d_inference::run_task(&models, blobs.as_ref(), &request)).unwrap();
+        rt.block_on(gen3d_inference::run_task(&models, &gen3d_inference::Mesher::InProcess, blobs.as_ref(), &request)).unwrap();
         let d = t.elapsed().as_secs_f64() * 1e3;
         if i > 0 {
             http.push(h);

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use gen3d_models::backend::Models;
 
+use crate::Mesher;
 use crate::task::{TaskError, run_task};
 
 /// The endpoint's own queue of accepted invocations (SageMaker keeps its own, durably).
@@ -42,6 +43,7 @@ pub struct LocalAsyncEndpoint {
     runner: Runner,
     /// What [`Runner::InProcess`] runs.
     models: Models,
+    mesher: Mesher,
     /// Where notifications go: straight to the consuming service's queue, or to a topic
     /// whose subscriptions route them (SNS, as in AWS).
     topic: Option<Arc<dyn Topic>>,
@@ -62,7 +64,7 @@ fn own_queue() -> QueueName {
 
 impl LocalAsyncEndpoint {
     pub fn new(blobs: Arc<dyn BlobStore>, queue: Arc<dyn Queue>, metrics: Arc<dyn Metrics>) -> Self {
-        Self { blobs, queue, metrics, runner: Runner::InProcess, models: Models::builtin(), topic: None }
+        Self { blobs, queue, metrics, runner: Runner::InProcess, models: Models::builtin(), mesher: Mesher::InProcess, topic: None }
     }
 
     /// Publishes notifications on `topic` instead of sending them to the services' queues.
@@ -77,6 +79,12 @@ impl LocalAsyncEndpoint {
         self
     }
 
+    /// Runs in-process mesh tasks with `mesher` (e.g. in child processes).
+    pub fn with_mesher(mut self, mesher: Mesher) -> Self {
+        self.mesher = mesher;
+        self
+    }
+
     /// Runs in-process invocations with `models` instead of the built-in ones.
     pub fn with_models(mut self, models: Models) -> Self {
         self.models = models;
@@ -88,7 +96,7 @@ impl LocalAsyncEndpoint {
         match &self.runner {
             Runner::InProcess => match serde_json::from_slice::<TaskRequest>(doc) {
                 Ok(req) if req.task() == task => {
-                    let response = run_task(&self.models, self.blobs.as_ref(), &req).await?;
+                    let response = run_task(&self.models, &self.mesher, self.blobs.as_ref(), &req).await?;
                     Ok(serde_json::to_vec(&response).expect("response serialises"))
                 }
                 Ok(req) => Err(TaskError::Rejected(format!("request document is a {:?} task, invoked as {:?}", req.task(), task))),

@@ -7,12 +7,16 @@
 //!   a durable queue of invocations, a worker that runs them, response/failure documents
 //!   at `inference/{output,failure}/{id}.out`, and a notification in SageMaker's shape
 //!   routed to the queue that consumes that task (as the SNS subscriptions do in AWS).
+//! - [`Mesher`] runs the mesh task in a child process per task in the servers, so a
+//!   crash or hang inside Open3D costs one task.
 
 mod endpoint;
+mod mesher;
 mod server;
 mod task;
 
 pub use endpoint::{INFERENCE_QUEUE, LocalAsyncEndpoint, Runner};
 pub use gen3d_models::backend::Models;
+pub use mesher::{ChildMesher, DEFAULT_MESH_TIMEOUT, Mesher};
 pub use server::{ServerState, app};
 pub use task::{TaskError, TaskResponse, run_task};

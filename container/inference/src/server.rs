@@ -16,12 +16,15 @@ use gen3d_ports::{BlobStore, TaskRequest};
 use serde_json::json;
 use tokio::sync::Semaphore;
 
+use crate::Mesher;
 use crate::task::{TaskError, run_task};
 
 #[derive(Clone)]
 pub struct ServerState {
     pub blobs: Arc<dyn BlobStore>,
     pub models: Models,
+    /// Where mesh tasks run (the container binary: a child process per task).
+    pub mesher: Mesher,
     /// At most this many invocations run at once; the rest wait their turn.
     pub permits: Arc<Semaphore>,
 }
@@ -29,7 +32,7 @@ pub struct ServerState {
 impl ServerState {
     /// A server with the built-in models.
     pub fn new(blobs: Arc<dyn BlobStore>, max_concurrency: usize) -> Self {
-        Self { blobs, models: Models::builtin(), permits: Arc::new(Semaphore::new(max_concurrency.max(1))) }
+        Self { blobs, models: Models::builtin(), mesher: Mesher::InProcess, permits: Arc::new(Semaphore::new(max_concurrency.max(1))) }
     }
 
     /// Serves `models` (as loaded from the model directory) instead of the built-in ones.
@@ -72,7 +75,7 @@ async fn invocations(State(state): State<ServerState>, body: Bytes) -> Response 
     };
     let started = Instant::now();
     let task = request.task();
-    match run_task(&state.models, state.blobs.as_ref(), &request).await {
+    match run_task(&state.models, &state.mesher, state.blobs.as_ref(), &request).await {
         Ok(response) => {
             tracing::info!(task = ?task, output = %response.output, ms = started.elapsed().as_millis() as u64, "invocation done");
             (StatusCode::OK, Json(response)).into_response()

@@ -1,11 +1,14 @@
 use bytes::Bytes;
 use gen3d_domain::{KeyOwner, MeshFormat, MeshStats, ObjectFile, ObjectKey};
-use gen3d_media::{Mask, MediaError, SplatCloud, decode_photo};
+use gen3d_media::{Mask, MediaError, decode_photo};
+use gen3d_meshing::worker::MeshFiles;
 use gen3d_models::ModelError;
 use gen3d_models::backend::{Loaded, Models};
 use gen3d_ports::{BlobStore, PortError, TaskRequest};
 use serde::Serialize;
 use thiserror::Error;
+
+use crate::Mesher;
 
 #[derive(Debug, Error)]
 pub enum TaskError {
@@ -97,7 +100,7 @@ async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> 
 }
 
 /// Runs one inference request with `models` against the blob store.
-pub async fn run_task(models: &Models, blobs: &dyn BlobStore, request: &TaskRequest) -> Result<TaskResponse, TaskError> {
+pub async fn run_task(models: &Models, mesher: &Mesher, blobs: &dyn BlobStore, request: &TaskRequest) -> Result<TaskResponse, TaskError> {
     match request {
         TaskRequest::Embed { image, output } => {
             let encoder = ready(&models.encoder, "image encoder")?;
@@ -129,16 +132,12 @@ pub async fn run_task(models: &Models, blobs: &dyn BlobStore, request: &TaskRequ
         TaskRequest::Mesh { splat, output, options } => {
             let targets = mesh_outputs(output)?;
             let bytes = blobs.get(splat).await.map_err(|e| read_err("the splat file", e))?;
-            let options = *options;
-            let (files, stats) = blocking(move || -> Result<_, TaskError> {
-                let cloud = SplatCloud::read_ply(&bytes).map_err(|e| media_err("splat file", e))?;
-                let (mesh, stats) = gen3d_meshing::mesh_splats(&cloud, &options).map_err(|e| TaskError::Rejected(e.to_string()))?;
-                let files: Vec<Vec<u8>> = MeshFormat::ALL.into_iter().map(|f| gen3d_meshing::write_mesh(&mesh, f)).collect();
-                Ok((files, stats))
-            })
-            .await??;
+            let MeshFiles { files, stats } = mesher.mesh(bytes, *options).await?;
             let mut size = 0;
-            for ((format, key), file) in targets.into_iter().zip(files) {
+            for ((format, key), (made, file)) in targets.into_iter().zip(files) {
+                if made != format {
+                    return Err(TaskError::Model(format!("the meshing worker wrote {} where {} was due", made.extension(), format.extension())));
+                }
                 let written = write(blobs, &key, file, format.content_type()).await?;
                 if key == *output {
                     size = written;

@@ -23,8 +23,16 @@ async fn blob_store() -> anyhow::Result<Arc<dyn BlobStore>> {
     }
 }
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
+fn main() -> anyhow::Result<()> {
+    // A mesh task's child process (see gen3d_inference::Mesher): no runtime, no logging
+    // on stdout, one request, exit.
+    if std::env::args().nth(1).as_deref() == Some(gen3d_meshing::worker::WORKER_ARG) {
+        return gen3d_meshing::worker::serve_one(std::io::stdin().lock(), std::io::stdout().lock()).context("meshing worker");
+    }
+    tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the runtime")?.block_on(run())
+}
+
+async fn run() -> anyhow::Result<()> {
     tracing_subscriber::fmt().json().with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into())).init();
     let args: Vec<String> = std::env::args().skip(1).collect();
     let model_dir = std::env::var("GEN3D_MODEL_DIR").unwrap_or_else(|_| "/opt/ml/model".into());
@@ -58,7 +66,14 @@ async fn serve(model_dir: &str) -> anyhow::Result<()> {
     } else {
         tracing::info!(port, concurrency, model_dir, models = %status, "models loaded");
     }
-    let state = gen3d_inference::ServerState::new(blob_store().await?, concurrency).with_models(models);
+    let mesh_timeout = std::env::var("GEN3D_MESH_TIMEOUT_SECS")
+        .ok()
+        .map(|s| s.parse().map(std::time::Duration::from_secs))
+        .transpose()
+        .context("GEN3D_MESH_TIMEOUT_SECS must be a number of seconds")?
+        .unwrap_or(gen3d_inference::DEFAULT_MESH_TIMEOUT);
+    let mut state = gen3d_inference::ServerState::new(blob_store().await?, concurrency).with_models(models);
+    state.mesher = gen3d_inference::Mesher::current_exe(mesh_timeout).context("cannot locate this binary for the meshing worker")?;
     let listener = tokio::net::TcpListener::bind(("0.0.0.0", port)).await.with_context(|| format!("failed to listen on port {port}"))?;
     axum::serve(listener, gen3d_inference::app(state)).await.context("server failed")
 }

@@ -9,6 +9,7 @@ mod formats;
 mod geometry;
 mod glb;
 mod prepare;
+pub mod worker;
 
 use std::collections::HashMap;
 use std::sync::Mutex;

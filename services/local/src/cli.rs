@@ -157,6 +157,16 @@ struct RunArgs {
 }
 
 pub fn main() -> ExitCode {
+    // A mesh task's child process (see gen3d_inference::Mesher): one request, exit.
+    if std::env::args().nth(1).as_deref() == Some(gen3d_meshing::worker::WORKER_ARG) {
+        return match gen3d_meshing::worker::serve_one(std::io::stdin().lock(), std::io::stdout().lock()) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("error: meshing worker: {e}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     let cli = Cli::parse();
     let serve = matches!(cli.command, Command::Serve { .. });
     let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| (if serve { "info" } else { "warn" }).into());
@@ -230,6 +240,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
             let mut config = LocalConfig::new(data);
             config.inference_url = inference_url;
             config.models = cli.models.clone();
+            config.mesher = child_mesher()?;
             let cognito = match (cognito_user_pool_id, cognito_client_id) {
                 (Some(pool), Some(client)) => {
                     Some(CognitoPool { region: cli.region.clone().unwrap_or_else(|| "us-east-1".into()), pool, client, endpoint: cognito_endpoint })
@@ -242,6 +253,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Run(args) => {
             let mut config = LocalConfig::new(data);
             config.models = cli.models.clone();
+            config.mesher = child_mesher()?;
             run(config, args).await
         }
         Command::Replay { ref queue, max, dry_run } => {
@@ -256,6 +268,12 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
             jobs(q.as_ref(), j.as_ref(), limit, endpoint_queue).await
         }
     }
+}
+
+/// Mesh tasks in child processes of this binary, so that a crash or hang inside Open3D
+/// costs one task, not the server.
+fn child_mesher() -> anyhow::Result<gen3d_inference::Mesher> {
+    gen3d_inference::Mesher::current_exe(gen3d_inference::DEFAULT_MESH_TIMEOUT).context("cannot locate the gen3d binary for the meshing worker")
 }
 
 /// A Cognito user pool whose ID tokens `gen3d serve` accepts.

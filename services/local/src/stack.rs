@@ -6,7 +6,7 @@ use anyhow::{Context, bail};
 use gen3d_config::Service;
 use gen3d_domain::EmailAddress;
 use gen3d_embedded::{FsBlobStore, MemoryMetrics, OutboxMailer, SqliteJobStore, SqliteQueue, open_database};
-use gen3d_inference::{LocalAsyncEndpoint, Runner};
+use gen3d_inference::{LocalAsyncEndpoint, Mesher, Runner};
 use gen3d_intake::{AppState, Auth, LocalAuth};
 use gen3d_models::backend::Models;
 use gen3d_notify::NotifyConfig;
@@ -31,6 +31,8 @@ pub struct LocalConfig {
     /// A model directory (`manifest.json`: encoder, decoder, reconstructor); None is the
     /// built-in models.
     pub models: Option<PathBuf>,
+    /// Where in-process inference runs mesh tasks (`gen3d serve|run`: child processes).
+    pub mesher: Mesher,
 }
 
 impl LocalConfig {
@@ -44,6 +46,7 @@ impl LocalConfig {
             backoff: Duration::from_millis(500),
             inference_url: None,
             models: None,
+            mesher: Mesher::InProcess,
         }
     }
 
@@ -137,7 +140,7 @@ impl LocalStack {
             }
         };
         let decoder = models.decoder.clone().map_err(|e| anyhow::anyhow!("{e}"))?;
-        let endpoint = Arc::new(LocalAsyncEndpoint::new(blobs.clone(), queue.clone(), metrics.clone()).with_runner(runner).with_models(models));
+        let endpoint = Arc::new(LocalAsyncEndpoint::new(blobs.clone(), queue.clone(), metrics.clone()).with_runner(runner).with_models(models).with_mesher(config.mesher.clone()));
         let ports = Ports {
             blobs,
             queue: queue.clone(),
