@@ -85,6 +85,9 @@ fn environment(names: &ResourceNames, bucket: &str, user: &CognitoUser) -> HashM
         (env::APP_URL, "https://app.gen3d.example".to_owned()),
         (env::USER_POOL_ID, user.pool_id.clone()),
         (env::USER_POOL_CLIENT_ID, user.client_id.clone()),
+        (env::LIMIT_OBJECTS_IN_FLIGHT, "20".to_owned()),
+        (env::LIMIT_OBJECTS_PER_DAY, "500".to_owned()),
+        (env::LIMIT_PHOTOS_PER_HOUR, "100".to_owned()),
     ])
 }
 
@@ -155,13 +158,17 @@ impl AwsStack {
         // The intake API with Cognito auth, as behind API Gateway.
         let intake = config(Service::Intake);
         let ports = AwsPorts::connect(&intake, &sdk, true).await.expect("intake ports");
-        let ServiceSettings::Intake { user_pool_id, user_pool_client_id } = &intake.settings else { unreachable!("intake settings") };
+        let ServiceSettings::Intake { user_pool_id, user_pool_client_id, limits } = &intake.settings else { unreachable!("intake settings") };
         let issuer = CognitoAuth::issuer(REGION, user_pool_id);
         let jwks = format!("{moto}/{user_pool_id}/.well-known/jwks.json");
         let client_id = user_pool_client_id.clone();
         let auth = tokio::task::spawn_blocking(move || CognitoAuth::fetch(&issuer, &client_id, &jwks)).await.expect("join").expect("jwks");
-        let state =
-            AppState { ports: ports.clone(), decoder: Arc::new(gen3d_models::decoder::Decoder::builtin()), auth: Arc::new(Auth::Cognito(auth)) };
+        let state = AppState {
+            ports: ports.clone(),
+            decoder: Arc::new(gen3d_models::decoder::Decoder::builtin()),
+            auth: Arc::new(Auth::Cognito(auth)),
+            limits: *limits,
+        };
         let intake = gen3d_intake::app(state);
         let api = ApiClient::new(intake.clone(), user.id_token.clone());
         Self { moto: moto.to_owned(), sdk, names, bucket, user, api, intake, ports, stop, handles, _dir: dir }

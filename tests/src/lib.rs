@@ -55,10 +55,16 @@ pub struct TestApp {
 impl TestApp {
     /// A stack with its workers running.
     pub fn start() -> Self {
+        Self::start_with(|_| {})
+    }
+
+    /// A stack with its workers running, its settings changed by `edit` first.
+    pub fn start_with(edit: impl FnOnce(&mut LocalConfig)) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         let mut config = LocalConfig::new(dir.path());
         config.backoff = Duration::from_millis(50);
         config.max_receives = 3;
+        edit(&mut config);
         let stack = LocalStack::open(config).expect("stack opens");
         let workers = Some(stack.start_workers().expect("workers start"));
         Self { dir, stack, workers }

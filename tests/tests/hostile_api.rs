@@ -32,7 +32,7 @@ async fn racing_photo_uploads_store_exactly_one_photo() {
         assert!(statuses.contains(&StatusCode::ACCEPTED) && statuses.contains(&StatusCode::CONFLICT), "round {round}: {statuses:?}");
         let (winner, size) = if a.status == StatusCode::ACCEPTED { (&truck, (1800, 1200)) } else { (&dog, (800, 534)) };
         let loser = if a.status == StatusCode::ACCEPTED { &b } else { &a };
-        assert!(loser.error_message().contains("already has another photo"), "{}", loser.error_message());
+        assert!(loser.error_message().contains("already has"), "{}", loser.error_message());
         let stored = api.get(&path).await;
         assert_eq!(&stored.body[..], &winner[..], "round {round}: the stored photo is the accepted one");
         let view = api.get(&format!("/v1/sessions/{session}")).await.json();
@@ -187,4 +187,53 @@ async fn out_of_range_query_numbers_are_refused() {
     assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.error_message());
     assert!(r.error_message().contains("target_triangles"), "{}", r.error_message());
     assert_eq!(api.get(&format!("/v1/sessions/{session}/objects")).await.json()["objects"], json!([]));
+}
+
+/// Per-user limits: past one, 429 with `Retry-After` and a message naming the limit; other
+/// users are not affected.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn per_user_limits_answer_429_with_retry_after() {
+    let app = TestApp::start_with(|c| c.limits = gen3d_config::UserLimits { objects_in_flight: 1, objects_per_day: 2, photos_per_hour: 2 });
+    let api = app.user("busy@example.com");
+    let other = app.user("calm@example.com");
+
+    // Photos per hour: two sessions, then 429 for this user only.
+    let (session, reply) = gen3d_tests::upload(&api, std::fs::read(fixture("dog.jpg")).unwrap()).await;
+    assert_eq!(reply.status, StatusCode::ACCEPTED);
+    assert_eq!(api.post_json("/v1/sessions", &json!({})).await.status, StatusCode::CREATED);
+    let third = api.post_json("/v1/sessions", &json!({})).await;
+    assert_eq!(third.status, StatusCode::TOO_MANY_REQUESTS, "{}", third.error_message());
+    assert!(third.error_message().contains("2 photos in the last hour"), "{}", third.error_message());
+    let retry: u64 = third.headers["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((3_500..=3_600).contains(&retry), "Retry-After {retry}");
+    assert_eq!(other.post_json("/v1/sessions", &json!({})).await.status, StatusCode::CREATED, "another user is not limited");
+
+    // Objects in flight: one at a time.
+    wait_ready(&api, &session).await;
+    let objects = format!("/v1/sessions/{session}/objects");
+    let click = json!({"points": [{"x": 150, "y": 420, "label": "include"}]});
+    let first = api.post_json(&objects, &click).await;
+    assert_eq!(first.status, StatusCode::CREATED);
+    let busy = api.post_json(&objects, &click).await;
+    if busy.status == StatusCode::TOO_MANY_REQUESTS {
+        assert!(busy.error_message().contains("still being made"), "{}", busy.error_message());
+        assert_eq!(busy.headers["retry-after"], "30");
+    } else {
+        // The first object finished before the second request: it counts for the day.
+        assert_eq!(busy.status, StatusCode::CREATED, "{}", busy.error_message());
+    }
+    let first_id = first.json()["id"].as_str().unwrap().to_owned();
+    gen3d_tests::wait_object(&api, &session, &first_id).await;
+    if busy.status == StatusCode::TOO_MANY_REQUESTS {
+        assert_eq!(api.post_json(&objects, &click).await.status, StatusCode::CREATED, "a slot is free again");
+    }
+    // Objects per day: two made, the third is refused until the window frees.
+    let listed = api.get(&objects).await.json()["objects"].as_array().unwrap().clone();
+    for o in &listed {
+        gen3d_tests::wait_object(&api, &session, o["id"].as_str().unwrap()).await;
+    }
+    let day = api.post_json(&objects, &click).await;
+    assert_eq!(day.status, StatusCode::TOO_MANY_REQUESTS, "{}", day.error_message());
+    assert!(day.error_message().contains("2 objects in the last 24 hours"), "{}", day.error_message());
+    assert_eq!(day.json()["error"]["code"], "too_many_requests");
 }

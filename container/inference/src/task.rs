@@ -1,6 +1,6 @@
 use bytes::Bytes;
 use gen3d_domain::{KeyOwner, MeshFormat, MeshStats, ObjectFile, ObjectKey};
-use gen3d_media::{Mask, MediaError, decode_photo};
+use gen3d_media::{MAX_PHOTO_BYTES, Mask, MediaError, SplatCloud, decode_photo};
 use gen3d_meshing::worker::MeshFiles;
 use gen3d_models::ModelError;
 use gen3d_models::backend::{Loaded, Models};
@@ -66,6 +66,25 @@ fn read_err(what: &str, e: PortError) -> TaskError {
     }
 }
 
+/// The largest splat file read: `SplatCloud::MAX_SPLATS` splats of 62 float properties
+/// (SH degree 3) and a header.
+const MAX_SPLAT_BYTES: usize = SplatCloud::MAX_SPLATS * 62 * 4 + 64 * 1024;
+
+/// Reads an input after checking its size, so an oversized object (a photo replaced
+/// after it was checked, say) is refused before it is loaded into memory.
+async fn read_bounded(blobs: &dyn BlobStore, key: &ObjectKey, what: &str, max: usize) -> Result<Bytes, TaskError> {
+    match blobs.head(key).await.map_err(|e| read_err(what, e))? {
+        None => return Err(TaskError::Rejected(format!("{what} is missing"))),
+        Some(size) if size > max as u64 => return Err(TaskError::Rejected(format!("{what} is {size} bytes, over the limit of {max}"))),
+        Some(_) => {}
+    }
+    let bytes = blobs.get(key).await.map_err(|e| read_err(what, e))?;
+    if bytes.len() > max {
+        return Err(TaskError::Rejected(format!("{what} is {} bytes, over the limit of {max}", bytes.len())));
+    }
+    Ok(bytes)
+}
+
 /// Writes one output; storage trouble is worth a retry.
 async fn write(blobs: &dyn BlobStore, key: &ObjectKey, bytes: Vec<u8>, content_type: &str) -> Result<usize, TaskError> {
     let size = bytes.len();
@@ -101,10 +120,11 @@ async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> 
 
 /// Runs one inference request with `models` against the blob store.
 pub async fn run_task(models: &Models, mesher: &Mesher, blobs: &dyn BlobStore, request: &TaskRequest) -> Result<TaskResponse, TaskError> {
+    request.check_keys().map_err(TaskError::Rejected)?;
     match request {
         TaskRequest::Embed { image, output } => {
             let encoder = ready(&models.encoder, "image encoder")?;
-            let bytes = blobs.get(image).await.map_err(|e| read_err("the image", e))?;
+            let bytes = read_bounded(blobs, image, "the image", MAX_PHOTO_BYTES).await?;
             let (file, width, height) = blocking(move || -> Result<_, TaskError> {
                 let photo = decode_photo(&bytes).map_err(|e| media_err("image", e))?;
                 let embeddings = encoder.encode(&photo).map_err(model_err)?;
@@ -116,8 +136,8 @@ pub async fn run_task(models: &Models, mesher: &Mesher, blobs: &dyn BlobStore, r
         }
         TaskRequest::Reconstruct { image, mask, output, seed } => {
             let reconstructor = ready(&models.reconstructor, "reconstructor")?;
-            let image_bytes = blobs.get(image).await.map_err(|e| read_err("the image", e))?;
-            let mask_bytes = blobs.get(mask).await.map_err(|e| read_err("the mask", e))?;
+            let image_bytes = read_bounded(blobs, image, "the image", MAX_PHOTO_BYTES).await?;
+            let mask_bytes = read_bounded(blobs, mask, "the mask", MAX_PHOTO_BYTES).await?;
             let seed = *seed;
             let (ply, width, height, splats) = blocking(move || -> Result<_, TaskError> {
                 let photo = decode_photo(&image_bytes).map_err(|e| media_err("image", e))?;
@@ -131,7 +151,7 @@ pub async fn run_task(models: &Models, mesher: &Mesher, blobs: &dyn BlobStore, r
         }
         TaskRequest::Mesh { splat, output, options } => {
             let targets = mesh_outputs(output)?;
-            let bytes = blobs.get(splat).await.map_err(|e| read_err("the splat file", e))?;
+            let bytes = read_bounded(blobs, splat, "the splat file", MAX_SPLAT_BYTES).await?;
             let MeshFiles { files, stats } = mesher.mesh(bytes, *options).await?;
             let mut size = 0;
             for ((format, key), (made, file)) in targets.into_iter().zip(files) {

@@ -154,7 +154,7 @@ async fn a_corrupt_sam3_file_is_named_on_ping_and_in_the_tasks_failure() {
     assert!(ping["models"]["encoder"]["error"].as_str().unwrap().contains("sam3_image_encoder.pt"), "{ping}");
     assert_eq!(ping["models"]["decoder"]["ready"], true, "{ping}");
     let (status, body) =
-        call(format!("{base}/invocations"), Some(json!({"task": "embed", "image": image, "output": "users/u/sessions/s/e.g3e"}))).await;
+        call(format!("{base}/invocations"), Some(json!({"task": "embed", "image": image, "output": "users/u/sessions/s/embeddings.g3e"}))).await;
     assert_eq!(status, 500, "{body}");
     assert!(body["error"].as_str().unwrap().contains("sam3_image_encoder.pt: not a loadable TorchScript module"), "{body}");
 }

@@ -79,6 +79,6 @@ async fn serves_torchscript_modules_and_survives_a_corrupt_one() {
             && reason.contains("sam3d_objects.pt: not a loadable TorchScript module"),
         "{reason}"
     );
-    let (status, body) = call(inv, Some(json!({"task": "embed", "image": image, "output": "users/u/sessions/s/e2.g3e"}))).await;
+    let (status, body) = call(inv, Some(json!({"task": "embed", "image": image, "output": "users/u/sessions/s/embeddings.g3e"}))).await;
     assert_eq!(status, 200, "{body}");
 }

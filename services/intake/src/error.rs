@@ -11,11 +11,17 @@ pub struct ApiError {
     pub status: StatusCode,
     pub code: &'static str,
     pub message: String,
+    /// Seconds, sent as `Retry-After` (429).
+    pub retry_after: Option<u64>,
 }
 
 impl ApiError {
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        Self { status, code, message: message.into() }
+        Self { status, code, message: message.into(), retry_after: None }
+    }
+    /// 429: a per-user limit is reached; try again after `retry_after_s` seconds.
+    pub fn too_many(message: impl Into<String>, retry_after_s: u64) -> Self {
+        Self { retry_after: Some(retry_after_s.max(1)), ..Self::new(StatusCode::TOO_MANY_REQUESTS, "too_many_requests", message) }
     }
     pub fn bad_request(message: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, "bad_request", message)
@@ -54,7 +60,11 @@ impl From<PortError> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        (self.status, Json(json!({"error": {"code": self.code, "message": self.message}}))).into_response()
+        let mut res = (self.status, Json(json!({"error": {"code": self.code, "message": self.message}}))).into_response();
+        if let Some(s) = self.retry_after {
+            res.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(s));
+        }
+        res
     }
 }
 

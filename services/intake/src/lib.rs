@@ -10,6 +10,7 @@
 mod auth;
 mod cognito;
 mod error;
+mod limits;
 mod routes;
 mod views;
 
@@ -31,6 +32,8 @@ pub struct AppState {
     pub ports: Ports,
     pub decoder: Arc<Decoder>,
     pub auth: Arc<Auth>,
+    /// Per-user limits on GPU work (429 past them).
+    pub limits: gen3d_config::UserLimits,
 }
 
 /// The API router.

@@ -9,7 +9,7 @@ use gen3d_domain::{
     EmailAddress, EmbedRequested, ImageInfo, MeshFormat, MeshMethod, MeshOptions, ObjectFile, ObjectId, ObjectKey, ObjectRecord, ObjectState, Point,
     Prompt, PromptBox, QueueMessage, ReconstructRequested, SessionFile, SessionId, SessionRecord, SessionState,
 };
-use gen3d_media::{Embeddings, Mask, MediaError, decode_photo};
+use gen3d_media::{Embeddings, Mask, MediaError, photo_size};
 use gen3d_models::decoder::PromptTensors;
 use gen3d_ports::{DirectAccess, QueueName, Transition, now_ms};
 use serde::Deserialize;
@@ -68,6 +68,7 @@ async fn load_object(state: &AppState, p: &Principal, session: &str, object: &st
 }
 
 pub async fn create_session(State(state): State<AppState>, p: Principal) -> ApiResult<(StatusCode, Json<SessionView>)> {
+    crate::limits::check_photo(&state, &p.user).await?;
     let rec = SessionRecord::new(p.user.clone(), SessionId::generate(), p.email.clone(), now_ms());
     state.ports.jobs.create_session(&rec).await?;
     Ok((StatusCode::CREATED, Json(session_view(&state, &rec).await?)))
@@ -157,11 +158,9 @@ pub async fn upload_image(
             rec.state.as_str()
         )));
     }
-    let bytes = body.clone();
-    let (width, height) = tokio::task::spawn_blocking(move || decode_photo(&bytes).map(|p| (p.width(), p.height())))
-        .await
-        .map_err(|e| ApiError::from(gen3d_ports::PortError::Internal(e.to_string())))?
-        .map_err(|e| media_error("photo", e))?;
+    // The size from the header (constant memory whatever the file claims); the encoder
+    // decodes the pixels, and a photo it cannot decode fails the session with the reason.
+    let (width, height) = photo_size(&body).map_err(|e| media_error("photo", e))?;
     let key = ObjectKey::session_file(&rec.user, &rec.session, SessionFile::Image);
     // One photo per session: the first write wins, and a racing upload of another photo
     // is refused before the record names a size. The same bytes again (a retry after a
@@ -295,6 +294,7 @@ pub async fn create_object(
     body: Bytes,
 ) -> ApiResult<(StatusCode, Json<ObjectView>)> {
     let rec = load_session(&state, &p, &session).await?;
+    crate::limits::check_object(&state, &p.user).await?;
     // Media types are case-insensitive (RFC 9110 8.3.1).
     let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").trim().to_ascii_lowercase();
     let (mask, prompt, options, seed) = if content_type.starts_with("image/png") {

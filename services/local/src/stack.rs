@@ -3,7 +3,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
-use gen3d_config::Service;
+use gen3d_config::{Service, UserLimits};
 use gen3d_domain::EmailAddress;
 use gen3d_embedded::{FsBlobStore, MemoryMetrics, OutboxMailer, SqliteJobStore, SqliteQueue, open_database};
 use gen3d_inference::{LocalAsyncEndpoint, Mesher, Runner};
@@ -33,6 +33,8 @@ pub struct LocalConfig {
     pub models: Option<PathBuf>,
     /// Where in-process inference runs mesh tasks (`gen3d serve|run`: child processes).
     pub mesher: Mesher,
+    /// Per-user limits the API enforces.
+    pub limits: UserLimits,
 }
 
 impl LocalConfig {
@@ -47,6 +49,7 @@ impl LocalConfig {
             inference_url: None,
             models: None,
             mesher: Mesher::InProcess,
+            limits: UserLimits::LOCAL,
         }
     }
 
@@ -151,7 +154,7 @@ impl LocalStack {
         };
         let secret = load_or_create_secret(&config.data_dir.join("token-secret"))?;
         let accounts = Arc::new(LocalAuth::new(secret));
-        let api = AppState { ports: ports.clone(), decoder, auth: Arc::new(Auth::Local(accounts.clone())) };
+        let api = AppState { ports: ports.clone(), decoder, auth: Arc::new(Auth::Local(accounts.clone())), limits: config.limits };
         Ok(Self { config, queue, ports, endpoint, api, accounts })
     }
 

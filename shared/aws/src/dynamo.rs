@@ -193,6 +193,12 @@ impl JobStore for DynamoJobStore {
         Ok(out)
     }
 
+    async fn user_objects(&self, user: &UserId) -> Result<Vec<ObjectRecord>, PortError> {
+        let mut out: Vec<ObjectRecord> = self.query_prefix(user.as_str(), "object#").await?.iter().map(body).collect::<Result<_, _>>()?;
+        out.sort_by(|a, b| a.created_ms.cmp(&b.created_ms).then_with(|| a.object.as_str().cmp(b.object.as_str())));
+        Ok(out)
+    }
+
     async fn update_object(
         &self,
         expected: ObjectState,

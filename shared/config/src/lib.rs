@@ -12,4 +12,4 @@ mod settings;
 
 pub use names::ResourceNames;
 pub use service::{COMMON_ENV, Service, env};
-pub use settings::{ConfigError, ServiceConfig, ServiceSettings};
+pub use settings::{ConfigError, ServiceConfig, ServiceSettings, UserLimits};

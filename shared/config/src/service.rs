@@ -26,6 +26,9 @@ pub mod env {
     pub const JOB_TTL_DAYS: &str = "GEN3D_JOB_TTL_DAYS";
     pub const USER_POOL_ID: &str = "GEN3D_USER_POOL_ID";
     pub const USER_POOL_CLIENT_ID: &str = "GEN3D_USER_POOL_CLIENT_ID";
+    pub const LIMIT_OBJECTS_IN_FLIGHT: &str = "GEN3D_LIMIT_OBJECTS_IN_FLIGHT";
+    pub const LIMIT_OBJECTS_PER_DAY: &str = "GEN3D_LIMIT_OBJECTS_PER_DAY";
+    pub const LIMIT_PHOTOS_PER_HOUR: &str = "GEN3D_LIMIT_PHOTOS_PER_HOUR";
     pub const ENDPOINT_NAME: &str = "GEN3D_ENDPOINT_NAME";
     pub const MAIL_FROM: &str = "GEN3D_MAIL_FROM";
     pub const ADMIN_EMAIL: &str = "GEN3D_ADMIN_EMAIL";
@@ -89,7 +92,9 @@ impl Service {
     /// Every variable the service reads, common ones first.
     pub fn env_vars(self) -> Vec<&'static str> {
         let own: &[&str] = match self {
-            Service::Intake => &[env::USER_POOL_ID, env::USER_POOL_CLIENT_ID],
+            Service::Intake => {
+                &[env::USER_POOL_ID, env::USER_POOL_CLIENT_ID, env::LIMIT_OBJECTS_IN_FLIGHT, env::LIMIT_OBJECTS_PER_DAY, env::LIMIT_PHOTOS_PER_HOUR]
+            }
             Service::Embedding | Service::Reconstruction | Service::Meshing => &[env::ENDPOINT_NAME],
             Service::Notify => &[env::MAIL_FROM, env::ADMIN_EMAIL, env::APP_URL],
         };

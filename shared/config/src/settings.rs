@@ -19,12 +19,31 @@ pub struct ServiceConfig {
     pub settings: ServiceSettings,
 }
 
+/// How much one user may ask of the GPU, per stack (stack config
+/// `objectsInFlightPerUser`, `objectsPerUserPerDay`, `photosPerUserPerHour`). The API
+/// answers 429 with `Retry-After` past them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct UserLimits {
+    /// Objects submitted and not yet done or failed.
+    pub objects_in_flight: u32,
+    /// Objects submitted in the last 24 hours.
+    pub objects_per_day: u32,
+    /// Sessions (one photo each) started in the last hour.
+    pub photos_per_hour: u32,
+}
+
+impl UserLimits {
+    /// `gen3d serve|run` on one's own machine: generous, but still a bound.
+    pub const LOCAL: UserLimits = UserLimits { objects_in_flight: 20, objects_per_day: 2_000, photos_per_hour: 200 };
+}
+
 /// What only some services read.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ServiceSettings {
     Intake {
         user_pool_id: String,
         user_pool_client_id: String,
+        limits: UserLimits,
     },
     /// Embedding, reconstruction and meshing: the SageMaker endpoint they invoke.
     Inference {
@@ -60,7 +79,20 @@ impl ServiceConfig {
             |name: &'static str| -> Result<EmailAddress, ConfigError> { EmailAddress::parse(&get(name)?).map_err(|e| invalid(name, e.to_string())) };
         let names = ResourceNames::new(&get(env::RESOURCE_PREFIX)?).map_err(|e| invalid(env::RESOURCE_PREFIX, e.to_string()))?;
         let settings = match service {
-            Service::Intake => ServiceSettings::Intake { user_pool_id: get(env::USER_POOL_ID)?, user_pool_client_id: get(env::USER_POOL_CLIENT_ID)? },
+            Service::Intake => {
+                let count = |name: &'static str| -> Result<u32, ConfigError> {
+                    match get(name)?.parse::<u32>() {
+                        Ok(n) if n >= 1 => Ok(n),
+                        _ => Err(invalid(name, "must be a whole number of at least 1".into())),
+                    }
+                };
+                let limits = UserLimits {
+                    objects_in_flight: count(env::LIMIT_OBJECTS_IN_FLIGHT)?,
+                    objects_per_day: count(env::LIMIT_OBJECTS_PER_DAY)?,
+                    photos_per_hour: count(env::LIMIT_PHOTOS_PER_HOUR)?,
+                };
+                ServiceSettings::Intake { user_pool_id: get(env::USER_POOL_ID)?, user_pool_client_id: get(env::USER_POOL_CLIENT_ID)?, limits }
+            }
             Service::Embedding | Service::Reconstruction | Service::Meshing => ServiceSettings::Inference { endpoint_name: get(env::ENDPOINT_NAME)? },
             Service::Notify => {
                 let app_url = get(env::APP_URL)?;

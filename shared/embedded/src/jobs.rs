@@ -151,6 +151,13 @@ impl JobStore for SqliteJobStore {
             .collect()
     }
 
+    async fn user_objects(&self, user: &UserId) -> Result<Vec<ObjectRecord>, PortError> {
+        self.query("SELECT body FROM records WHERE pk = ?1 AND kind = 'object' ORDER BY created_ms, sk", &[&user.as_str()])?
+            .iter()
+            .map(|b| from_json(b))
+            .collect()
+    }
+
     async fn update_object(
         &self,
         expected: ObjectState,

@@ -11,6 +11,6 @@ mod splat;
 pub use embeddings::{EMBED_SHAPE, Embeddings, HIGH_RES_0_SHAPE, HIGH_RES_1_SHAPE};
 pub use error::MediaError;
 pub use mask::Mask;
-pub use photo::{MAX_PHOTO_BYTES, MAX_PHOTO_PIXELS, MAX_PHOTO_SIDE, Photo, decode_photo};
+pub use photo::{MAX_PHOTO_BYTES, MAX_PHOTO_PIXELS, MAX_PHOTO_SIDE, Photo, decode_photo, photo_size};
 pub use points::PointCloud;
 pub use splat::{SH_C0, Splat, SplatCloud};

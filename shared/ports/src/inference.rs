@@ -4,7 +4,7 @@
 //! it back to the job.
 
 use async_trait::async_trait;
-use gen3d_domain::{MeshOptions, ObjectKey};
+use gen3d_domain::{KeyOwner, MeshOptions, ObjectFile, ObjectKey, SessionFile};
 use serde::{Deserialize, Serialize};
 
 use crate::PortError;
@@ -54,6 +54,43 @@ impl TaskRequest {
             TaskRequest::Embed { output, .. } | TaskRequest::Reconstruct { output, .. } | TaskRequest::Mesh { output, .. } => output,
         }
     }
+
+    /// The container runs only requests whose keys are exactly the files of one user's
+    /// one session (and object) that this task reads and writes: a request document
+    /// edited to name another user's files, or other files, is refused.
+    pub fn check_keys(&self) -> Result<(), String> {
+        let bad = |what: &str, key: &ObjectKey| Err(format!("{what} {key} is not this task's file of the output's session and object"));
+        match self {
+            TaskRequest::Embed { image, output } => {
+                let Some(KeyOwner::Session { user, session, file: SessionFile::Embeddings }) = output.owner() else {
+                    return bad("output", output);
+                };
+                if *image != ObjectKey::session_file(&user, &session, SessionFile::Image) {
+                    return bad("image", image);
+                }
+            }
+            TaskRequest::Reconstruct { image, mask, output, .. } => {
+                let Some(KeyOwner::Object { user, session, object, file: ObjectFile::Splat }) = output.owner() else {
+                    return bad("output", output);
+                };
+                if *image != ObjectKey::session_file(&user, &session, SessionFile::Image) {
+                    return bad("image", image);
+                }
+                if *mask != ObjectKey::object_file(&user, &session, &object, ObjectFile::Mask) {
+                    return bad("mask", mask);
+                }
+            }
+            TaskRequest::Mesh { splat, output, .. } => {
+                let Some(KeyOwner::Object { user, session, object, file: ObjectFile::Mesh(_) }) = output.owner() else {
+                    return bad("output", output);
+                };
+                if *splat != ObjectKey::object_file(&user, &session, &object, ObjectFile::Splat) {
+                    return bad("splat", splat);
+                }
+            }
+        }
+        Ok(())
+    }
 }
 
 /// One asynchronous invocation.
@@ -70,4 +107,45 @@ pub struct InferenceInvocation {
 pub trait InferenceEndpoint: Send + Sync {
     /// Queues the invocation; returns once the endpoint has durably accepted it.
     async fn invoke_async(&self, invocation: &InferenceInvocation) -> Result<(), PortError>;
+}
+
+#[cfg(test)]
+mod tests {
+    use gen3d_domain::{MeshFormat, MeshMethod, ObjectId, SessionId, UserId};
+
+    use super::*;
+
+    #[test]
+    fn only_one_sessions_own_files_pass_the_key_check() {
+        let (me, other) = (UserId::parse("me").unwrap(), UserId::parse("other").unwrap());
+        let (s, o) = (SessionId::parse("s1").unwrap(), ObjectId::parse("o1").unwrap());
+        let session = |u: &UserId, f| ObjectKey::session_file(u, &s, f);
+        let object = |u: &UserId, f| ObjectKey::object_file(u, &s, &o, f);
+        let options = MeshOptions::new(MeshMethod::Poisson, 5_000, MeshFormat::Glb).unwrap();
+        let good = [
+            TaskRequest::Embed { image: session(&me, SessionFile::Image), output: session(&me, SessionFile::Embeddings) },
+            TaskRequest::Reconstruct { image: session(&me, SessionFile::Image), mask: object(&me, ObjectFile::Mask), output: object(&me, ObjectFile::Splat), seed: 1 },
+            TaskRequest::Mesh { splat: object(&me, ObjectFile::Splat), output: object(&me, ObjectFile::Mesh(MeshFormat::Glb)), options },
+        ];
+        for r in &good {
+            assert_eq!(r.check_keys(), Ok(()), "{r:?}");
+        }
+        let other_object = ObjectKey::object_file(&me, &s, &ObjectId::parse("o2").unwrap(), ObjectFile::Splat);
+        let bad = [
+            // Another user's photo copied into my embeddings.
+            TaskRequest::Embed { image: session(&other, SessionFile::Image), output: session(&me, SessionFile::Embeddings) },
+            // My photo's embeddings written over another user's.
+            TaskRequest::Embed { image: session(&me, SessionFile::Image), output: session(&other, SessionFile::Embeddings) },
+            // A request document as the output.
+            TaskRequest::Embed { image: session(&me, SessionFile::Image), output: session(&me, SessionFile::EmbedRequest) },
+            TaskRequest::Reconstruct { image: session(&other, SessionFile::Image), mask: object(&me, ObjectFile::Mask), output: object(&me, ObjectFile::Splat), seed: 1 },
+            TaskRequest::Reconstruct { image: session(&me, SessionFile::Image), mask: object(&me, ObjectFile::Mask), output: object(&me, ObjectFile::Mesh(MeshFormat::Glb)), seed: 1 },
+            TaskRequest::Mesh { splat: object(&other, ObjectFile::Splat), output: object(&me, ObjectFile::Mesh(MeshFormat::Glb)), options },
+            TaskRequest::Mesh { splat: other_object, output: object(&me, ObjectFile::Mesh(MeshFormat::Glb)), options },
+            TaskRequest::Mesh { splat: ObjectKey::parse("accounts/x.json").unwrap(), output: object(&me, ObjectFile::Mesh(MeshFormat::Glb)), options },
+        ];
+        for r in &bad {
+            assert!(r.check_keys().is_err(), "{r:?}");
+        }
+    }
 }

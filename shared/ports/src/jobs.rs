@@ -29,6 +29,9 @@ pub trait JobStore: Send + Sync {
     async fn object(&self, user: &UserId, session: &SessionId, object: &ObjectId) -> Result<Option<ObjectRecord>, PortError>;
     /// A session's objects, oldest first.
     async fn objects(&self, user: &UserId, session: &SessionId) -> Result<Vec<ObjectRecord>, PortError>;
+    /// Every object of a user, across sessions (one query on the user's partition), for
+    /// per-user limits.
+    async fn user_objects(&self, user: &UserId) -> Result<Vec<ObjectRecord>, PortError>;
     /// Writes `next` if the stored record is still in state `expected` and its
     /// `notified` flag still equals `expected_notified`.
     async fn update_object(&self, expected: ObjectState, expected_notified: bool, next: &ObjectRecord)

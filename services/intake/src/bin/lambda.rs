@@ -11,13 +11,13 @@ use gen3d_models::decoder::Decoder;
 async fn main() -> Result<(), lambda_http::Error> {
     gen3d_lambda::init_tracing();
     let (config, ports) = gen3d_lambda::connect(Service::Intake).await?;
-    let ServiceSettings::Intake { user_pool_id, user_pool_client_id } = config.settings.clone() else {
+    let ServiceSettings::Intake { user_pool_id, user_pool_client_id, limits } = config.settings.clone() else {
         unreachable!("ServiceConfig::from_env(Service::Intake) yields intake settings")
     };
     let region = std::env::var("AWS_REGION").map_err(|_| "AWS_REGION is not set")?;
     let issuer = CognitoAuth::issuer(&region, &user_pool_id);
     let jwks_url = format!("{issuer}/.well-known/jwks.json");
     let auth = tokio::task::spawn_blocking(move || CognitoAuth::fetch(&issuer, &user_pool_client_id, &jwks_url)).await??;
-    let state = AppState { ports, decoder: Arc::new(Decoder::builtin()), auth: Arc::new(Auth::Cognito(auth)) };
+    let state = AppState { ports, decoder: Arc::new(Decoder::builtin()), auth: Arc::new(Auth::Cognito(auth)), limits };
     lambda_http::run(gen3d_intake::app(state)).await
 }

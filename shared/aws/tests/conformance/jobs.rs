@@ -50,6 +50,11 @@ pub async fn suite(store: &dyn JobStore) {
     let listed: Vec<ObjectId> = store.objects(&user, &s1.session).await.unwrap().into_iter().map(|o| o.object).collect();
     assert_eq!(listed, [o1.object.clone(), o2.object.clone()], "objects in creation order");
     assert!(store.objects(&user, &s2.session).await.unwrap().is_empty());
+    let o3 = object(&user, &s2.session, 3_500);
+    store.create_object(&o3).await.unwrap();
+    store.create_object(&object(&UserId::generate(), &s1.session, 3_600)).await.unwrap();
+    let all: Vec<ObjectId> = store.user_objects(&user).await.unwrap().into_iter().map(|o| o.object).collect();
+    assert_eq!(all, [o1.object.clone(), o3.object.clone(), o2.object.clone()], "a user's objects across sessions, oldest first; no one else's");
 
     let failed = o1.failed("the mask is empty", 5_000).unwrap();
     assert_eq!(store.update_object(ObjectState::Submitted, false, &failed).await.unwrap(), Transition::Applied(failed.clone()));
