@@ -23,7 +23,7 @@ TORCH_ENV = VIRTUAL_ENV=$(TORCH_VENV) PATH=$(TORCH_VENV)/bin:$$PATH LIBTORCH_USE
 	LD_LIBRARY_PATH=$$($(TORCH_VENV)/bin/python -c 'import torch, os; print(os.path.dirname(torch.__file__) + "/lib")' 2>/dev/null) \
 	GEN3D_TORCH_PYTHON=$(TORCH_VENV)/bin/python
 
-.PHONY: deps ort moto torch sam3-deps sam3-models sam3-test-models web-deps web run serve test smoke smoke-deps bench bench-aws bench-web bench-torch bench-sam3 dist decoder
+.PHONY: fuzz fuzz-stable deps ort moto torch sam3-deps sam3-models sam3-test-models web-deps web run serve test smoke smoke-deps bench bench-aws bench-web bench-torch bench-sam3 dist decoder
 
 ## Debian packages: Open3D (C++ library + headers), Eigen, pkg-config.
 deps:
@@ -139,6 +139,20 @@ bench-sam3: deps web torch sam3-test-models
 			--models $(SAM3_TEST_MODELS) $$([ $$v = split ] || echo --variant $$v) || exit 1; done
 	@[ -f $(SAM3_FULL)/manifest.json ] || $(TORCH_VENV)/bin/python container/models/torch/prepare_sam3.py --out $(SAM3_FULL) --variants ""
 	$(TORCH_VENV)/bin/python -c "import json; print(json.dumps(json.load(open('$(SAM3_FULL)/manifest.json'))['source'], indent=1))"
+
+## Every fuzz target (fuzz/fuzz_targets) under libFuzzer for FUZZ_SECONDS each; needs a
+## nightly toolchain (rustup toolchain install nightly) and cargo-fuzz (installed here).
+## Crashes land in fuzz/artifacts/<target>/: add each to fuzz/corpus/<target>/.
+FUZZ_SECONDS ?= 60
+fuzz: deps
+	@rustup run nightly rustc --version >/dev/null 2>&1 || { echo "make fuzz needs a nightly toolchain: rustup toolchain install nightly"; exit 1; }
+	@command -v cargo-fuzz >/dev/null || cargo install --locked cargo-fuzz
+	cd fuzz && for t in $$(ls fuzz_targets | sed 's/\.rs$$//'); do \
+		cargo +nightly fuzz run $$t corpus/$$t -- -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 || exit 1; done
+
+## The same targets on stable, longer than CI's bounded run (GEN3D_FUZZ_RUNS inputs each).
+fuzz-stable: deps
+	GEN3D_FUZZ_RUNS=200000 GEN3D_FUZZ_SECONDS=$(FUZZ_SECONDS) cargo test --locked -p gen3d-fuzz-targets --test bounded -- --nocapture
 
 ## curl and jq for scripts/smoke.sh.
 smoke-deps:
