@@ -178,7 +178,8 @@ pub fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(dispatch(cli)) {
+    // This binary answers WORKER_ARG (above), so it can be the meshing worker.
+    match runtime.block_on(dispatch(cli, MeshIn::ChildOfThisBinary)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");
@@ -195,13 +196,24 @@ fn data_dir(flag: Option<PathBuf>) -> PathBuf {
     })
 }
 
-/// Runs the CLI on `args` (the first is the program name), as `main` does; for tests.
+/// Where `serve` and `run` mesh.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum MeshIn {
+    /// A child process of the running `gen3d` binary per task (it answers `WORKER_ARG`).
+    ChildOfThisBinary,
+    /// This process: the running program is not `gen3d` (a test calling [`run_args`]),
+    /// so it cannot be the worker.
+    ThisProcess,
+}
+
+/// Runs the CLI on `args` (the first is the program name), as `main` does, for tests:
+/// meshing runs in this process, since the caller's binary is not a meshing worker.
 pub async fn run_args<I, T>(args: I) -> anyhow::Result<()>
 where
     I: IntoIterator<Item = T>,
     T: Into<std::ffi::OsString> + Clone,
 {
-    dispatch(Cli::try_parse_from(args)?).await
+    dispatch(Cli::try_parse_from(args)?, MeshIn::ThisProcess).await
 }
 
 /// The queues and job records `replay` and `jobs` act on.
@@ -221,7 +233,7 @@ async fn ops(cli: &Cli, data: PathBuf) -> anyhow::Result<(Arc<dyn Queue>, Arc<dy
     }
 }
 
-async fn dispatch(cli: Cli) -> anyhow::Result<()> {
+async fn dispatch(cli: Cli, mesh_in: MeshIn) -> anyhow::Result<()> {
     let data = data_dir(cli.data.clone());
     if cli.profile == Profile::Aws && !matches!(cli.command, Command::Replay { .. } | Command::Jobs { .. }) {
         bail!("--profile aws applies to replay and jobs; the other commands run locally");
@@ -240,7 +252,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
             let mut config = LocalConfig::new(data);
             config.inference_url = inference_url;
             config.models = cli.models.clone();
-            config.mesher = child_mesher()?;
+            config.mesher = mesher(mesh_in)?;
             let cognito = match (cognito_user_pool_id, cognito_client_id) {
                 (Some(pool), Some(client)) => {
                     Some(CognitoPool { region: cli.region.clone().unwrap_or_else(|| "us-east-1".into()), pool, client, endpoint: cognito_endpoint })
@@ -253,7 +265,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Run(args) => {
             let mut config = LocalConfig::new(data);
             config.models = cli.models.clone();
-            config.mesher = child_mesher()?;
+            config.mesher = mesher(mesh_in)?;
             run(config, args).await
         }
         Command::Replay { ref queue, max, dry_run } => {
@@ -271,9 +283,13 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
 }
 
 /// Mesh tasks in child processes of this binary, so that a crash or hang inside Open3D
-/// costs one task, not the server.
-fn child_mesher() -> anyhow::Result<gen3d_inference::Mesher> {
-    gen3d_inference::Mesher::current_exe(gen3d_inference::DEFAULT_MESH_TIMEOUT).context("cannot locate the gen3d binary for the meshing worker")
+/// costs one task, not the server (in-process only where this is not the gen3d binary).
+fn mesher(mesh_in: MeshIn) -> anyhow::Result<gen3d_inference::Mesher> {
+    match mesh_in {
+        MeshIn::ThisProcess => Ok(gen3d_inference::Mesher::InProcess),
+        MeshIn::ChildOfThisBinary => gen3d_inference::Mesher::current_exe(gen3d_inference::DEFAULT_MESH_TIMEOUT)
+            .context("cannot locate the gen3d binary for the meshing worker"),
+    }
 }
 
 /// A Cognito user pool whose ID tokens `gen3d serve` accepts.
