@@ -197,6 +197,20 @@ impl AwsStack {
     }
 
     /// The intake router with another bearer token.
+    /// What the web app does to send a photo in AWS: asks the API where to send this
+    /// photo (`POST …/upload` with its length and type), then PUTs it there with the
+    /// headers given. Returns the upload target and the PUT's status.
+    pub async fn direct_upload(&self, session: &str, photo: Vec<u8>, content_type: &str) -> (serde_json::Value, u16) {
+        let target = self
+            .api
+            .post_json(&format!("/v1/sessions/{session}/upload"), &serde_json::json!({"bytes": photo.len(), "type": content_type}))
+            .await;
+        assert_eq!(target.status, axum::http::StatusCode::OK, "{}", target.error_message());
+        let target = target.json();
+        let status = put_with(&target, photo).await;
+        (target, status)
+    }
+
     pub fn api_with_token(&self, token: &str) -> ApiClient {
         self.api.with_token(token)
     }
@@ -215,4 +229,23 @@ impl AwsStack {
             let _ = h.await;
         }
     }
+}
+
+/// PUTs `body` to an upload target (`{"url", "headers"}`) as a browser would; the status.
+pub async fn put_with(target: &serde_json::Value, body: Vec<u8>) -> u16 {
+    let url = target["url"].as_str().expect("upload url").to_owned();
+    let headers: Vec<(String, String)> = target["headers"]
+        .as_object()
+        .map(|h| h.iter().map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_owned())).collect())
+        .unwrap_or_default();
+    tokio::task::spawn_blocking(move || {
+        let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
+        let mut req = agent.put(&url);
+        for (k, v) in &headers {
+            req = req.header(k, v);
+        }
+        req.send(&body[..]).expect("PUT reaches storage").status().as_u16()
+    })
+    .await
+    .expect("join")
 }

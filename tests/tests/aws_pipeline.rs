@@ -98,12 +98,8 @@ async fn a_photo_refused_after_a_direct_upload_fails_the_session_and_mails_owner
     let created = stack.api.post_json("/v1/sessions", &json!({})).await;
     assert_eq!(created.status, StatusCode::CREATED, "{}", created.error_message());
     let session = created.json()["id"].as_str().unwrap().to_owned();
-    let url = created.json()["upload"]["url"].as_str().expect("a presigned PUT").to_owned();
-    tokio::task::spawn_blocking(move || {
-        ureq::put(&url).header("content-type", "image/jpeg").send(&b"not a photo at all"[..]).expect("S3 takes the bytes")
-    })
-    .await
-    .unwrap();
+    let (_, status) = stack.direct_upload(&session, b"not a photo at all".to_vec(), "image/jpeg").await;
+    assert_eq!(status, 200, "S3 takes the bytes");
     let deadline = Instant::now() + Duration::from_secs(60);
     let failed = loop {
         let v = stack.api.get(&format!("/v1/sessions/{session}")).await.json();
@@ -265,21 +261,26 @@ async fn a_dead_lettered_step_replays_and_completes_exactly_once() {
 async fn photos_go_straight_to_s3_and_large_files_come_back_from_it() {
     let Some(moto) = moto() else { return };
     let stack = AwsStack::start(&moto, AwsOptions::default()).await;
-    let put = |url: String, body: Vec<u8>| async move {
-        tokio::task::spawn_blocking(move || {
-            let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
-            agent.put(&url).header("content-type", "image/jpeg").send(&body[..]).expect("PUT reaches moto").status().as_u16()
-        })
-        .await
-        .expect("join")
-    };
     let created = stack.api.post_json("/v1/sessions", &json!({})).await.json();
     let session = created["id"].as_str().unwrap().to_owned();
-    let url = created["upload"]["url"].as_str().unwrap().to_owned();
+    assert_eq!(created["upload"]["url"], format!("/v1/sessions/{session}/image"), "the view names the API route; the direct URL is asked for");
+    let photo = std::fs::read(gen3d_tests::fixture("truck.jpg")).unwrap();
+    let (target, status) = stack.direct_upload(&session, photo.clone(), "image/jpeg").await;
+    assert_eq!(status, 200);
+    let url = target["url"].as_str().unwrap().to_owned();
     assert!(url.starts_with(&moto) && url.contains("X-Amz-Signature"), "a presigned S3 URL, not the API: {url}");
     assert!(url.contains(&format!("users/{}/sessions/{session}/image", stack.user.sub)), "under the user's prefix: {url}");
-    let photo = std::fs::read(gen3d_tests::fixture("truck.jpg")).unwrap();
-    assert_eq!(put(url, photo).await, 200);
+    // Bound to this photo: its length, its type and "only if absent" are signed, so S3
+    // refuses another body, another type, or a second use of the URL.
+    let signed = url.split("X-Amz-SignedHeaders=").nth(1).and_then(|s| s.split('&').next()).unwrap_or_default().replace("%3B", ";");
+    for h in ["content-length", "content-type", "if-none-match"] {
+        assert!(signed.split(';').any(|s| s == h), "{h} is signed: {signed}");
+    }
+    assert_eq!(target["headers"]["if-none-match"], "*", "{target}");
+    assert_eq!(target["headers"]["content-type"], "image/jpeg", "{target}");
+    assert_eq!(gen3d_tests::aws::put_with(&target, photo).await, 412, "the URL uploads once");
+    let too_big = stack.api.post_json(&format!("/v1/sessions/{session}/upload"), &json!({"bytes": 50_000_000, "type": "image/jpeg"})).await;
+    assert_eq!(too_big.status, StatusCode::CONFLICT, "the session has its photo: {}", too_big.error_message());
     wait_ready(&stack.api, &session).await;
     let view = stack.api.get(&format!("/v1/sessions/{session}")).await.json();
     assert_eq!(view["image"], json!({"width": 1800, "height": 1200}), "{view}");
@@ -301,7 +302,7 @@ async fn photos_go_straight_to_s3_and_large_files_come_back_from_it() {
     // Not a photo: the session fails with the reason, and nothing else is touched.
     let created = stack.api.post_json("/v1/sessions", &json!({})).await.json();
     let bad = created["id"].as_str().unwrap().to_owned();
-    assert_eq!(put(created["upload"]["url"].as_str().unwrap().to_owned(), b"just some text".to_vec()).await, 200);
+    assert_eq!(stack.direct_upload(&bad, b"just some text".to_vec(), "image/jpeg").await.1, 200);
     let deadline = Instant::now() + Duration::from_secs(30);
     let failed = loop {
         let v = stack.api.get(&format!("/v1/sessions/{bad}")).await.json();

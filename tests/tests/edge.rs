@@ -113,13 +113,29 @@ async fn the_app_and_its_api_are_served_as_the_program_says() {
     assert_eq!(created.status, 201, "{}", String::from_utf8_lossy(&created.body));
     let session = created.json();
     let id = session["id"].as_str().expect("id").to_owned();
-    let put_url = session["upload"]["url"].as_str().expect("upload url").to_owned();
-    assert!(put_url.starts_with(&moto), "the photo goes straight to S3: {put_url}");
-    let s3_preflight = [("origin", origin), ("access-control-request-method", "PUT"), ("access-control-request-headers", "content-type")];
-    let s3_ok = http("OPTIONS", &put_url, &s3_preflight, vec![]).await;
-    assert_eq!(s3_ok.header("access-control-allow-origin"), Some(origin), "the data bucket's CORS rules admit the app");
     let photo = std::fs::read(gen3d_tests::fixture("truck.jpg")).expect("fixture");
-    let put = http("PUT", &put_url, &[("origin", origin), ("content-type", "image/jpeg")], photo).await;
+    let ask = format!(r#"{{"bytes": {}, "type": "image/jpeg"}}"#, photo.len());
+    let target = http(
+        "POST",
+        &format!("{api}/v1/sessions/{id}/upload"),
+        &[("origin", origin), ("authorization", bearer.as_str()), ("content-type", "application/json")],
+        ask.into_bytes(),
+    )
+    .await;
+    assert_eq!(target.status, 200, "{}", String::from_utf8_lossy(&target.body));
+    let target = target.json();
+    let put_url = target["url"].as_str().expect("upload url").to_owned();
+    assert!(put_url.starts_with(&moto), "the photo goes straight to S3: {put_url}");
+    // The browser's preflight names every header the upload carries.
+    let headers: Vec<(String, String)> =
+        target["headers"].as_object().expect("headers").iter().map(|(k, v)| (k.clone(), v.as_str().unwrap().to_owned())).collect();
+    let names = headers.iter().map(|(k, _)| k.as_str()).collect::<Vec<_>>().join(",");
+    let s3_preflight = [("origin", origin), ("access-control-request-method", "PUT"), ("access-control-request-headers", names.as_str())];
+    let s3_ok = http("OPTIONS", &put_url, &s3_preflight, vec![]).await;
+    assert_eq!(s3_ok.header("access-control-allow-origin"), Some(origin), "the data bucket's CORS rules admit the app's upload headers ({names})");
+    let mut put_headers: Vec<(&str, &str)> = vec![("origin", origin)];
+    put_headers.extend(headers.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+    let put = http("PUT", &put_url, &put_headers, photo).await;
     assert_eq!(put.status, 200, "{}", String::from_utf8_lossy(&put.body));
     let deadline = Instant::now() + Duration::from_secs(90);
     let ready = loop {

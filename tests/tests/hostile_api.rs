@@ -237,3 +237,27 @@ async fn per_user_limits_answer_429_with_retry_after() {
     assert!(day.error_message().contains("2 objects in the last 24 hours"), "{}", day.error_message());
     assert_eq!(day.json()["error"]["code"], "too_many_requests");
 }
+
+/// `POST …/upload`: the photo's length and type are checked before any byte is sent;
+/// locally the answer is the API's own route with the type to send.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn upload_targets_check_length_and_type_first() {
+    let app = TestApp::start();
+    let api = app.user("target@example.com");
+    let session = api.post_json("/v1/sessions", &json!({})).await.json()["id"].as_str().unwrap().to_owned();
+    let ask = |bytes: u64, kind: &str| api.post_json(&format!("/v1/sessions/{session}/upload"), &json!({"bytes": bytes, "type": kind}));
+    let big = ask(50_000_000, "image/jpeg").await;
+    assert_eq!(big.status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert!(big.error_message().starts_with("bytes:"), "{}", big.error_message());
+    let zero = ask(0, "image/jpeg").await;
+    assert_eq!(zero.status, StatusCode::PAYLOAD_TOO_LARGE);
+    let gif = ask(1000, "image/gif").await;
+    assert_eq!(gif.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    assert!(gif.error_message().starts_with("type:"), "{}", gif.error_message());
+    let ok = ask(1000, "Image/JPEG").await;
+    assert_eq!(ok.status, StatusCode::OK, "{}", ok.error_message());
+    assert_eq!(ok.json(), json!({"method": "PUT", "url": format!("/v1/sessions/{session}/image"), "max_bytes": gen3d_media::MAX_PHOTO_BYTES, "headers": {"content-type": "image/jpeg"}}));
+    let dog = std::fs::read(fixture("dog.jpg")).unwrap();
+    assert_eq!(api.call(Method::PUT, &format!("/v1/sessions/{session}/image"), Some("image/jpeg"), dog).await.status, StatusCode::ACCEPTED);
+    assert_eq!(ask(1000, "image/jpeg").await.status, StatusCode::CONFLICT, "one photo per session");
+}

@@ -133,7 +133,14 @@ export async function readWithProgress(res, onProgress) {
   return out.buffer;
 }
 
-/** PUTs a file to the session's upload URL (the API, or a presigned S3 URL in AWS). */
+/**
+ * Where to send `file` for a session: the API's route, or in AWS a presigned S3 URL bound
+ * to the file's length and type that works once, with the headers it must carry.
+ */
+export const uploadTarget = (sessionId, file) =>
+  getJson(`/v1/sessions/${sessionId}/upload`, { method: 'POST', json: { bytes: file.size, type: file.type } });
+
+/** PUTs a file to an upload target from `uploadTarget` (the API, or S3 in AWS). */
 export function upload(target, file, onProgress) {
   return new Promise((resolve, reject) => {
     const xhr = new XMLHttpRequest();
@@ -141,7 +148,8 @@ export function upload(target, file, onProgress) {
     xhr.open(target.method || 'PUT', url);
     const sameOrigin = isApi(url);
     if (sameOrigin && auth.token()) xhr.setRequestHeader('Authorization', `Bearer ${auth.token()}`);
-    xhr.setRequestHeader('Content-Type', file.type || 'application/octet-stream');
+    const headers = { 'content-type': file.type || 'application/octet-stream', ...(target.headers || {}) };
+    for (const [name, value] of Object.entries(headers)) xhr.setRequestHeader(name, value);
     xhr.upload.onprogress = (e) => e.lengthComputable && onProgress(e.loaded, e.total);
     xhr.onerror = () => reject(new ApiError(0, 'network', 'The upload failed. ' + NETWORK));
     xhr.onload = () => {

@@ -46,6 +46,7 @@ pub fn app(state: AppState) -> Router {
         .route("/v1/sessions", post(routes::create_session).get(routes::list_sessions))
         .route("/v1/sessions/{session}", get(routes::get_session))
         .route("/v1/sessions/{session}/image", axum::routing::put(routes::upload_image).get(routes::get_image))
+        .route("/v1/sessions/{session}/upload", post(routes::upload_target))
         .route("/v1/sessions/{session}/embeddings", get(routes::get_embeddings))
         .route("/v1/sessions/{session}/masks", post(routes::decode_mask))
         .route("/v1/sessions/{session}/objects", post(routes::create_object).get(routes::list_objects))

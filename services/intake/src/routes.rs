@@ -15,6 +15,7 @@ use gen3d_ports::{DirectAccess, QueueName, Transition, now_ms};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use crate::views::Upload;
 use crate::{ApiError, AppState, LocalAuth, ObjectView, Principal, SessionView};
 
 type ApiResult<T> = Result<T, ApiError>;
@@ -86,18 +87,13 @@ pub async fn get_session(State(state): State<AppState>, p: Principal, Path(sessi
     Ok(Json(session_view(&state, &load_session(&state, &p, &session).await?).await?))
 }
 
-/// The session's view. Where the store can (S3 in AWS), its upload URL is a presigned
-/// PUT, so photos up to 40 MB never pass through the API, and the photo and embeddings
-/// come with presigned GETs the browser fetches itself (a redirect would reach S3 with
-/// the `null` origin of a redirected CORS request).
+/// The session's view. Where the store can (S3 in AWS), the photo and embeddings come
+/// with presigned GETs the browser fetches itself (a redirect would reach S3 with the
+/// `null` origin of a redirected CORS request). Its `upload` is the API's route; a
+/// direct upload comes from [`upload_target`].
 async fn session_view(state: &AppState, rec: &SessionRecord) -> ApiResult<SessionView> {
     let mut view = SessionView::of(rec);
     let key = |f| ObjectKey::session_file(&rec.user, &rec.session, f);
-    if let Some(upload) = view.upload.as_mut()
-        && let Some(url) = state.ports.blobs.direct_url(&key(SessionFile::Image), DirectAccess::Put).await?
-    {
-        upload.url = url;
-    }
     let mut direct = crate::views::DirectUrls::default();
     if rec.image.is_some() {
         direct.image = state.ports.blobs.direct_url(&key(SessionFile::Image), DirectAccess::Get).await?;
@@ -182,6 +178,54 @@ pub async fn upload_image(
         Transition::Stale(r) if r.image.is_some() && r.state != SessionState::Failed => Ok((StatusCode::ACCEPTED, Json(SessionView::of(&r)))),
         Transition::Stale(_) => Err(ApiError::conflict("this session's photo was uploaded concurrently")),
     }
+}
+
+#[derive(Deserialize)]
+pub struct UploadRequest {
+    bytes: u64,
+    #[serde(rename = "type")]
+    content_type: String,
+}
+
+const PHOTO_TYPES: [&str; 3] = ["image/jpeg", "image/png", "image/webp"];
+
+/// `POST /v1/sessions/{id}/upload` `{"bytes", "type"}`: where to send this photo. Where
+/// storage offers it (S3 in AWS), a presigned PUT bound to exactly this length and type
+/// that works once (`If-None-Match: *`), so photos up to 40 MB never pass through the
+/// API and an upload URL cannot be reused to replace a photo; else the API's own route.
+pub async fn upload_target(
+    State(state): State<AppState>,
+    p: Principal,
+    Path(session): Path<String>,
+    Json(req): Json<UploadRequest>,
+) -> ApiResult<Json<Upload>> {
+    let rec = load_session(&state, &p, &session).await?;
+    if rec.state != SessionState::Created {
+        return Err(ApiError::conflict(format!("this session already has a photo (state: {})", rec.state.as_str())));
+    }
+    let max = gen3d_media::MAX_PHOTO_BYTES as u64;
+    if !(1..=max).contains(&req.bytes) {
+        return Err(ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "too_large", format!("bytes: a photo is 1 to {max} bytes, not {}", req.bytes)));
+    }
+    let content_type = req.content_type.trim().to_ascii_lowercase();
+    if !PHOTO_TYPES.contains(&content_type.as_str()) {
+        return Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            format!("type: {:?} is not one of {}", req.content_type, PHOTO_TYPES.join(", ")),
+        ));
+    }
+    let key = ObjectKey::session_file(&rec.user, &rec.session, SessionFile::Image);
+    let upload = match state.ports.blobs.direct_put_once(&key, req.bytes, &content_type).await? {
+        Some(direct) => Upload { method: "PUT", url: direct.url, max_bytes: gen3d_media::MAX_PHOTO_BYTES, headers: direct.headers.into_iter().collect() },
+        None => Upload {
+            method: "PUT",
+            url: format!("/v1/sessions/{}/image", rec.session),
+            max_bytes: gen3d_media::MAX_PHOTO_BYTES,
+            headers: [("content-type".to_owned(), content_type)].into(),
+        },
+    };
+    Ok(Json(upload))
 }
 
 fn sniff(bytes: &[u8]) -> &'static str {

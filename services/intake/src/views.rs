@@ -3,11 +3,16 @@
 use gen3d_domain::{Failure, ImageInfo, MeshOptions, MeshStats, ObjectFile, ObjectRecord, ObjectState, SessionRecord, SessionState};
 use serde::Serialize;
 
+/// Where and how to send a session's photo: the API's own route, or (from `POST
+/// …/upload`, where storage offers it) a presigned URL bound to the photo's length and
+/// type that works once. `headers` must be sent as given.
 #[derive(Serialize)]
 pub struct Upload {
     pub method: &'static str,
     pub url: String,
     pub max_bytes: usize,
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub headers: std::collections::BTreeMap<String, String>,
 }
 
 #[derive(Serialize)]
@@ -52,6 +57,7 @@ impl SessionView {
                 method: "PUT",
                 url: format!("{base}/image"),
                 max_bytes: gen3d_media::MAX_PHOTO_BYTES,
+                headers: Default::default(),
             }),
             embeddings_url: (r.state == SessionState::Ready).then(|| format!("{base}/embeddings")),
             direct: None,

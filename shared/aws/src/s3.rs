@@ -5,7 +5,7 @@ use aws_sdk_s3::presigning::PresigningConfig;
 use aws_sdk_s3::primitives::ByteStream;
 use bytes::Bytes;
 use gen3d_domain::{KeyPrefix, ObjectKey};
-use gen3d_ports::{BlobStore, DIRECT_URL_TTL, DirectAccess, PortError};
+use gen3d_ports::{BlobStore, DIRECT_URL_TTL, DirectAccess, DirectPut, PortError};
 
 use crate::error::classify;
 
@@ -147,8 +147,28 @@ impl BlobStore for S3BlobStore {
     async fn direct_url(&self, key: &ObjectKey, access: DirectAccess) -> Result<Option<String>, PortError> {
         Ok(Some(match access {
             DirectAccess::Get => self.presigned_get(key, DIRECT_URL_TTL).await?,
-            // No content type signed: the browser sends the photo's own.
-            DirectAccess::Put => self.presigned_put(key, None, DIRECT_URL_TTL).await?,
         }))
+    }
+
+    async fn direct_put_once(&self, key: &ObjectKey, bytes: u64, content_type: &str) -> Result<Option<DirectPut>, PortError> {
+        let length = i64::try_from(bytes).map_err(|_| PortError::Invalid(format!("{bytes} bytes is not a length")))?;
+        let req = self
+            .client
+            .put_object()
+            .bucket(&self.bucket)
+            .key(key.as_str())
+            .content_length(length)
+            .content_type(content_type)
+            .if_none_match("*")
+            .presigned(Self::presign_config(DIRECT_URL_TTL)?)
+            .await
+            .map_err(|e| classify("presign put", e))?;
+        // The browser sets Content-Length (from the body) and Host itself.
+        let headers = req
+            .headers()
+            .filter(|(name, _)| !name.eq_ignore_ascii_case("content-length") && !name.eq_ignore_ascii_case("host"))
+            .map(|(n, v)| (n.to_ascii_lowercase(), v.to_owned()))
+            .collect();
+        Ok(Some(DirectPut { url: req.uri().to_owned(), headers }))
     }
 }

@@ -8,7 +8,14 @@ use crate::PortError;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum DirectAccess {
     Get,
-    Put,
+}
+
+/// A direct upload of one object: the URL and the headers the uploader must send with it
+/// (they are part of the signature; the browser adds `Content-Length` itself).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DirectPut {
+    pub url: String,
+    pub headers: Vec<(String, String)>,
 }
 
 /// How long a direct URL the API hands out stays valid.
@@ -36,6 +43,13 @@ pub trait BlobStore: Send + Sync {
     /// presigned URL), keeping large bodies out of the API; `None` where the store has
     /// none (local files: the API carries the bytes).
     async fn direct_url(&self, _key: &ObjectKey, _access: DirectAccess) -> Result<Option<String>, PortError> {
+        Ok(None)
+    }
+    /// A time-limited URL that uploads `key` once: exactly `bytes` bytes of type
+    /// `content_type`, and only while no object is there (S3: `Content-Length`,
+    /// `Content-Type` and `If-None-Match: *` signed into a presigned PUT). `None` where the
+    /// store has none (local files: the API carries the bytes).
+    async fn direct_put_once(&self, _key: &ObjectKey, _bytes: u64, _content_type: &str) -> Result<Option<DirectPut>, PortError> {
         Ok(None)
     }
 }

@@ -14,7 +14,7 @@ mod topic;
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-pub use blob::{BlobStore, DIRECT_URL_TTL, DirectAccess};
+pub use blob::{BlobStore, DIRECT_URL_TTL, DirectAccess, DirectPut};
 pub use error::PortError;
 pub use inference::{InferenceEndpoint, InferenceInvocation, InferenceTask, TaskRequest};
 pub use jobs::{JobStore, Transition};

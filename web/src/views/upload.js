@@ -1,6 +1,6 @@
 // Step 1: choose or drop a photo, check it here (type, size, pixels) before anything is
 // sent, then create a session and upload with a progress bar.
-import { createSession, upload } from '../api.js';
+import { createSession, upload, uploadTarget } from '../api.js';
 import { bytes, h, progressBar } from '../ui.js';
 
 // The API's limits (docs/api.md): checked here first so a user learns at once.
@@ -62,7 +62,7 @@ export function uploader({ onSession, session = null }) {
     bar.set(0, `Uploading ${file.name}…`);
     try {
       const s = session ?? (await createSession());
-      await upload(s.upload, file, (done, total) => bar.set(done / total, `Uploading ${file.name}: ${bytes(done)} of ${bytes(total)}`));
+      await upload(await uploadTarget(s.id, file), file, (done, total) => bar.set(done / total, `Uploading ${file.name}: ${bytes(done)} of ${bytes(total)}`));
       markUploaded(s.id);
       bar.set(1, 'Uploaded');
       onSession(s.id);
