@@ -245,7 +245,11 @@ async fn upload_targets_check_length_and_type_first() {
     let app = TestApp::start();
     let api = app.user("target@example.com");
     let session = api.post_json("/v1/sessions", &json!({})).await.json()["id"].as_str().unwrap().to_owned();
-    let ask = |bytes: u64, kind: &str| api.post_json(&format!("/v1/sessions/{session}/upload"), &json!({"bytes": bytes, "type": kind}));
+    let path = format!("/v1/sessions/{session}/upload");
+    let ask = |bytes: u64, kind: &'static str| {
+        let (api, path) = (&api, path.clone());
+        async move { api.post_json(&path, &json!({"bytes": bytes, "type": kind})).await }
+    };
     let big = ask(50_000_000, "image/jpeg").await;
     assert_eq!(big.status, StatusCode::PAYLOAD_TOO_LARGE);
     assert!(big.error_message().starts_with("bytes:"), "{}", big.error_message());
