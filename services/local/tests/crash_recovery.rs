@@ -1,9 +1,10 @@
 //! Kill the local runner (SIGKILL) in the middle of a job and start it again on the same
 //! data directory: the job completes once; nothing is duplicated or lost.
 
-use std::io::{BufRead, BufReader};
+mod common;
+
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
@@ -14,15 +15,7 @@ struct Server {
 }
 
 fn start(data: &Path) -> Server {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_gen3d"))
-        .args(["--data", data.to_str().unwrap(), "serve", "--port", "0"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("gen3d starts");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    let base = line.split_whitespace().find(|w| w.starts_with("http://")).expect("listening line").to_owned();
+    let (child, base) = common::serve(data, &[]);
     Server { child, base }
 }
 

@@ -1,9 +1,11 @@
 //! `gen3d serve` on its socket: stalled clients are cut off, and unknown API routes answer
 //! with the API's JSON error whether or not the web app is built.
 
-use std::io::{BufRead, BufReader, Read, Write};
+mod common;
+
+use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 use std::time::{Duration, Instant};
 
 struct Server(Child);
@@ -15,21 +17,11 @@ impl Drop for Server {
     }
 }
 
-/// Starts `gen3d serve` on a free port, without a built web app (run where there is no
-/// `web/dist`); returns the server and its `host:port`.
+/// Starts `gen3d serve` without a built web app and a 1 s header timeout; returns the
+/// server and its `host:port`.
 fn start(data: &std::path::Path) -> (Server, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_gen3d"))
-        .args(["--data", data.to_str().unwrap(), "serve", "--port", "0", "--header-timeout-secs", "1"])
-        .current_dir(data)
-        .env_remove("GEN3D_WEB_DIR")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("gen3d starts");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    let url = line.split_whitespace().find(|w| w.starts_with("http://")).expect("listening line");
-    (Server(child), url.trim_start_matches("http://").to_owned())
+    let (child, base) = common::serve(data, &["--header-timeout-secs", "1"]);
+    (Server(child), base.trim_start_matches("http://").to_owned())
 }
 
 #[test]
