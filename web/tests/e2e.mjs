@@ -61,6 +61,14 @@ test('the Guide page reads as text, at desktop and at phone size', async (page, 
     }
     assert.equal(await guide.locator('h2').count(), 6, 'every section has its heading');
     assert.ok((await guide.locator('p').count()) >= 7, 'and its paragraph');
+    // Nothing sideways on a phone: the page is no wider than the screen and the header's
+    // last control (Sign out) is on it.
+    const layout = await page.evaluate(() => {
+      const out = document.querySelector('[data-testid=sign-out]').getBoundingClientRect();
+      return { page: document.documentElement.scrollWidth, screen: window.innerWidth, signOutRight: out.right, signOutWidth: out.width };
+    });
+    assert.ok(layout.page <= layout.screen, `no sideways scrolling at ${name}: ${JSON.stringify(layout)}`);
+    assert.ok(layout.signOutWidth > 0 && layout.signOutRight <= layout.screen, `Sign out is on screen at ${name}: ${JSON.stringify(layout)}`);
     await shot(`14-guide-${name}`);
   }
 });
@@ -209,8 +217,10 @@ async function assertText(locator, re, timeout = 30_000) {
 const srv = await server(opts);
 const browser = await launch();
 let failed = 0;
+// --only TEXT runs the tests whose name contains TEXT (while working on one).
+const selected = tests.filter((t) => !opts.only || t.name.includes(opts.only));
 try {
-  for (const t of tests) {
+  for (const t of selected) {
     const context = await browser.newContext({ viewport: { width: 1400, height: 1000 }, acceptDownloads: true });
     const page = await context.newPage();
     const errors = [];
@@ -237,5 +247,5 @@ try {
   if (failed && srv.log) writeFileSync(join(opts.out, 'server.log'), srv.log());
   await srv.stop();
 }
-console.log(`${tests.length - failed} passed, ${failed} failed; screenshots in ${opts.out}`);
+console.log(`${selected.length - failed} passed, ${failed} failed; screenshots in ${opts.out}`);
 process.exit(failed ? 1 : 0);
