@@ -87,9 +87,20 @@ export async function photoToMesh(page, { url, shot, out, signUp, mailLink }) {
   await clickPhoto(page, far.px, far.py, { ...TRUCK, button: 'right' });
   assert.equal(await maskPixels(page), second);
 
+  // On a laptop-sized window the new object's card starts below the fold: the page
+  // moves to it.
+  const viewport = page.viewportSize();
+  await page.setViewportSize({ width: 1280, height: 640 });
   await page.getByTestId('confirm').click();
   const card = page.getByTestId('object-card').first();
   await card.waitFor();
+  await page
+    .waitForFunction(() => {
+      const r = document.querySelector('[data-testid=object-card]').getBoundingClientRect();
+      return r.top >= 0 && r.bottom <= window.innerHeight;
+    }, null, { timeout: 5_000 })
+    .catch(async () => assert.fail(`the new object's card is off screen: ${JSON.stringify(await card.boundingBox())}`));
+  await page.setViewportSize(viewport);
   await shot('05-submitted');
   await page.locator('[data-testid=object-card][data-state=done]').first().waitFor({ timeout: 300_000 });
   assert.match(await card.getByTestId('object-stats').textContent(), /triangles/);

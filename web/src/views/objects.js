@@ -39,6 +39,8 @@ export function objectsPanel({ session, signal, onStep, focus = null }) {
     objects.push(view);
     onStep(3);
     render();
+    // The new card may be below the fold: bring it into view, as little as needed.
+    list.querySelector(`[data-id="${view.id}"]`)?.scrollIntoView({ behavior: 'smooth', block: 'nearest' });
     loadMask(view, objects.length - 1);
     poll();
     return view;
