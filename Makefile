@@ -23,7 +23,7 @@ TORCH_ENV = VIRTUAL_ENV=$(TORCH_VENV) PATH=$(TORCH_VENV)/bin:$$PATH LIBTORCH_USE
 	LD_LIBRARY_PATH=$$($(TORCH_VENV)/bin/python -c 'import torch, os; print(os.path.dirname(torch.__file__) + "/lib")' 2>/dev/null) \
 	GEN3D_TORCH_PYTHON=$(TORCH_VENV)/bin/python
 
-.PHONY: fuzz fuzz-stable deps ort moto torch sam3-deps sam3-models sam3-test-models web-deps web run serve test smoke smoke-deps bench bench-aws bench-web bench-torch bench-sam3 dist decoder
+.PHONY: fuzz fuzz-stable soak deps ort moto torch sam3-deps sam3-models sam3-test-models web-deps web run serve test smoke smoke-deps bench bench-aws bench-web bench-torch bench-sam3 dist decoder
 
 ## Debian packages: Open3D (C++ library + headers), Eigen, pkg-config.
 deps:
@@ -153,6 +153,18 @@ fuzz: deps
 ## The same targets on stable, longer than CI's bounded run (GEN3D_FUZZ_RUNS inputs each).
 fuzz-stable: deps
 	GEN3D_FUZZ_RUNS=200000 GEN3D_FUZZ_SECONDS=$(FUZZ_SECONDS) cargo test --locked -p gen3d-fuzz-targets --test bounded -- --nocapture
+
+## The long soak: 500 objects on the embedded stack with 20% of all port calls failing
+## and 3 runner kills, and 100 objects on moto (CI runs 60 and 10 in `make test`). The
+## figures land in $(CARGO_TARGET_DIR)/soak/ (docs/reliability.md quotes them).
+SOAK_OBJECTS ?= 500
+SOAK_AWS_OBJECTS ?= 100
+soak: deps moto
+	mkdir -p $(CARGO_TARGET_DIR)/soak
+	tests/with-moto.sh $(MOTO_VENV) -- env GEN3D_SOAK_OBJECTS=$(SOAK_OBJECTS) GEN3D_SOAK_AWS_OBJECTS=$(SOAK_AWS_OBJECTS) \
+		GEN3D_SOAK_REPORT=$(CARGO_TARGET_DIR)/soak/local.txt GEN3D_SOAK_AWS_REPORT=$(CARGO_TARGET_DIR)/soak/moto.txt \
+		cargo test --locked --workspace --test soak -- --nocapture --test-threads 1
+	cat $(CARGO_TARGET_DIR)/soak/local.txt $(CARGO_TARGET_DIR)/soak/moto.txt
 
 ## curl and jq for scripts/smoke.sh.
 smoke-deps:

@@ -34,11 +34,13 @@ pub struct AwsOptions {
     pub wrap_meshing: Option<Box<dyn FnOnce(Arc<dyn Handler>) -> Arc<dyn Handler> + Send>>,
     /// Concurrent invocations of the container.
     pub container_concurrency: usize,
+    /// Faults injected at every port of every service and the API (the soak).
+    pub faults: Option<Arc<gen3d_faults::Faults>>,
 }
 
 impl Default for AwsOptions {
     fn default() -> Self {
-        Self { max_receives: 3, wrap_meshing: None, container_concurrency: 1 }
+        Self { max_receives: 3, wrap_meshing: None, container_concurrency: 1, faults: None }
     }
 }
 
@@ -52,8 +54,10 @@ pub struct AwsStack {
     pub api: ApiClient,
     /// The intake Lambda's router (`gen3d_intake::app`), for the edge stand-in.
     pub intake: axum::Router,
-    /// The intake service's ports (S3, SQS, DynamoDB on moto).
+    /// The intake service's ports (S3, SQS, DynamoDB on moto), without injected faults.
     pub ports: Ports,
+    /// The async-endpoint stand-in's own queue of accepted invocations.
+    pub endpoint_queue: Arc<dyn gen3d_ports::Queue>,
     stop: watch::Sender<bool>,
     handles: Vec<JoinHandle<()>>,
     _dir: tempfile::TempDir,
@@ -122,11 +126,11 @@ impl AwsStack {
         handles.push(tokio::spawn(async move {
             let _ = axum::serve(listener, container).await;
         }));
-        let own_queue =
+        let own_queue: Arc<dyn gen3d_ports::Queue> =
             Arc::new(gen3d_embedded::SqliteQueue::new(gen3d_embedded::open_database(&dir.path().join("endpoint.sqlite")).expect("db"), 10));
         let topic = Arc::new(SnsTopic::from_sdk(&sdk, &topic_arn));
         let endpoint = Arc::new(
-            LocalAsyncEndpoint::new(blobs, own_queue, Arc::new(gen3d_embedded::MemoryMetrics::default()))
+            LocalAsyncEndpoint::new(blobs, own_queue.clone(), Arc::new(gen3d_embedded::MemoryMetrics::default()))
                 .with_runner(Runner::Container { base })
                 .with_topic(topic),
         );
@@ -143,6 +147,9 @@ impl AwsStack {
             let mut ports = AwsPorts::connect(&config, &sdk, true).await.expect("ports");
             if matches!(config.settings, ServiceSettings::Inference { .. }) {
                 ports.inference = endpoint.clone();
+            }
+            if let Some(faults) = &options.faults {
+                ports = gen3d_faults::wrap(ports, faults);
             }
             let mut handler = gen3d::queue_handler(service, ports.clone(), &notify).expect("a queue-fed service");
             if service == Service::Meshing
@@ -164,14 +171,17 @@ impl AwsStack {
         let client_id = user_pool_client_id.clone();
         let auth = tokio::task::spawn_blocking(move || CognitoAuth::fetch(&issuer, &client_id, &jwks)).await.expect("join").expect("jwks");
         let state = AppState {
-            ports: ports.clone(),
+            ports: match &options.faults {
+                Some(faults) => gen3d_faults::wrap(ports.clone(), faults),
+                None => ports.clone(),
+            },
             decoder: Arc::new(gen3d_models::decoder::Decoder::builtin()),
             auth: Arc::new(Auth::Cognito(auth)),
             limits: *limits,
         };
         let intake = gen3d_intake::app(state);
         let api = ApiClient::new(intake.clone(), user.id_token.clone());
-        Self { moto: moto.to_owned(), sdk, names, bucket, user, api, intake, ports, stop, handles, _dir: dir }
+        Self { moto: moto.to_owned(), sdk, names, bucket, user, api, intake, ports, endpoint_queue: own_queue, stop, handles, _dir: dir }
     }
 
     /// The edge stand-in for stack `stack` of the program (see [`crate::edge`]) in front of
@@ -201,10 +211,8 @@ impl AwsStack {
     /// photo (`POST …/upload` with its length and type), then PUTs it there with the
     /// headers given. Returns the upload target and the PUT's status.
     pub async fn direct_upload(&self, session: &str, photo: Vec<u8>, content_type: &str) -> (serde_json::Value, u16) {
-        let target = self
-            .api
-            .post_json(&format!("/v1/sessions/{session}/upload"), &serde_json::json!({"bytes": photo.len(), "type": content_type}))
-            .await;
+        let target =
+            self.api.post_json(&format!("/v1/sessions/{session}/upload"), &serde_json::json!({"bytes": photo.len(), "type": content_type})).await;
         assert_eq!(target.status, axum::http::StatusCode::OK, "{}", target.error_message());
         let target = target.json();
         let status = put_with(&target, photo).await;
@@ -248,4 +256,17 @@ pub async fn put_with(target: &serde_json::Value, body: Vec<u8>) -> u16 {
     })
     .await
     .expect("join")
+}
+
+/// Every mail moto's SES accepted (its `/moto-api/data.json` state: `destinations`,
+/// `subject`, `body`). moto's state dump fails now and then while another test is half-way
+/// through a Cognito call; a failed read gives no mail, so callers poll.
+pub async fn ses_messages(moto: &str) -> Vec<serde_json::Value> {
+    let url = format!("{moto}/moto-api/data.json");
+    let data: serde_json::Value = tokio::task::spawn_blocking(move || {
+        ureq::get(&url).call().ok().and_then(|mut r| r.body_mut().with_config().limit(1 << 30).read_json().ok()).unwrap_or_default()
+    })
+    .await
+    .expect("join");
+    data["ses"]["Message"].as_array().cloned().unwrap_or_default()
 }

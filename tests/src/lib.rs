@@ -5,6 +5,7 @@
 pub mod aws;
 pub mod cognito;
 pub mod edge;
+pub mod soak;
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};

@@ -19,24 +19,10 @@ fn moto() -> Option<String> {
     gen3d_tests::moto_url()
 }
 
-/// Mails moto's SES accepted for `to`: (subject, body). (`data.json` holds moto's whole
-/// state, S3 objects included, hence the large read limit.)
-/// moto's state dump fails now and then (a 500: "CognitoIdpUser is not JSON serializable")
-/// while another test is half-way through a Cognito call; the callers poll, so a failed
-/// read counts as no mail yet.
+/// Mails moto's SES accepted for `to`: (subject, body).
 async fn mails_to(moto: &str, to: &str) -> Vec<(String, String)> {
-    let data: serde_json::Value = {
-        let url = format!("{moto}/moto-api/data.json");
-        tokio::task::spawn_blocking(move || {
-            ureq::get(&url).call().ok().and_then(|mut r| r.body_mut().with_config().limit(1 << 30).read_json().ok()).unwrap_or_default()
-        })
+    gen3d_tests::aws::ses_messages(moto)
         .await
-        .expect("join")
-    };
-    data["ses"]["Message"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default()
         .into_iter()
         .filter(|m| m["destinations"].to_string().contains(to))
         .map(|m| (m["subject"].as_str().unwrap_or_default().to_owned(), m["body"].as_str().unwrap_or_default().to_owned()))

@@ -79,7 +79,12 @@ async fn the_app_and_its_api_are_served_as_the_program_says() {
 
     // API Gateway: CORS preflight from the app's origin only.
     let api = edge.api_url.as_str();
-    let preflight = [("origin", origin), ("access-control-request-method", "POST"), ("access-control-request-headers", "authorization,content-type")];
+    // The headers the web app sends (api.js: submitMask adds Idempotency-Key).
+    let preflight = [
+        ("origin", origin),
+        ("access-control-request-method", "POST"),
+        ("access-control-request-headers", "authorization,content-type,idempotency-key"),
+    ];
     let ok = http("OPTIONS", &format!("{api}/v1/sessions"), &preflight, vec![]).await;
     assert_eq!(ok.status, 204);
     assert_eq!(ok.header("access-control-allow-origin"), Some(origin));

@@ -260,8 +260,47 @@ async fn upload_targets_check_length_and_type_first() {
     assert!(gif.error_message().starts_with("type:"), "{}", gif.error_message());
     let ok = ask(1000, "Image/JPEG").await;
     assert_eq!(ok.status, StatusCode::OK, "{}", ok.error_message());
-    assert_eq!(ok.json(), json!({"method": "PUT", "url": format!("/v1/sessions/{session}/image"), "max_bytes": gen3d_media::MAX_PHOTO_BYTES, "headers": {"content-type": "image/jpeg"}}));
+    assert_eq!(
+        ok.json(),
+        json!({"method": "PUT", "url": format!("/v1/sessions/{session}/image"), "max_bytes": gen3d_media::MAX_PHOTO_BYTES, "headers": {"content-type": "image/jpeg"}})
+    );
     let dog = std::fs::read(fixture("dog.jpg")).unwrap();
     assert_eq!(api.call(Method::PUT, &format!("/v1/sessions/{session}/image"), Some("image/jpeg"), dog).await.status, StatusCode::ACCEPTED);
     assert_eq!(ask(1000, "image/jpeg").await.status, StatusCode::CONFLICT, "one photo per session");
+}
+
+/// Retries a client makes after a lost response: the same photo PUT again is accepted
+/// (nothing changes), and a submission repeated with its `Idempotency-Key` returns the
+/// object the first one made (200) instead of making another; a bad key is refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn retried_uploads_and_submissions_change_nothing() {
+    let app = TestApp::start();
+    let api = app.user("retry@example.com");
+    let dog = std::fs::read(fixture("dog.jpg")).unwrap();
+    let session = api.post_json("/v1/sessions", &json!({})).await.json()["id"].as_str().unwrap().to_owned();
+    let path = format!("/v1/sessions/{session}/image");
+    for attempt in 0..2 {
+        let put = api.call(Method::PUT, &path, Some("image/jpeg"), dog.clone()).await;
+        assert_eq!(put.status, StatusCode::ACCEPTED, "attempt {attempt}: {}", put.error_message());
+    }
+    let other = api.call(Method::PUT, &path, Some("image/jpeg"), std::fs::read(fixture("truck.jpg")).unwrap()).await;
+    assert_eq!(other.status, StatusCode::CONFLICT, "another photo is still refused");
+    wait_ready(&api, &session).await;
+
+    let objects = format!("/v1/sessions/{session}/objects");
+    let prompt = json!({"points": [{"x": 150, "y": 420, "label": "include"}]});
+    let keyed = api.with_header("Idempotency-Key", "click-1");
+    let first = keyed.post_json(&objects, &prompt).await;
+    assert_eq!(first.status, StatusCode::CREATED, "{}", first.error_message());
+    let again = keyed.post_json(&objects, &prompt).await;
+    assert_eq!(again.status, StatusCode::OK, "{}", again.error_message());
+    assert_eq!(again.json()["id"], first.json()["id"]);
+    let other = api.with_header("Idempotency-Key", "click-2").post_json(&objects, &prompt).await;
+    assert_eq!(other.status, StatusCode::CREATED);
+    assert_ne!(other.json()["id"], first.json()["id"]);
+    assert_eq!(api.get(&objects).await.json()["objects"].as_array().unwrap().len(), 2, "two keys, two objects");
+
+    let bad = api.with_header("Idempotency-Key", &"k".repeat(65)).post_json(&objects, &prompt).await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    assert!(bad.error_message().contains("Idempotency-Key"), "{}", bad.error_message());
 }

@@ -83,8 +83,8 @@ export async function request(path, opts = {}) {
   }
 }
 
-async function send(path, { method = 'GET', json, body, contentType, signal } = {}) {
-  const h = headers(apiUrl(path));
+async function send(path, { method = 'GET', json, body, contentType, signal, extraHeaders } = {}) {
+  const h = { ...headers(apiUrl(path)), ...(extraHeaders || {}) };
   if (json !== undefined) {
     h['Content-Type'] = 'application/json';
     body = JSON.stringify(json);
@@ -204,5 +204,20 @@ export function decoderSplit() {
 }
 /** Where to fetch a file of an object view: storage's own URL if offered, else the API. */
 export const fileUrl = (link) => link.direct_url ?? link.url;
-export const submitMask = (id, png, options) =>
-  getJson(`/v1/sessions/${id}/objects?${new URLSearchParams(options)}`, { method: 'POST', body: png, contentType: 'image/png' });
+/** Submits a mask as a new object. The submission carries an `Idempotency-Key`, so a
+ * retry after a network error or a 5xx (up to three tries) returns the object the first
+ * try made instead of making a second one. */
+export async function submitMask(id, png, options) {
+  // getRandomValues works outside secure contexts too (randomUUID does not).
+  const key = Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, '0')).join('');
+  const path = `/v1/sessions/${id}/objects?${new URLSearchParams(options)}`;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await getJson(path, { method: 'POST', body: png, contentType: 'image/png', extraHeaders: { 'Idempotency-Key': key } });
+    } catch (e) {
+      const transient = e.status === 0 || e.status >= 500;
+      if (!transient || attempt >= 3) throw e;
+      await new Promise((r) => setTimeout(r, 500 * attempt));
+    }
+  }
+}

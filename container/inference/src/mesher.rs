@@ -76,10 +76,9 @@ impl Outcome {
         match self {
             Outcome::Refused(reason) => TaskError::Rejected(reason),
             Outcome::Crashed(reason) => TaskError::Model(format!("meshing crashed twice on this splat file: {reason}")),
-            Outcome::TimedOut => TaskError::Rejected(format!(
-                "meshing did not finish within {} s; try Poisson or fewer points (max_points)",
-                timeout.as_secs()
-            )),
+            Outcome::TimedOut => {
+                TaskError::Rejected(format!("meshing did not finish within {} s; try Poisson or fewer points (max_points)", timeout.as_secs()))
+            }
             Outcome::Broken(reason) => TaskError::Model(format!("meshing worker failed: {reason}")),
         }
     }

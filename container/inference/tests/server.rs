@@ -93,7 +93,11 @@ async fn serves_both_models_and_fails_clearly() {
     blobs.put(&key("users/u/sessions/s/objects/empty/mask.png"), Bytes::from(mask_png(1800, 1200, None)), "image/png").await.unwrap();
     let cases = [
         (json!({"task": "dance"}), 400, "not a task request"),
-        (json!({"task": "embed", "image": "users/u/sessions/nope/image", "output": "users/u/sessions/nope/embeddings.g3e"}), 422, "the image is missing"),
+        (
+            json!({"task": "embed", "image": "users/u/sessions/nope/image", "output": "users/u/sessions/nope/embeddings.g3e"}),
+            422,
+            "the image is missing",
+        ),
         (
             json!({"task": "reconstruct", "image": image, "mask": "users/u/sessions/s/objects/small/mask.png", "output": "users/u/sessions/s/objects/small/splat.ply", "seed": 0}),
             422,
@@ -106,10 +110,26 @@ async fn serves_both_models_and_fails_clearly() {
         ),
         // Keys that are not this task's files of one session and object (a request
         // document edited to reach another user's files, or other files): refused.
-        (json!({"task": "embed", "image": mask, "output": "users/u/sessions/s/embeddings.g3e"}), 422, "image users/u/sessions/s/objects/o/mask.png is not this task's file"),
-        (json!({"task": "embed", "image": "users/v/sessions/s/image", "output": "users/u/sessions/s/embeddings.g3e"}), 422, "is not this task's file"),
-        (json!({"task": "reconstruct", "image": image, "mask": mask, "output": "users/v/sessions/s/objects/o/splat.ply", "seed": 0}), 422, "is not this task's file"),
-        (json!({"task": "mesh", "splat": "users/v/sessions/s/objects/o/splat.ply", "output": "users/u/sessions/s/objects/o/mesh.glb", "options": {"method": "poisson", "target_triangles": 5000, "format": "glb"}}), 422, "is not this task's file"),
+        (
+            json!({"task": "embed", "image": mask, "output": "users/u/sessions/s/embeddings.g3e"}),
+            422,
+            "image users/u/sessions/s/objects/o/mask.png is not this task's file",
+        ),
+        (
+            json!({"task": "embed", "image": "users/v/sessions/s/image", "output": "users/u/sessions/s/embeddings.g3e"}),
+            422,
+            "is not this task's file",
+        ),
+        (
+            json!({"task": "reconstruct", "image": image, "mask": mask, "output": "users/v/sessions/s/objects/o/splat.ply", "seed": 0}),
+            422,
+            "is not this task's file",
+        ),
+        (
+            json!({"task": "mesh", "splat": "users/v/sessions/s/objects/o/splat.ply", "output": "users/u/sessions/s/objects/o/mesh.glb", "options": {"method": "poisson", "target_triangles": 5000, "format": "glb"}}),
+            422,
+            "is not this task's file",
+        ),
     ];
     for (req, want, reason) in cases {
         let (status, body) = post(inv.clone(), req.clone()).await;
@@ -118,8 +138,9 @@ async fn serves_both_models_and_fails_clearly() {
     }
 
     // /ping answers promptly while invocations run.
-    let jobs: Vec<_> =
-        (0..3).map(|_| tokio::spawn(post(inv.clone(), json!({"task": "embed", "image": image, "output": "users/u/sessions/s/embeddings.g3e"})))).collect();
+    let jobs: Vec<_> = (0..3)
+        .map(|_| tokio::spawn(post(inv.clone(), json!({"task": "embed", "image": image, "output": "users/u/sessions/s/embeddings.g3e"}))))
+        .collect();
     tokio::time::sleep(Duration::from_millis(100)).await;
     let (status, took) = ping(&base).await;
     assert_eq!(status, 200);

@@ -149,16 +149,27 @@ impl Handler for EmbeddingService {
     async fn handle(&self, message: QueueMessage) -> Result<(), HandlerError> {
         let outcome = match message {
             QueueMessage::EmbedRequested(m) => self.requested(m.clone()).await.map_err(|e| (Some((m.user, m.session)), e)),
-            QueueMessage::InferenceResult(n) => self.result(n).await.map_err(|e| (None, e)),
+            QueueMessage::InferenceResult(n) => {
+                let owner = match n.request_key.as_ref().and_then(|k| k.owner()) {
+                    Some(KeyOwner::Session { user, session, .. }) => Some((user, session)),
+                    _ => None,
+                };
+                self.result(n).await.map_err(|e| (owner, e))
+            }
             other => Err((None, HandlerError::Permanent(format!("embedding service got a {} message", other.kind())))),
         };
         match outcome {
             Ok(()) => Ok(()),
+            // The session fails with the reason before the message is let go; if that
+            // cannot be recorded, the message must come back.
             Err((Some((user, session)), HandlerError::Permanent(reason))) => {
-                if let Ok(rec) = load_session(&self.ports, &user, &session).await {
-                    if rec.state.can_become(SessionState::Failed) {
-                        self.move_session(&rec, SessionState::Failed, Some(reason.clone())).await?;
+                let retry = |e: HandlerError| HandlerError::Retryable(format!("could not record the failure ({reason}): {e}"));
+                match self.ports.jobs.session(&user, &session).await.map_err(|e| retry(e.into()))? {
+                    Some(rec) if rec.state.can_become(SessionState::Failed) => {
+                        self.move_session(&rec, SessionState::Failed, Some(reason.clone())).await.map_err(retry)?;
                     }
+                    Some(rec) => self.tell_if_failed(&rec).await.map_err(retry)?,
+                    None => {}
                 }
                 Err(HandlerError::Permanent(reason))
             }

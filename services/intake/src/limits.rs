@@ -33,11 +33,13 @@ fn in_words(seconds: u64) -> String {
 /// Before a new session (one photo).
 pub(crate) async fn check_photo(state: &AppState, user: &UserId) -> Result<(), ApiError> {
     let (limit, now) = (state.limits.photos_per_hour, now_ms());
-    let recent: Vec<u64> =
-        state.ports.jobs.sessions(user).await?.iter().map(|s| s.created_ms).filter(|t| now.saturating_sub(*t) < HOUR_MS).collect();
+    let recent: Vec<u64> = state.ports.jobs.sessions(user).await?.iter().map(|s| s.created_ms).filter(|t| now.saturating_sub(*t) < HOUR_MS).collect();
     if recent.len() as u64 >= u64::from(limit) {
         let wait = until_window_frees(&recent, HOUR_MS, now);
-        return Err(ApiError::too_many(format!("you have started {limit} photos in the last hour, the most allowed; try again in {}", in_words(wait)), wait));
+        return Err(ApiError::too_many(
+            format!("you have started {limit} photos in the last hour, the most allowed; try again in {}", in_words(wait)),
+            wait,
+        ));
     }
     Ok(())
 }

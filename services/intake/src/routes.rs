@@ -6,12 +6,12 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use gen3d_domain::{
-    EmailAddress, EmbedRequested, ImageInfo, MeshFormat, MeshMethod, MeshOptions, ObjectFile, ObjectId, ObjectKey, ObjectRecord, ObjectState, Point,
-    Prompt, PromptBox, QueueMessage, ReconstructRequested, SessionFile, SessionId, SessionRecord, SessionState,
+    EmailAddress, EmbedRequested, IdempotencyKey, ImageInfo, MeshFormat, MeshMethod, MeshOptions, ObjectFile, ObjectId, ObjectKey, ObjectRecord,
+    ObjectState, Point, Prompt, PromptBox, QueueMessage, ReconstructRequested, SessionFile, SessionId, SessionRecord, SessionState,
 };
 use gen3d_media::{Embeddings, Mask, MediaError, photo_size};
 use gen3d_models::decoder::PromptTensors;
-use gen3d_ports::{DirectAccess, QueueName, Transition, now_ms};
+use gen3d_ports::{DirectAccess, PortError, QueueName, Transition, now_ms};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -148,6 +148,12 @@ pub async fn upload_image(
     body: Bytes,
 ) -> ApiResult<(StatusCode, Json<SessionView>)> {
     let rec = load_session(&state, &p, &session).await?;
+    let key = ObjectKey::session_file(&rec.user, &rec.session, SessionFile::Image);
+    // A retry of this very upload whose first attempt took effect: the same bytes are
+    // stored and the embedding was asked for before the state changed (below).
+    if !matches!(rec.state, SessionState::Created | SessionState::Failed) && state.ports.blobs.get(&key).await.is_ok_and(|stored| stored == body) {
+        return Ok((StatusCode::ACCEPTED, Json(SessionView::of(&rec))));
+    }
     if rec.state != SessionState::Created {
         return Err(ApiError::conflict(format!(
             "this session already has a photo (state: {}); start a new session for another photo",
@@ -157,24 +163,27 @@ pub async fn upload_image(
     // The size from the header (constant memory whatever the file claims); the encoder
     // decodes the pixels, and a photo it cannot decode fails the session with the reason.
     let (width, height) = photo_size(&body).map_err(|e| media_error("photo", e))?;
-    let key = ObjectKey::session_file(&rec.user, &rec.session, SessionFile::Image);
     // One photo per session: the first write wins, and a racing upload of another photo
     // is refused before the record names a size. The same bytes again (a retry after a
     // lost response or a crash between the two writes) go on to the state change.
     if !state.ports.blobs.put_new(&key, body.clone(), "application/octet-stream").await? && state.ports.blobs.get(&key).await? != body {
         return Err(ApiError::conflict("this session already has another photo; start a new session for another photo"));
     }
+    // The embedding is asked for before the state changes: if the state change is lost
+    // (an error, a crash), the embedding service finds the photo of a `created` session
+    // and accepts it as it does a direct upload. The other order could leave a session
+    // `uploaded` that nothing would ever embed.
+    let msg = QueueMessage::EmbedRequested(EmbedRequested { user: rec.user.clone(), session: rec.session.clone() });
+    state.ports.queue.send(&QueueName::pipeline(QueueName::EMBEDDING), &msg.to_body()).await?;
     let mut next = rec.moved(SessionState::Uploaded, now_ms()).map_err(|e| ApiError::conflict(e.to_string()))?;
     next.image = Some(ImageInfo { width, height });
     match state.ports.jobs.update_session(SessionState::Created, &next).await? {
         Transition::Applied(r) => {
-            let msg = QueueMessage::EmbedRequested(EmbedRequested { user: r.user.clone(), session: r.session.clone() });
-            state.ports.queue.send(&QueueName::pipeline(QueueName::EMBEDDING), &msg.to_body()).await?;
             state.ports.metrics.count("photos_uploaded", 1, &[]);
             Ok((StatusCode::ACCEPTED, Json(SessionView::of(&r))))
         }
-        // The storage event of this very upload reached the embedding service first,
-        // which accepted the photo: the upload succeeded.
+        // The embedding service (this upload's message, or its storage event) accepted
+        // the photo first: the upload succeeded.
         Transition::Stale(r) if r.image.is_some() && r.state != SessionState::Failed => Ok((StatusCode::ACCEPTED, Json(SessionView::of(&r)))),
         Transition::Stale(_) => Err(ApiError::conflict("this session's photo was uploaded concurrently")),
     }
@@ -217,7 +226,9 @@ pub async fn upload_target(
     }
     let key = ObjectKey::session_file(&rec.user, &rec.session, SessionFile::Image);
     let upload = match state.ports.blobs.direct_put_once(&key, req.bytes, &content_type).await? {
-        Some(direct) => Upload { method: "PUT", url: direct.url, max_bytes: gen3d_media::MAX_PHOTO_BYTES, headers: direct.headers.into_iter().collect() },
+        Some(direct) => {
+            Upload { method: "PUT", url: direct.url, max_bytes: gen3d_media::MAX_PHOTO_BYTES, headers: direct.headers.into_iter().collect() }
+        }
         None => Upload {
             method: "PUT",
             url: format!("/v1/sessions/{}/image", rec.session),
@@ -338,6 +349,27 @@ pub async fn create_object(
     body: Bytes,
 ) -> ApiResult<(StatusCode, Json<ObjectView>)> {
     let rec = load_session(&state, &p, &session).await?;
+    // `Idempotency-Key`: the client's name for this submission. A retry with the same key
+    // (after a lost response, or a failure half-way) returns the object the first attempt
+    // made, and makes sure it was queued, instead of making another.
+    let request_key = headers
+        .get("idempotency-key")
+        .map(|v| {
+            v.to_str()
+                .ok()
+                .and_then(|v| IdempotencyKey::parse(v).ok())
+                .ok_or_else(|| ApiError::bad_request("Idempotency-Key: must be 1 to 64 printable ASCII characters"))
+        })
+        .transpose()?;
+    let object = match &request_key {
+        Some(k) => ObjectId::for_request(&rec.user, &rec.session, k),
+        None => ObjectId::generate(),
+    };
+    if request_key.is_some()
+        && let Some(existing) = state.ports.jobs.object(&rec.user, &rec.session, &object).await?
+    {
+        return submitted_again(&state, existing).await;
+    }
     crate::limits::check_object(&state, &p.user).await?;
     // Media types are case-insensitive (RFC 9110 8.3.1).
     let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").trim().to_ascii_lowercase();
@@ -372,7 +404,6 @@ pub async fn create_object(
     if matches!(rec.state, SessionState::Created | SessionState::Failed) {
         return Err(ApiError::conflict(format!("the session cannot take objects (state: {})", rec.state.as_str())));
     }
-    let object = ObjectId::generate();
     let mask_key = ObjectKey::object_file(&rec.user, &rec.session, &object, ObjectFile::Mask);
     state.ports.blobs.put(&mask_key, Bytes::from(mask.encode_png()), "image/png").await?;
     let now = now_ms();
@@ -390,11 +421,39 @@ pub async fn create_object(
         created_ms: now,
         updated_ms: now,
     };
-    state.ports.jobs.create_object(&record).await?;
-    let msg = QueueMessage::ReconstructRequested(ReconstructRequested { user: rec.user.clone(), session: rec.session.clone(), object });
-    state.ports.queue.send(&QueueName::pipeline(QueueName::RECONSTRUCTION), &msg.to_body()).await?;
+    match state.ports.jobs.create_object(&record).await {
+        Ok(()) => {}
+        // The same key's earlier attempt (one that timed out after it took effect, or one
+        // racing this one) made it.
+        Err(PortError::Conflict(_)) if request_key.is_some() => {
+            let existing = state.ports.jobs.object(&rec.user, &rec.session, &record.object).await?.ok_or_else(|| ApiError::conflict("object"))?;
+            return submitted_again(&state, existing).await;
+        }
+        Err(e) => return Err(e.into()),
+    }
+    queue_reconstruction(&state, &record).await?;
     state.ports.metrics.count("objects_submitted", 1, &[]);
     Ok((StatusCode::CREATED, Json(object_view(&state, &record).await?)))
+}
+
+async fn queue_reconstruction(state: &AppState, record: &ObjectRecord) -> ApiResult<()> {
+    let msg = QueueMessage::ReconstructRequested(ReconstructRequested {
+        user: record.user.clone(),
+        session: record.session.clone(),
+        object: record.object.clone(),
+    });
+    state.ports.queue.send(&QueueName::pipeline(QueueName::RECONSTRUCTION), &msg.to_body()).await?;
+    Ok(())
+}
+
+/// The answer to a retried submission: the object as it is, queued again while it is
+/// still `submitted` (its first message may never have been sent; a duplicate changes
+/// nothing).
+async fn submitted_again(state: &AppState, existing: ObjectRecord) -> ApiResult<(StatusCode, Json<ObjectView>)> {
+    if existing.state == ObjectState::Submitted {
+        queue_reconstruction(state, &existing).await?;
+    }
+    Ok((StatusCode::OK, Json(object_view(state, &existing).await?)))
 }
 
 pub async fn list_objects(State(state): State<AppState>, p: Principal, Path(session): Path<String>) -> ApiResult<Json<Value>> {

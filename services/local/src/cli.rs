@@ -333,8 +333,7 @@ struct Listen {
 
 async fn serve(mut config: LocalConfig, listen: Listen, web_dir: Option<PathBuf>, cognito: Option<CognitoPool>) -> anyhow::Result<()> {
     let Listen { host, port, header_timeout } = listen;
-    let listener =
-        tokio::net::TcpListener::bind((host.as_str(), port)).await.with_context(|| format!("failed to listen on {host}:{port}"))?;
+    let listener = tokio::net::TcpListener::bind((host.as_str(), port)).await.with_context(|| format!("failed to listen on {host}:{port}"))?;
     let addr = listener.local_addr()?;
     config.app_url = format!("http://{addr}");
     let mut stack = LocalStack::open(config)?;

@@ -9,9 +9,12 @@ use http_body_util::BodyExt;
 use serde_json::Value;
 use tower::ServiceExt;
 
+#[derive(Clone)]
 pub struct ApiClient {
     router: Router,
     token: String,
+    /// Sent with every request (e.g. `Idempotency-Key`).
+    extra: Vec<(String, String)>,
 }
 
 /// A response: status, headers, body, and the body as JSON when it is JSON.
@@ -34,7 +37,14 @@ impl Reply {
 
 impl ApiClient {
     pub fn new(router: Router, token: String) -> Self {
-        Self { router, token }
+        Self { router, token, extra: Vec::new() }
+    }
+
+    /// The same API, sending `name: value` with every request too.
+    pub fn with_header(&self, name: &str, value: &str) -> Self {
+        let mut extra = self.extra.clone();
+        extra.push((name.to_owned(), value.to_owned()));
+        Self { extra, ..self.clone() }
     }
 
     /// The bearer token this client sends.
@@ -44,13 +54,16 @@ impl ApiClient {
 
     /// The same API with another bearer token.
     pub fn with_token(&self, token: &str) -> Self {
-        Self { router: self.router.clone(), token: token.to_owned() }
+        Self { token: token.to_owned(), ..self.clone() }
     }
 
     pub async fn call(&self, method: Method, uri: &str, content_type: Option<&str>, body: impl Into<Bytes>) -> Reply {
         let mut req = Request::builder().method(method).uri(uri).header(header::AUTHORIZATION, format!("Bearer {}", self.token));
         if let Some(ct) = content_type {
             req = req.header(header::CONTENT_TYPE, ct);
+        }
+        for (name, value) in &self.extra {
+            req = req.header(name, value);
         }
         let req = req.body(Body::from(body.into())).expect("request builds");
         let resp = self.router.clone().oneshot(req).await.expect("router is infallible");

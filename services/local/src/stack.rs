@@ -6,6 +6,7 @@ use anyhow::{Context, bail};
 use gen3d_config::{Service, UserLimits};
 use gen3d_domain::EmailAddress;
 use gen3d_embedded::{FsBlobStore, MemoryMetrics, OutboxMailer, SqliteJobStore, SqliteQueue, open_database};
+use gen3d_faults::Faults;
 use gen3d_inference::{LocalAsyncEndpoint, Mesher, Runner};
 use gen3d_intake::{AppState, Auth, LocalAuth};
 use gen3d_models::backend::Models;
@@ -35,6 +36,13 @@ pub struct LocalConfig {
     pub mesher: Mesher,
     /// Per-user limits the API enforces.
     pub limits: UserLimits,
+    /// Faults injected at every port the services and the API use (the soak test,
+    /// `gen3d serve --inject-faults`); the inference stand-in's own storage is left alone,
+    /// as SageMaker's is not ours.
+    pub faults: Option<Arc<Faults>>,
+    /// Overrides every consumer's visibility timeout (tests: a lost acknowledgement
+    /// comes back sooner).
+    pub visibility: Option<Duration>,
 }
 
 impl LocalConfig {
@@ -50,6 +58,8 @@ impl LocalConfig {
             models: None,
             mesher: Mesher::InProcess,
             limits: UserLimits::LOCAL,
+            faults: None,
+            visibility: None,
         }
     }
 
@@ -94,6 +104,17 @@ pub struct Workers {
 }
 
 impl Workers {
+    /// Ends the workers abruptly, wherever they are (as a kill -9 would, short of the
+    /// process): messages in flight stay invisible until the next runner recovers them.
+    pub async fn kill(self) {
+        for h in &self.handles {
+            h.abort();
+        }
+        for h in self.handles {
+            let _ = h.await;
+        }
+    }
+
     pub async fn stop(self) {
         let _ = self.stop.send(true);
         for h in self.handles {
@@ -143,8 +164,13 @@ impl LocalStack {
             }
         };
         let decoder = models.decoder.clone().map_err(|e| anyhow::anyhow!("{e}"))?;
-        let endpoint = Arc::new(LocalAsyncEndpoint::new(blobs.clone(), queue.clone(), metrics.clone()).with_runner(runner).with_models(models).with_mesher(config.mesher.clone()));
-        let ports = Ports {
+        let endpoint = Arc::new(
+            LocalAsyncEndpoint::new(blobs.clone(), queue.clone(), metrics.clone())
+                .with_runner(runner)
+                .with_models(models)
+                .with_mesher(config.mesher.clone()),
+        );
+        let mut ports = Ports {
             blobs,
             queue: queue.clone(),
             jobs: Arc::new(SqliteJobStore::new(open()?)),
@@ -152,6 +178,9 @@ impl LocalStack {
             metrics,
             inference: endpoint.clone(),
         };
+        if let Some(faults) = &config.faults {
+            ports = gen3d_faults::wrap(ports, faults);
+        }
         let secret = load_or_create_secret(&config.data_dir.join("token-secret"))?;
         let accounts = Arc::new(LocalAuth::new(secret));
         let api = AppState { ports: ports.clone(), decoder, auth: Arc::new(Auth::Local(accounts.clone())), limits: config.limits };
@@ -189,6 +218,7 @@ impl LocalStack {
         let mut handles: Vec<JoinHandle<()>> = Vec::new();
         for (service, visibility) in services {
             let (Some(queue), Some(handler)) = (service.consumes(), queue_handler(service, ports.clone(), &notify)) else { continue };
+            let visibility = self.config.visibility.unwrap_or(visibility);
             let config = ConsumerConfig { queue: QueueName::pipeline(queue), visibility, batch: 4, backoff: self.config.backoff };
             handles.push(tokio::spawn(consume(ports.clone(), handler, config, rx.clone())));
         }

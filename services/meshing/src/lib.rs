@@ -10,11 +10,11 @@
 use async_trait::async_trait;
 use bytes::Bytes;
 use gen3d_domain::{
-    InferenceNotification, InferenceStatus, KeyOwner, MeshFormat, MeshRequested, MeshStats, NotifyRequested, ObjectFile, ObjectId, ObjectKey,
-    ObjectRecord, ObjectState, QueueMessage, SessionId, Stage, UserId,
+    InferenceNotification, InferenceStatus, KeyOwner, MeshFormat, MeshRequested, MeshStats, ObjectFile, ObjectId, ObjectKey, ObjectState,
+    QueueMessage, SessionId, Stage, UserId,
 };
-use gen3d_pipeline::{Handler, HandlerError, fail_object, fail_object_by_id, load_object, move_object, send};
-use gen3d_ports::{InferenceInvocation, InferenceTask, Ports, QueueName, TaskRequest, Transition, now_ms};
+use gen3d_pipeline::{Handler, HandlerError, fail_object, fail_object_by_id, load_object, move_object, notify_unless_told, settle_object};
+use gen3d_ports::{InferenceInvocation, InferenceTask, Ports, TaskRequest, Transition, now_ms};
 use serde::Deserialize;
 
 pub struct MeshingService {
@@ -50,7 +50,7 @@ impl MeshingService {
             self.ports.inference.invoke_async(&invocation).await?;
             return Ok(());
         }
-        self.notify_if_done(&rec).await
+        notify_unless_told(&self.ports, &rec).await
     }
 
     async fn result(&self, note: InferenceNotification) -> Result<(), HandlerError> {
@@ -82,7 +82,7 @@ impl MeshingService {
             }
             _ => {}
         }
-        self.notify_if_done(&rec).await
+        notify_unless_told(&self.ports, &rec).await
     }
 
     /// The statistics from the response document (its location is in the notification).
@@ -97,15 +97,6 @@ impl MeshingService {
         Ok(response.stats)
     }
 
-    /// Done but not yet told (now, or a redelivery after a crash before the send).
-    async fn notify_if_done(&self, rec: &ObjectRecord) -> Result<(), HandlerError> {
-        if rec.state == ObjectState::Done && !rec.notified {
-            let note = NotifyRequested { user: rec.user.clone(), session: rec.session.clone(), object: rec.object.clone() };
-            send(&self.ports, QueueName::NOTIFY, QueueMessage::NotifyRequested(note)).await?;
-        }
-        Ok(())
-    }
-
     async fn fail(&self, ids: (&UserId, &SessionId, &ObjectId), reason: &str) -> Result<(), HandlerError> {
         fail_object_by_id(&self.ports, ids.0, ids.1, ids.2, reason).await
     }
@@ -115,14 +106,13 @@ impl MeshingService {
 impl Handler for MeshingService {
     async fn handle(&self, message: QueueMessage) -> Result<(), HandlerError> {
         match message {
-            QueueMessage::MeshRequested(m) => match self.requested(&m).await {
-                Err(HandlerError::Permanent(reason)) => {
-                    self.fail((&m.user, &m.session, &m.object), &reason).await?;
-                    Err(HandlerError::Permanent(reason))
+            QueueMessage::MeshRequested(m) => settle_object(&self.ports, (&m.user, &m.session, &m.object), self.requested(&m).await).await,
+            QueueMessage::InferenceResult(n) => match n.request_key.as_ref().and_then(|k| k.owner()) {
+                Some(KeyOwner::Object { user, session, object, .. }) => {
+                    settle_object(&self.ports, (&user, &session, &object), self.result(n).await).await
                 }
-                other => other,
+                _ => self.result(n).await,
             },
-            QueueMessage::InferenceResult(n) => self.result(n).await,
             other => Err(HandlerError::Permanent(format!("meshing service got a {} message", other.kind()))),
         }
     }

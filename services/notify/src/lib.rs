@@ -32,6 +32,14 @@ impl NotifyConfig {
     }
 }
 
+/// Every failure retryable, except a message about a job that does not exist.
+fn keep(e: HandlerError) -> HandlerError {
+    match e {
+        HandlerError::Permanent(m) if m.contains("does not exist") => HandlerError::Permanent(m),
+        HandlerError::Permanent(m) | HandlerError::Retryable(m) => HandlerError::Retryable(m),
+    }
+}
+
 pub struct NotifyService {
     ports: Ports,
     config: NotifyConfig,
@@ -76,8 +84,11 @@ impl NotifyService {
 impl Handler for NotifyService {
     async fn handle(&self, message: QueueMessage) -> Result<(), HandlerError> {
         match message {
-            QueueMessage::NotifyRequested(m) => self.notify(&m).await,
-            QueueMessage::SessionNotifyRequested(m) => self.notify_session(&m).await,
+            // The job has ended; only its mail is at stake. Any failure here leaves the
+            // message to come back, and in the end to the dead-letter queue for replay
+            // (a permanent error would delete it, and the owner would never be told).
+            QueueMessage::NotifyRequested(m) => self.notify(&m).await.map_err(keep),
+            QueueMessage::SessionNotifyRequested(m) => self.notify_session(&m).await.map_err(keep),
             other => Err(HandlerError::Permanent(format!("notify service got a {} message", other.kind()))),
         }
     }

@@ -11,7 +11,7 @@ use gen3d_domain::{
     InferenceNotification, InferenceStatus, KeyOwner, MeshRequested, ObjectFile, ObjectKey, ObjectState, QueueMessage, ReconstructRequested,
     SessionFile,
 };
-use gen3d_pipeline::{Handler, HandlerError, fail_object, fail_object_by_id, load_object, move_object, send};
+use gen3d_pipeline::{Handler, HandlerError, fail_object, fail_object_by_id, load_object, move_object, notify_unless_told, send, settle_object};
 use gen3d_ports::{InferenceInvocation, InferenceTask, Ports, QueueName, TaskRequest, now_ms};
 
 pub struct ReconstructionService {
@@ -34,7 +34,7 @@ impl ReconstructionService {
             rec = move_object(&self.ports, &rec, next).await?;
         }
         if rec.state != ObjectState::Reconstructing {
-            return Ok(()); // already past this stage: a duplicate
+            return notify_unless_told(&self.ports, &rec).await; // already past this stage: a duplicate
         }
         let request = ObjectKey::object_file(&m.user, &m.session, &m.object, ObjectFile::ReconstructRequest);
         let doc = TaskRequest::Reconstruct {
@@ -76,7 +76,7 @@ impl ReconstructionService {
         if rec.state == ObjectState::Meshing {
             send(&self.ports, QueueName::MESHING, QueueMessage::MeshRequested(MeshRequested { user, session, object })).await?;
         }
-        Ok(())
+        notify_unless_told(&self.ports, &rec).await
     }
 
     async fn fail(&self, m: &ReconstructRequested, reason: &str) -> Result<(), HandlerError> {
@@ -88,14 +88,13 @@ impl ReconstructionService {
 impl Handler for ReconstructionService {
     async fn handle(&self, message: QueueMessage) -> Result<(), HandlerError> {
         match message {
-            QueueMessage::ReconstructRequested(m) => match self.requested(&m).await {
-                Err(HandlerError::Permanent(reason)) => {
-                    self.fail(&m, &reason).await?;
-                    Err(HandlerError::Permanent(reason))
+            QueueMessage::ReconstructRequested(m) => settle_object(&self.ports, (&m.user, &m.session, &m.object), self.requested(&m).await).await,
+            QueueMessage::InferenceResult(n) => match n.request_key.as_ref().and_then(|k| k.owner()) {
+                Some(KeyOwner::Object { user, session, object, .. }) => {
+                    settle_object(&self.ports, (&user, &session, &object), self.result(n).await).await
                 }
-                other => other,
+                _ => self.result(n).await,
             },
-            QueueMessage::InferenceResult(n) => self.result(n).await,
             other => Err(HandlerError::Permanent(format!("reconstruction service got a {} message", other.kind()))),
         }
     }

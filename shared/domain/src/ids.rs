@@ -98,9 +98,62 @@ id_type!(
     JobId, "job id"
 );
 
+impl ObjectId {
+    /// The object a client's `Idempotency-Key` names in a session: the same key in the
+    /// same session always gives the same id, so a retried submission finds the object
+    /// the first attempt made instead of making another.
+    pub fn for_request(user: &UserId, session: &SessionId, key: &IdempotencyKey) -> Self {
+        use sha2::{Digest, Sha256};
+        let digest = Sha256::new()
+            .chain_update(user.0.as_bytes())
+            .chain_update([0])
+            .chain_update(session.0.as_bytes())
+            .chain_update([0])
+            .chain_update(key.0.as_bytes())
+            .finalize();
+        let mut bits: u128 = u128::from_be_bytes(digest[..16].try_into().expect("16 bytes"));
+        let id = (0..GENERATED_LEN)
+            .map(|_| {
+                let c = ID_ALPHABET[(bits & 31) as usize] as char;
+                bits >>= 5;
+                c
+            })
+            .collect();
+        Self(id)
+    }
+}
+
+/// A client's name for one submission (the `Idempotency-Key` header): 1 to 64 printable
+/// ASCII characters.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IdempotencyKey(String);
+
+impl IdempotencyKey {
+    pub fn parse(raw: &str) -> Result<Self, DomainError> {
+        if raw.is_empty() || raw.len() > 64 || !raw.chars().all(|c| c.is_ascii_graphic()) {
+            return Err(DomainError::invalid("Idempotency-Key", "must be 1 to 64 printable ASCII characters"));
+        }
+        Ok(Self(raw.to_owned()))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn one_key_names_one_object_per_session() {
+        let (user, s1, s2) = (UserId::generate(), SessionId::generate(), SessionId::generate());
+        let key = IdempotencyKey::parse("click-7f3a").unwrap();
+        let id = ObjectId::for_request(&user, &s1, &key);
+        assert_eq!(id, ObjectId::for_request(&user, &s1, &key));
+        assert_ne!(id, ObjectId::for_request(&user, &s2, &key));
+        assert_ne!(id, ObjectId::for_request(&user, &s1, &IdempotencyKey::parse("click-7f3b").unwrap()));
+        assert_eq!(ObjectId::parse(id.as_str()).unwrap(), id);
+        for bad in ["", "a b", "é", &"k".repeat(65)] {
+            assert!(IdempotencyKey::parse(bad).is_err(), "{bad:?}");
+        }
+    }
 
     #[test]
     fn generated_ids_parse_back() {

@@ -15,7 +15,7 @@ mod state;
 
 pub use email::EmailAddress;
 pub use error::DomainError;
-pub use ids::{JobId, ObjectId, SessionId, UserId};
+pub use ids::{IdempotencyKey, JobId, ObjectId, SessionId, UserId};
 pub use keys::{INFERENCE_FAILURE_PREFIX, INFERENCE_OUTPUT_PREFIX, KeyOwner, KeyPrefix, ObjectFile, ObjectKey, SessionFile, USERS_PREFIX};
 pub use messages::{
     EmbedRequested, InferenceNotification, InferenceStatus, MESSAGE_VERSION, MeshRequested, NotifyRequested, QueueMessage, ReconstructRequested,

@@ -29,24 +29,57 @@ pub async fn move_object(ports: &Ports, rec: &ObjectRecord, next: ObjectRecord) 
 }
 
 /// Fails the object at its current stage with `reason` and asks the notify service to
-/// tell the user. Harmless when the object already ended (done or failed).
+/// tell the user. Harmless when the object already ended; an ended object whose owner was
+/// not told yet (a crash or lost message after the state change) is told now.
+///
+/// Any error here is retryable: the message that carries the object's fate must come
+/// back until the failure is recorded, or the object would stay in its stage for ever.
 pub async fn fail_object(ports: &Ports, record: &ObjectRecord, reason: &str) -> Result<(), HandlerError> {
+    let retry = |e: HandlerError| HandlerError::Retryable(format!("could not record the failure ({reason}): {e}"));
     if record.state.is_terminal() {
-        return Ok(());
+        return notify_unless_told(ports, record).await.map_err(retry);
     }
     let next = record.failed(reason, now_ms()).map_err(|e| HandlerError::Permanent(e.to_string()))?;
-    if let Transition::Applied(failed) = ports.jobs.update_object(record.state, record.notified, &next).await? {
-        let stage = failed.failure.as_ref().map(|f| f.stage.as_str()).unwrap_or("unknown");
-        tracing::warn!(object = %failed.object, stage, reason, "object failed");
-        ports.metrics.count("objects_failed", 1, &[("stage", stage)]);
-        let note = NotifyRequested { user: failed.user.clone(), session: failed.session.clone(), object: failed.object.clone() };
+    match ports.jobs.update_object(record.state, record.notified, &next).await.map_err(|e| retry(e.into()))? {
+        Transition::Applied(failed) => {
+            let stage = failed.failure.as_ref().map(|f| f.stage.as_str()).unwrap_or("unknown");
+            tracing::warn!(object = %failed.object, stage, reason, "object failed");
+            ports.metrics.count("objects_failed", 1, &[("stage", stage)]);
+            notify_unless_told(ports, &failed).await.map_err(retry)
+        }
+        Transition::Stale(current) if current.state.is_terminal() => notify_unless_told(ports, &current).await.map_err(retry),
+        Transition::Stale(current) => Err(retry(HandlerError::Retryable(format!("the object moved on to {} meanwhile", current.state.as_str())))),
+    }
+}
+
+/// [`fail_object`] for an object known by its ids (loads it first; an object that does
+/// not exist has nothing to fail).
+pub async fn fail_object_by_id(ports: &Ports, user: &UserId, session: &SessionId, object: &ObjectId, reason: &str) -> Result<(), HandlerError> {
+    match ports.jobs.object(user, session, object).await {
+        Ok(Some(record)) => fail_object(ports, &record, reason).await,
+        Ok(None) => Ok(()),
+        Err(e) => Err(HandlerError::Retryable(format!("could not record the failure ({reason}): {e}"))),
+    }
+}
+
+/// An ended object (done or failed) whose owner has not been told: ask the notify
+/// service (it mails once, whatever the number of asks).
+pub async fn notify_unless_told(ports: &Ports, record: &ObjectRecord) -> Result<(), HandlerError> {
+    if record.state.is_terminal() && !record.notified {
+        let note = NotifyRequested { user: record.user.clone(), session: record.session.clone(), object: record.object.clone() };
         send(ports, QueueName::NOTIFY, QueueMessage::NotifyRequested(note)).await?;
     }
     Ok(())
 }
 
-/// [`fail_object`] for an object known by its ids (loads it first).
-pub async fn fail_object_by_id(ports: &Ports, user: &UserId, session: &SessionId, object: &ObjectId, reason: &str) -> Result<(), HandlerError> {
-    let record = load_object(ports, user, session, object).await?;
-    fail_object(ports, &record, reason).await
+/// The outcome of a step of one object's: a permanent failure fails the object (see
+/// [`fail_object`]) before the message is let go.
+pub async fn settle_object(ports: &Ports, ids: (&UserId, &SessionId, &ObjectId), outcome: Result<(), HandlerError>) -> Result<(), HandlerError> {
+    match outcome {
+        Err(HandlerError::Permanent(reason)) => {
+            fail_object_by_id(ports, ids.0, ids.1, ids.2, &reason).await?;
+            Err(HandlerError::Permanent(reason))
+        }
+        other => other,
+    }
 }

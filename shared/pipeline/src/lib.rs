@@ -14,7 +14,7 @@ mod jobs;
 
 pub use consumer::{ConsumerConfig, Disposition, consume, disposition};
 pub use error::HandlerError;
-pub use jobs::{fail_object, fail_object_by_id, load_object, load_session, move_object, send};
+pub use jobs::{fail_object, fail_object_by_id, load_object, load_session, move_object, notify_unless_told, send, settle_object};
 
 use async_trait::async_trait;
 use gen3d_domain::QueueMessage;

@@ -124,7 +124,12 @@ mod tests {
         let options = MeshOptions::new(MeshMethod::Poisson, 5_000, MeshFormat::Glb).unwrap();
         let good = [
             TaskRequest::Embed { image: session(&me, SessionFile::Image), output: session(&me, SessionFile::Embeddings) },
-            TaskRequest::Reconstruct { image: session(&me, SessionFile::Image), mask: object(&me, ObjectFile::Mask), output: object(&me, ObjectFile::Splat), seed: 1 },
+            TaskRequest::Reconstruct {
+                image: session(&me, SessionFile::Image),
+                mask: object(&me, ObjectFile::Mask),
+                output: object(&me, ObjectFile::Splat),
+                seed: 1,
+            },
             TaskRequest::Mesh { splat: object(&me, ObjectFile::Splat), output: object(&me, ObjectFile::Mesh(MeshFormat::Glb)), options },
         ];
         for r in &good {
@@ -138,11 +143,25 @@ mod tests {
             TaskRequest::Embed { image: session(&me, SessionFile::Image), output: session(&other, SessionFile::Embeddings) },
             // A request document as the output.
             TaskRequest::Embed { image: session(&me, SessionFile::Image), output: session(&me, SessionFile::EmbedRequest) },
-            TaskRequest::Reconstruct { image: session(&other, SessionFile::Image), mask: object(&me, ObjectFile::Mask), output: object(&me, ObjectFile::Splat), seed: 1 },
-            TaskRequest::Reconstruct { image: session(&me, SessionFile::Image), mask: object(&me, ObjectFile::Mask), output: object(&me, ObjectFile::Mesh(MeshFormat::Glb)), seed: 1 },
+            TaskRequest::Reconstruct {
+                image: session(&other, SessionFile::Image),
+                mask: object(&me, ObjectFile::Mask),
+                output: object(&me, ObjectFile::Splat),
+                seed: 1,
+            },
+            TaskRequest::Reconstruct {
+                image: session(&me, SessionFile::Image),
+                mask: object(&me, ObjectFile::Mask),
+                output: object(&me, ObjectFile::Mesh(MeshFormat::Glb)),
+                seed: 1,
+            },
             TaskRequest::Mesh { splat: object(&other, ObjectFile::Splat), output: object(&me, ObjectFile::Mesh(MeshFormat::Glb)), options },
             TaskRequest::Mesh { splat: other_object, output: object(&me, ObjectFile::Mesh(MeshFormat::Glb)), options },
-            TaskRequest::Mesh { splat: ObjectKey::parse("accounts/x.json").unwrap(), output: object(&me, ObjectFile::Mesh(MeshFormat::Glb)), options },
+            TaskRequest::Mesh {
+                splat: ObjectKey::parse("accounts/x.json").unwrap(),
+                output: object(&me, ObjectFile::Mesh(MeshFormat::Glb)),
+                options,
+            },
         ];
         for r in &bad {
             assert!(r.check_keys().is_err(), "{r:?}");

@@ -65,7 +65,8 @@ fn run(name: &str, target: fn(&[u8]), input: &[u8], failures: &mut Vec<String>) 
     if catch_unwind(AssertUnwindSafe(|| target(input))).is_err() {
         let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/fuzz-failures").join(name);
         let _ = std::fs::create_dir_all(&dir);
-        let path = dir.join(format!("crash-{:016x}", input.iter().fold(0xcbf29ce484222325u64, |h, b| (h ^ u64::from(*b)).wrapping_mul(0x100000001b3))));
+        let path =
+            dir.join(format!("crash-{:016x}", input.iter().fold(0xcbf29ce484222325u64, |h, b| (h ^ u64::from(*b)).wrapping_mul(0x100000001b3))));
         let _ = std::fs::write(&path, input);
         failures.push(format!("{name}: panicked on {} bytes, saved to {}", input.len(), path.display()));
     }

@@ -78,7 +78,10 @@ fn write_corpus() {
     );
 
     let other = gen3d_intake::LocalAuth::new(vec![9; 32]);
-    let p = gen3d_intake::Principal { user: gen3d_domain::UserId::parse("u1").unwrap(), email: gen3d_domain::EmailAddress::parse("a@b.example").unwrap() };
+    let p = gen3d_intake::Principal {
+        user: gen3d_domain::UserId::parse("u1").unwrap(),
+        email: gen3d_domain::EmailAddress::parse("a@b.example").unwrap(),
+    };
     write("local_token", "other_secret.txt", other.issue(&p).as_bytes());
     write("local_token", "forged.txt", b"g3d1.e30.AAAA");
 

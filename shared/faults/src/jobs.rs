@@ -1,0 +1,87 @@
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use gen3d_domain::{ObjectId, ObjectRecord, ObjectState, SessionId, SessionRecord, SessionState, UserId};
+use gen3d_ports::{JobStore, PortError, Transition};
+
+use crate::schedule::{READ, WRITE, timed_out};
+use crate::{Fault, Faults, Port};
+
+/// A [`JobStore`] whose calls fail, lag or time out (after the write) on schedule.
+pub struct FaultyJobs {
+    inner: Arc<dyn JobStore>,
+    faults: Arc<Faults>,
+}
+
+impl FaultyJobs {
+    pub fn new(inner: Arc<dyn JobStore>, faults: Arc<Faults>) -> Self {
+        Self { inner, faults }
+    }
+
+    async fn read(&self, op: &str) -> Result<(), PortError> {
+        self.faults.before(Port::Jobs, op, READ).await.map(|_| ())
+    }
+
+    async fn write<T>(&self, op: &str, call: impl Future<Output = Result<T, PortError>>) -> Result<T, PortError> {
+        let fault = self.faults.before(Port::Jobs, op, WRITE).await?;
+        let out = call.await?;
+        if fault == Some(Fault::Timeout) {
+            return Err(timed_out(Port::Jobs, op));
+        }
+        Ok(out)
+    }
+}
+
+#[async_trait]
+impl JobStore for FaultyJobs {
+    async fn create_session(&self, record: &SessionRecord) -> Result<(), PortError> {
+        self.write("create_session", self.inner.create_session(record)).await
+    }
+
+    async fn session(&self, user: &UserId, session: &SessionId) -> Result<Option<SessionRecord>, PortError> {
+        self.read("session").await?;
+        self.inner.session(user, session).await
+    }
+
+    async fn sessions(&self, user: &UserId) -> Result<Vec<SessionRecord>, PortError> {
+        self.read("sessions").await?;
+        self.inner.sessions(user).await
+    }
+
+    async fn update_session(&self, expected: SessionState, next: &SessionRecord) -> Result<Transition<SessionRecord>, PortError> {
+        self.write("update_session", self.inner.update_session(expected, next)).await
+    }
+
+    async fn create_object(&self, record: &ObjectRecord) -> Result<(), PortError> {
+        self.write("create_object", self.inner.create_object(record)).await
+    }
+
+    async fn object(&self, user: &UserId, session: &SessionId, object: &ObjectId) -> Result<Option<ObjectRecord>, PortError> {
+        self.read("object").await?;
+        self.inner.object(user, session, object).await
+    }
+
+    async fn objects(&self, user: &UserId, session: &SessionId) -> Result<Vec<ObjectRecord>, PortError> {
+        self.read("objects").await?;
+        self.inner.objects(user, session).await
+    }
+
+    async fn user_objects(&self, user: &UserId) -> Result<Vec<ObjectRecord>, PortError> {
+        self.read("user_objects").await?;
+        self.inner.user_objects(user).await
+    }
+
+    async fn update_object(
+        &self,
+        expected: ObjectState,
+        expected_notified: bool,
+        next: &ObjectRecord,
+    ) -> Result<Transition<ObjectRecord>, PortError> {
+        self.write("update_object", self.inner.update_object(expected, expected_notified, next)).await
+    }
+
+    async fn failed_objects(&self, limit: usize) -> Result<Vec<ObjectRecord>, PortError> {
+        self.read("failed_objects").await?;
+        self.inner.failed_objects(limit).await
+    }
+}
