@@ -132,8 +132,25 @@ impl Client {
         call(&api, &self.retries, Method::POST, uri, Some("application/json"), body.to_string().as_bytes()).await
     }
 
+    /// Waits, as a user looking at them would, until the session's objects have ended,
+    /// or two minutes have passed (an object whose messages wait in a dead-letter queue
+    /// ends after the replay at the end).
+    async fn wait_objects(&self, session: &str) {
+        let deadline = Instant::now() + Duration::from_secs(120);
+        while Instant::now() < deadline {
+            let list = self.get(&format!("/v1/sessions/{session}/objects")).await.json();
+            let objects = list["objects"].as_array().cloned().unwrap_or_default();
+            if objects.iter().all(|o| matches!(o["state"].as_str(), Some("done" | "failed"))) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
+    }
+
     /// A new session with the photo in it; its id, once the session is `ready`, or
-    /// `None` when it failed. Every retry a user would make is made.
+    /// `None` when it failed or is still not ready after three minutes (its messages may
+    /// be waiting in a dead-letter queue: the end state is checked after replay). Every
+    /// retry a user would make is made.
     async fn photo_session(&self, photo: &[u8]) -> Option<String> {
         let created = self.post("/v1/sessions", json!({})).await;
         assert_eq!(created.status, StatusCode::CREATED, "create session: {}", created.error_message());
@@ -150,13 +167,14 @@ impl Client {
                 other => panic!("upload: {other} {}", put.error_message()),
             }
         }
-        let deadline = Instant::now() + Duration::from_secs(90);
+        let deadline = Instant::now() + Duration::from_secs(180);
         loop {
             let view = self.get(&format!("/v1/sessions/{session}")).await.json();
             match view["state"].as_str() {
                 Some("ready") => return Some(session),
                 Some("failed") => return None,
-                _ => assert!(Instant::now() < deadline, "session stuck: {view}"),
+                _ if Instant::now() > deadline => return None,
+                _ => {}
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
@@ -255,6 +273,7 @@ fn spawn_clients(clients: Vec<Client>, plan: &SoakPlan, submitted: &Arc<AtomicUs
                     assert!(matches!(created.status, StatusCode::CREATED | StatusCode::OK), "create object: {}", created.error_message());
                     submitted.fetch_add(1, Ordering::SeqCst);
                 }
+                client.wait_objects(&session).await;
             }
         }));
     }

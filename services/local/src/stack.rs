@@ -40,6 +40,9 @@ pub struct LocalConfig {
     /// `gen3d serve --inject-faults`); the inference stand-in's own storage is left alone,
     /// as SageMaker's is not ours.
     pub faults: Option<Arc<Faults>>,
+    /// How long a job may sit in one step before the sweeper fails it (its messages were
+    /// lost or dead-lettered); swept every quarter of that, at most every minute.
+    pub stall_after: Duration,
     /// Overrides every consumer's visibility timeout (tests: a lost acknowledgement
     /// comes back sooner).
     pub visibility: Option<Duration>,
@@ -59,6 +62,7 @@ impl LocalConfig {
             mesher: Mesher::InProcess,
             limits: UserLimits::LOCAL,
             faults: None,
+            stall_after: Duration::from_secs(30 * 60),
             visibility: None,
         }
     }
@@ -222,6 +226,19 @@ impl LocalStack {
             let config = ConsumerConfig { queue: QueueName::pipeline(queue), visibility, batch: 4, backoff: self.config.backoff };
             handles.push(tokio::spawn(consume(ports.clone(), handler, config, rx.clone())));
         }
+        let (sweep_ports, stall_after, mut sweep_stop) = (ports.clone(), self.config.stall_after, rx.clone());
+        handles.push(tokio::spawn(async move {
+            let every = (stall_after / 4).min(Duration::from_secs(60));
+            loop {
+                tokio::select! {
+                    _ = tokio::time::sleep(every) => {}
+                    _ = sweep_stop.changed() => return,
+                }
+                if let Err(e) = gen3d_pipeline::sweep(&sweep_ports, stall_after).await {
+                    tracing::error!(error = %e, "sweep failed");
+                }
+            }
+        }));
         let endpoint = self.endpoint.clone();
         let rx2 = rx.clone();
         handles.push(tokio::spawn(async move { endpoint.run_worker(rx2).await }));

@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use aws_sdk_dynamodb::types::AttributeValue;
 use gen3d_config::job_table;
 use gen3d_domain::{ObjectId, ObjectRecord, ObjectState, SessionId, SessionRecord, SessionState, UserId};
-use gen3d_ports::{JobStore, PortError, Transition};
+use gen3d_ports::{JobStore, PortError, Stalled, Transition};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -237,5 +237,49 @@ impl JobStore for DynamoJobStore {
         out.sort_by(|a, b| b.updated_ms.cmp(&a.updated_ms));
         out.truncate(limit);
         Ok(out)
+    }
+
+    /// The sweeper's listing: a filtered scan (once every few minutes; the table holds
+    /// `jobTtlDays` of records).
+    async fn stalled(&self, before_ms: u64, limit: usize) -> Result<Stalled, PortError> {
+        let mut found = Stalled::default();
+        let mut pages = self
+            .client
+            .scan()
+            .table_name(&self.table)
+            .filter_expression(
+                "#updated < :before AND ((#kind = :session AND (#state IN (:uploaded, :embedding) OR (#state = :failed AND #notified = :no))) \
+                 OR (#kind = :object AND (#state IN (:submitted, :reconstructing, :meshing) OR (#state IN (:done, :failed) AND #notified = :no))))",
+            )
+            .expression_attribute_names("#updated", job_table::BY_USER_SORT)
+            .expression_attribute_names("#kind", "kind")
+            .expression_attribute_names("#state", "state")
+            .expression_attribute_names("#notified", "notified")
+            .expression_attribute_values(":before", n(before_ms))
+            .expression_attribute_values(":session", s("session"))
+            .expression_attribute_values(":object", s("object"))
+            .expression_attribute_values(":uploaded", s("uploaded"))
+            .expression_attribute_values(":embedding", s("embedding"))
+            .expression_attribute_values(":submitted", s("submitted"))
+            .expression_attribute_values(":reconstructing", s("reconstructing"))
+            .expression_attribute_values(":meshing", s("meshing"))
+            .expression_attribute_values(":done", s("done"))
+            .expression_attribute_values(":failed", s("failed"))
+            .expression_attribute_values(":no", AttributeValue::Bool(false))
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            for i in page.map_err(|e| classify("scan stalled jobs", e))?.items.unwrap_or_default() {
+                match i.get("kind").and_then(|k| k.as_s().ok()).map(String::as_str) {
+                    Some("session") => found.sessions.push(body::<SessionRecord>(&i)?),
+                    _ => found.objects.push(body::<ObjectRecord>(&i)?),
+                }
+            }
+        }
+        found.sessions.sort_by_key(|r| r.updated_ms);
+        found.objects.sort_by_key(|r| r.updated_ms);
+        found.sessions.truncate(limit);
+        found.objects.truncate(limit);
+        Ok(found)
     }
 }

@@ -74,7 +74,8 @@ impl Service {
             Service::Embedding => &["notify"],
             Service::Reconstruction => &["meshing", "notify"],
             Service::Meshing => &["notify"],
-            Service::Notify => &[],
+            // The sweep, which runs in the notify Lambda, asks for the mail of the jobs it ends.
+            Service::Notify => &["notify"],
         }
     }
 

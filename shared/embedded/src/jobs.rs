@@ -2,7 +2,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use gen3d_domain::{ObjectId, ObjectRecord, ObjectState, SessionId, SessionRecord, SessionState, UserId};
-use gen3d_ports::{JobStore, PortError, Transition};
+use gen3d_ports::{JobStore, PortError, Stalled, Transition};
 use rusqlite::{Connection, OptionalExtension, params};
 use serde_json::Value;
 
@@ -187,6 +187,24 @@ impl JobStore for SqliteJobStore {
             .iter()
             .map(|b| from_json(b))
             .collect()
+    }
+
+    async fn stalled(&self, before_ms: u64, limit: usize) -> Result<Stalled, PortError> {
+        let (before, limit) = (before_ms as i64, limit as i64);
+        let sessions = self.query(
+            "SELECT body FROM records WHERE kind = 'session' AND updated_ms < ?1 \
+             AND (state IN ('uploaded', 'embedding') OR (state = 'failed' AND notified = 0)) ORDER BY updated_ms LIMIT ?2",
+            &[&before, &limit],
+        )?;
+        let objects = self.query(
+            "SELECT body FROM records WHERE kind = 'object' AND updated_ms < ?1 \
+             AND (state IN ('submitted', 'reconstructing', 'meshing') OR (state IN ('done', 'failed') AND notified = 0)) ORDER BY updated_ms LIMIT ?2",
+            &[&before, &limit],
+        )?;
+        Ok(Stalled {
+            sessions: sessions.iter().map(|b| from_json(b)).collect::<Result<_, _>>()?,
+            objects: objects.iter().map(|b| from_json(b)).collect::<Result<_, _>>()?,
+        })
     }
 }
 

@@ -2,7 +2,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use gen3d_domain::{ObjectId, ObjectRecord, ObjectState, SessionId, SessionRecord, SessionState, UserId};
-use gen3d_ports::{JobStore, PortError, Transition};
+use gen3d_ports::{JobStore, PortError, Stalled, Transition};
 
 use crate::schedule::{READ, WRITE, timed_out};
 use crate::{Fault, Faults, Port};
@@ -83,5 +83,10 @@ impl JobStore for FaultyJobs {
     async fn failed_objects(&self, limit: usize) -> Result<Vec<ObjectRecord>, PortError> {
         self.read("failed_objects").await?;
         self.inner.failed_objects(limit).await
+    }
+
+    async fn stalled(&self, before_ms: u64, limit: usize) -> Result<Stalled, PortError> {
+        self.read("stalled").await?;
+        self.inner.stalled(before_ms, limit).await
     }
 }

@@ -44,7 +44,9 @@ pub async fn connect(service: Service) -> Result<(ServiceConfig, Ports), Error> 
 }
 
 /// The whole main of a queue-fed service's Lambda: connect once per cold start, then
-/// handle SQS batches with `build`'s handler until the runtime stops.
+/// handle SQS batches with `build`'s handler until the runtime stops. A scheduled
+/// EventBridge event (`"detail-type": "Scheduled Event"`, the program's sweep rule)
+/// runs the sweeper instead ([`gen3d_pipeline::sweep`]).
 pub async fn run_queue_service<F>(service: Service, build: F) -> Result<(), Error>
 where
     F: FnOnce(Ports, &ServiceConfig) -> Arc<dyn Handler>,
@@ -54,9 +56,30 @@ where
     let queue = service.consumes().ok_or_else(|| format!("the {service} service is not fed by a queue"))?;
     let handler = build(ports.clone(), &config);
     let svc = QueueService { ports, handler, queue: QueueName::pipeline(queue), backoff: LAMBDA_BACKOFF };
-    lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| {
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<serde_json::Value>| {
         let svc = svc.clone();
-        async move { Ok::<SqsBatchResponse, Error>(svc.handle_batch(event.payload).await) }
+        async move { handle_event(&svc, event.payload).await }
     }))
     .await
+}
+
+/// How long a job may sit in one step before the deployed sweeper fails it: longer than
+/// the GPU endpoint's scale-up from zero plus a long backlog.
+pub const STALL_AFTER: Duration = Duration::from_secs(60 * 60);
+
+/// One invocation: an SQS batch, or the scheduled sweep.
+pub async fn handle_event(svc: &QueueService, payload: serde_json::Value) -> Result<serde_json::Value, Error> {
+    if payload.get("detail-type").and_then(|d| d.as_str()) == Some("Scheduled Event") {
+        let report = gen3d_pipeline::sweep(&svc.ports, STALL_AFTER).await.map_err(|e| format!("sweep: {e}"))?;
+        tracing::info!(?report, "sweep done");
+        return Ok(serde_json::json!({
+            "sessions_failed": report.sessions_failed,
+            "objects_failed": report.objects_failed,
+            "notices": report.notices,
+            "errors": report.errors,
+        }));
+    }
+    let batch: SqsEvent = serde_json::from_value(payload).map_err(|e| format!("not an SQS event or a scheduled event: {e}"))?;
+    let response: SqsBatchResponse = svc.handle_batch(batch).await;
+    Ok(serde_json::to_value(response)?)
 }

@@ -138,3 +138,38 @@ async fn the_poller_deletes_what_succeeded_and_dead_letters_the_rest() {
     assert_eq!(seen.iter().filter(|s| *s == "ok-1").count(), 1, "a success is deleted, never redelivered: {seen:?}");
     assert_eq!(*handler.gave_up.lock().unwrap(), ["retry-1"]);
 }
+
+/// The invocation shapes the deployed Lambda meets: an SQS batch (answered with its
+/// batch item failures) and EventBridge's scheduled event (the sweep rule in
+/// `Pulumi.yaml`; the sample is AWS's documented shape), which fails a stalled session
+/// and asks for its owner's mail; anything else is an error naming what was expected.
+#[tokio::test]
+async fn scheduled_events_sweep_and_sqs_batches_are_handled() {
+    use gen3d_domain::{EmailAddress, SessionRecord, SessionState};
+    let dir = tempfile::tempdir().unwrap();
+    let svc = service(dir.path(), Arc::new(Scripted::default()));
+    let old = gen3d_ports::now_ms() - 2 * gen3d_lambda::STALL_AFTER.as_millis() as u64;
+    let session = SessionRecord::new(UserId::generate(), SessionId::generate(), EmailAddress::parse("a@example.com").unwrap(), old);
+    svc.ports.jobs.create_session(&session).await.unwrap();
+    let embedding = session.moved(SessionState::Uploaded, old).unwrap().moved(SessionState::Embedding, old).unwrap();
+    svc.ports.jobs.update_session(SessionState::Created, &embedding).await.unwrap();
+
+    let scheduled = serde_json::json!({
+        "version": "0", "id": "53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa", "detail-type": "Scheduled Event", "source": "aws.events",
+        "account": "123456789012", "time": "2026-12-01T18:00:00Z", "region": "us-east-1",
+        "resources": ["arn:aws:events:us-east-1:123456789012:rule/gen3d-dev-sweep"], "detail": {}
+    });
+    let out = gen3d_lambda::handle_event(&svc, scheduled).await.unwrap();
+    assert_eq!(out["sessions_failed"], 1, "{out}");
+    let swept = svc.ports.jobs.session(&session.user, &session.session).await.unwrap().unwrap();
+    assert_eq!(swept.state, SessionState::Failed);
+    assert_eq!(svc.ports.queue.depth(&QueueName::pipeline(QueueName::NOTIFY)).await.unwrap(), 1, "the owner's mail is asked for");
+
+    let mut event = SqsEvent::default();
+    event.records = vec![record("m1", Some(body("ok-1")), 1), record("m2", Some(body("retry-1")), 1)];
+    let batch = serde_json::to_value(event).unwrap();
+    let out = gen3d_lambda::handle_event(&svc, batch).await.unwrap();
+    assert_eq!(out["batchItemFailures"][0]["itemIdentifier"], "m2", "{out}");
+    let err = gen3d_lambda::handle_event(&svc, serde_json::json!({"hello": 1})).await.unwrap_err();
+    assert!(err.to_string().contains("not an SQS event or a scheduled event"), "{err}");
+}

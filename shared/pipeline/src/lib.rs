@@ -11,10 +11,12 @@
 mod consumer;
 mod error;
 mod jobs;
+mod sweep;
 
 pub use consumer::{ConsumerConfig, Disposition, consume, disposition};
 pub use error::HandlerError;
 pub use jobs::{fail_object, fail_object_by_id, load_object, load_session, move_object, notify_unless_told, send, settle_object};
+pub use sweep::{SWEEP_BATCH, SweepReport, sweep};
 
 use async_trait::async_trait;
 use gen3d_domain::QueueMessage;

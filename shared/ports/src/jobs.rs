@@ -38,4 +38,16 @@ pub trait JobStore: Send + Sync {
     -> Result<Transition<ObjectRecord>, PortError>;
     /// Objects in state `failed` across all users, newest first (operators' view).
     async fn failed_objects(&self, limit: usize) -> Result<Vec<ObjectRecord>, PortError>;
+    /// Jobs across all users that have not moved since `before_ms`, oldest first, at most
+    /// `limit` of each kind: sessions `uploaded` or `embedding`, objects `submitted`,
+    /// `reconstructing` or `meshing`, and ended ones whose owner was not told (the
+    /// sweeper's view: their messages were lost or dead-lettered).
+    async fn stalled(&self, before_ms: u64, limit: usize) -> Result<Stalled, PortError>;
+}
+
+/// What [`JobStore::stalled`] found.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Stalled {
+    pub sessions: Vec<SessionRecord>,
+    pub objects: Vec<ObjectRecord>,
 }

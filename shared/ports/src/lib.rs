@@ -17,7 +17,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 pub use blob::{BlobStore, DIRECT_URL_TTL, DirectAccess, DirectPut};
 pub use error::PortError;
 pub use inference::{InferenceEndpoint, InferenceInvocation, InferenceTask, TaskRequest};
-pub use jobs::{JobStore, Transition};
+pub use jobs::{JobStore, Stalled, Transition};
 pub use mail::{Email, Mailer};
 pub use metrics::{Metrics, MetricsSnapshot};
 pub use queue::{Queue, QueueName, Receipt, Received};

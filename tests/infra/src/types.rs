@@ -33,6 +33,8 @@ pub const KNOWN_TYPES: &[ResourceType] = &[
     t("aws:cloudfront:Distribution", &["arn", "domainName", "hostedZoneId", "status"], &["aliases", "defaultRootObject"]),
     t("aws:cloudfront:OriginAccessControl", &["etag"], &["originAccessControlOriginType", "signingBehavior"]),
     t("aws:cloudfront:ResponseHeadersPolicy", &["etag"], &[]),
+    t("aws:cloudwatch:EventRule", &["arn"], &["scheduleExpression"]),
+    t("aws:cloudwatch:EventTarget", &[], &["arn"]),
     t("aws:cloudwatch:Dashboard", &["dashboardArn"], &[]),
     t("aws:cloudwatch:LogGroup", &["arn"], &["retentionInDays"]),
     t("aws:cloudwatch:MetricAlarm", &["arn"], &["namespace", "metricName", "threshold", "comparisonOperator"]),

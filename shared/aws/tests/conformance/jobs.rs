@@ -66,4 +66,20 @@ pub async fn suite(store: &dyn JobStore) {
     let failures = store.failed_objects(1000).await.unwrap();
     assert!(failures.iter().any(|f| { f.object == o1.object && f.failure.as_ref().is_some_and(|x| x.reason == "the mask is empty") }));
     assert!(!failures.iter().any(|f| f.object == o2.object));
+
+    // The sweeper's view: jobs between steps, not moved since the cut-off, oldest first.
+    let stalled = store.stalled(10_000, 100).await.unwrap();
+    let sessions: Vec<&SessionId> = stalled.sessions.iter().map(|s| &s.session).filter(|s| [&s1.session, &s2.session].contains(s)).collect();
+    assert_eq!(sessions, [&s1.session], "an uploaded session is stalled, a created one waits for its photo");
+    let objects: Vec<&ObjectId> = stalled.objects.iter().filter(|o| o.user == user).map(|o| &o.object).collect();
+    assert_eq!(objects, [&o3.object, &o2.object], "submitted objects, oldest first; a failed and told one is not");
+    let early: Vec<ObjectId> = store.stalled(3_550, 100).await.unwrap().objects.into_iter().filter(|o| o.user == user).map(|o| o.object).collect();
+    assert_eq!(early, [o3.object.clone()], "only what has not moved since the cut-off");
+    let untold = o2.failed("lost", 4_500).unwrap();
+    store.update_object(ObjectState::Submitted, false, &untold).await.unwrap();
+    assert!(
+        store.stalled(10_000, 100).await.unwrap().objects.iter().any(|o| o.object == o2.object && o.state == ObjectState::Failed),
+        "ended but not told"
+    );
+    assert!(store.stalled(10_000, 1).await.unwrap().objects.len() <= 1, "the limit holds");
 }
