@@ -49,6 +49,13 @@ async fn check_photo(app: &TestApp, photo: &str, x: u32, y: u32) {
     assert_eq!(colours.len(), reader.read_positions().unwrap().count());
     assert!(done["stats"]["triangles"].as_u64().unwrap() as usize == triangles);
 
+    // The object's pose: in the API and, as the same numbers, in the GLB's scene extras.
+    let pose = &done["pose"];
+    assert!(pose["scale"].as_f64().unwrap() > 0.0 && pose["translation"][2].as_f64().unwrap() > 0.0, "{photo}: {pose}");
+    let json_len = u32::from_le_bytes(glb[12..16].try_into().unwrap()) as usize;
+    let gltf_json: serde_json::Value = serde_json::from_slice(&glb[20..20 + json_len]).unwrap();
+    assert_eq!(&gltf_json["scenes"][0]["extras"]["gen3d"]["pose"], pose, "{photo}: the GLB carries the pose");
+
     // Every mesh format is offered and downloads.
     let names: Vec<&str> = done["files"].as_array().unwrap().iter().map(|f| f["name"].as_str().unwrap()).collect();
     assert_eq!(names, ["mask.png", "splat.ply", "mesh.glb", "mesh.obj", "mesh.ply", "mesh.stl"]);

@@ -32,6 +32,7 @@ async fn jobs_whose_messages_were_lost_end_failed_and_told() {
         seed: 0,
         failure: None,
         stats: None,
+        pose: None,
         notified: false,
         created_ms: now_ms(),
         updated_ms: now_ms(),

@@ -45,6 +45,10 @@ pub struct TaskResponse {
     /// The mesh task's statistics (what the meshing service records on the object).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub stats: Option<MeshStats>,
+    /// The reconstruct task's object pose in the camera frame (what the reconstruction
+    /// service records on the object).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pose: Option<gen3d_domain::Pose>,
 }
 
 /// The key of every mesh format next to a mesh task's `output`, which must be one of an
@@ -94,7 +98,7 @@ async fn write(blobs: &dyn BlobStore, key: &ObjectKey, bytes: Vec<u8>, content_t
 
 impl TaskResponse {
     fn new(task: &'static str, output: &ObjectKey, bytes: usize) -> Self {
-        Self { task, output: output.to_string(), bytes, width: None, height: None, splats: None, stats: None }
+        Self { task, output: output.to_string(), bytes, width: None, height: None, splats: None, stats: None, pose: None }
     }
 }
 
@@ -139,17 +143,26 @@ pub async fn run_task(models: &Models, mesher: &Mesher, blobs: &dyn BlobStore, r
             let image_bytes = read_bounded(blobs, image, "the image", MAX_PHOTO_BYTES).await?;
             let mask_bytes = read_bounded(blobs, mask, "the mask", MAX_PHOTO_BYTES).await?;
             let seed = *seed;
-            let (ply, width, height, splats) = blocking(move || -> Result<_, TaskError> {
+            let (ply, width, height, splats, pose) = blocking(move || -> Result<_, TaskError> {
                 let photo = decode_photo(&image_bytes).map_err(|e| media_err("image", e))?;
                 let mask = Mask::decode_png(&mask_bytes, photo.width(), photo.height()).map_err(|e| media_err("mask", e))?;
-                let cloud = reconstructor.reconstruct(&photo, &mask, seed).map_err(model_err)?;
-                Ok((cloud.write_ply(), photo.width(), photo.height(), cloud.splats.len()))
+                let made = reconstructor.reconstruct_posed(&photo, &mask, seed).map_err(model_err)?;
+                if let Some(pose) = made.pose.filter(|p| !p.is_valid()) {
+                    return Err(TaskError::Model(format!("the reconstructor's pose is not valid: {pose:?}")));
+                }
+                Ok((made.cloud.write_ply(), photo.width(), photo.height(), made.cloud.splats.len(), made.pose))
             })
             .await??;
             let size = write(blobs, output, ply, "application/octet-stream").await?;
-            Ok(TaskResponse { width: Some(width), height: Some(height), splats: Some(splats), ..TaskResponse::new("reconstruct", output, size) })
+            Ok(TaskResponse {
+                width: Some(width),
+                height: Some(height),
+                splats: Some(splats),
+                pose,
+                ..TaskResponse::new("reconstruct", output, size)
+            })
         }
-        TaskRequest::Mesh { splat, output, options } => {
+        TaskRequest::Mesh { splat, output, options, pose } => {
             let targets = mesh_outputs(output)?;
             let bytes = read_bounded(blobs, splat, "the splat file", MAX_SPLAT_BYTES).await?;
             let MeshFiles { files, stats } = mesher.mesh(bytes, *options).await?;
@@ -158,13 +171,25 @@ pub async fn run_task(models: &Models, mesher: &Mesher, blobs: &dyn BlobStore, r
                 if made != format {
                     return Err(TaskError::Model(format!("the meshing worker wrote {} where {} was due", made.extension(), format.extension())));
                 }
+                // The pose rides in the GLB as scene extras; the geometry stays object-local.
+                let file = match (format, pose) {
+                    (MeshFormat::Glb, Some(pose)) => {
+                        // Through text, so the numbers read as the API prints them (f32's
+                        // shortest form, not its f64 expansion).
+                        let pose: serde_json::Value =
+                            serde_json::from_str(&serde_json::to_string(pose).expect("a pose serialises")).expect("and parses");
+                        gen3d_meshing::with_scene_extras(&file, serde_json::json!({"gen3d": {"pose": pose}}))
+                            .map_err(|e| TaskError::Model(format!("adding the pose to the GLB: {e}")))?
+                    }
+                    _ => file,
+                };
                 let written = write(blobs, &key, file, format.content_type()).await?;
                 if key == *output {
                     size = written;
                 }
             }
             let splats = usize::try_from(stats.splats_in).ok();
-            Ok(TaskResponse { splats, stats: Some(stats), ..TaskResponse::new("mesh", output, size) })
+            Ok(TaskResponse { splats, stats: Some(stats), pose: *pose, ..TaskResponse::new("mesh", output, size) })
         }
     }
 }

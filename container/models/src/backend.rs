@@ -20,10 +20,49 @@ pub trait ImageEncoder: Send + Sync {
     fn encode(&self, photo: &Photo) -> Result<Embeddings, ModelError>;
 }
 
+pub use gen3d_domain::Pose;
+
+/// A reconstructed object: its Gaussian splats in object-local coordinates, and where it
+/// sits in the photo's camera frame when the model says.
+#[derive(Clone, Debug)]
+pub struct Reconstruction {
+    pub cloud: SplatCloud,
+    pub pose: Option<Pose>,
+}
+
 /// SAM 3D Objects: photo + mask (same size, not empty) + seed -> Gaussian splats.
 pub trait ObjectReconstructor: Send + Sync {
     fn describe(&self) -> String;
+    /// Whether it can take a request now (a worker process may be starting, or down).
+    fn ready(&self) -> bool {
+        true
+    }
     fn reconstruct(&self, photo: &Photo, mask: &Mask, seed: u64) -> Result<SplatCloud, ModelError>;
+    /// The splats and the object's pose. By default the pose is estimated from where the
+    /// mask lies in the photo ([`pose_from_mask`]).
+    fn reconstruct_posed(&self, photo: &Photo, mask: &Mask, seed: u64) -> Result<Reconstruction, ModelError> {
+        Ok(Reconstruction { cloud: self.reconstruct(photo, mask, seed)?, pose: pose_from_mask(mask) })
+    }
+}
+
+/// Depth at which [`pose_from_mask`] places objects (the scene's unit of length).
+pub const DEFAULT_DEPTH: f32 = 2.0;
+
+/// A plausible pose when the model gives none: a pinhole camera with a focal length of
+/// the photo's longer side (about 53° across it), the object facing the camera at
+/// [`DEFAULT_DEPTH`], centred on the mask's bounding box and as large as its longer side.
+/// `None` for an empty mask.
+pub fn pose_from_mask(mask: &Mask) -> Option<Pose> {
+    if mask.coverage() <= 0.0 {
+        return None;
+    }
+    let (x0, y0, x1, y1) = mask.bounds();
+    let (w, h) = (mask.width() as f32, mask.height() as f32);
+    let f = w.max(h);
+    let (cx, cy) = ((x0 + x1) as f32 / 2.0 + 0.5, (y0 + y1) as f32 / 2.0 + 0.5);
+    let size = ((x1 - x0 + 1) as f32).max((y1 - y0 + 1) as f32);
+    let z = DEFAULT_DEPTH;
+    Some(Pose { rotation: [1.0, 0.0, 0.0, 0.0], translation: [(cx - w / 2.0) / f * z, (cy - h / 2.0) / f * z, z], scale: size / f * z })
 }
 
 pub struct BuiltinEncoder;
@@ -82,12 +121,16 @@ impl Models {
         };
         let encoder: Loaded<dyn ImageEncoder> = match &manifest.encoder {
             ModelEntry::Builtin => Ok(Arc::new(BuiltinEncoder)),
+            ModelEntry::Python(_) => Err("the python backend runs the reconstructor only".into()),
             ModelEntry::Torch { file, dtype } => load_torch_encoder(&model_dir.join(file), manifest.device, *dtype),
         };
         let reconstructor: Loaded<dyn ObjectReconstructor> = match &manifest.reconstructor {
             ModelEntry::Builtin => Ok(Arc::new(BuiltinReconstructor)),
             // The reconstructor's inputs are uint8 and bool: a dtype has nothing to cast.
             ModelEntry::Torch { file, dtype: _ } => load_torch_reconstructor(&model_dir.join(file), manifest.device),
+            ModelEntry::Python(entry) => crate::python::PythonReconstructor::start(entry.settings(model_dir))
+                .map(|m| m as Arc<dyn ObjectReconstructor>)
+                .map_err(|e| e.to_string()),
         };
         let decoder = match &manifest.decoder {
             None => Ok(Arc::new(Decoder::builtin())),
@@ -119,7 +162,10 @@ impl Models {
         }
         serde_json::json!({
             "encoder": one(self.encoder.as_ref().map(|m| m.describe())),
-            "reconstructor": one(self.reconstructor.as_ref().map(|m| m.describe())),
+            "reconstructor": match &self.reconstructor {
+                Ok(m) => serde_json::json!({ "ready": m.ready(), "backend": m.describe() }),
+                Err(e) => serde_json::json!({ "ready": false, "error": e }),
+            },
             "decoder": one(self.decoder.as_ref().map(|m| m.describe())),
         })
     }

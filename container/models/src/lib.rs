@@ -20,6 +20,7 @@ pub mod decoder_graph;
 pub mod encoder;
 pub mod manifest;
 mod onnx;
+pub mod python;
 pub mod reconstructor;
 mod rng;
 pub mod split_decoder;

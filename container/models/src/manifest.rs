@@ -22,6 +22,8 @@
 //!   decoder.
 //! - `source`: free-form provenance written by `torch/prepare_sam3.py` (weights, versions,
 //!   the export checks); shown, never interpreted.
+//! - `"backend": "python"` (reconstructor only): SAM 3D Objects' official code in a
+//!   supervised Python worker (`crate::python`); see [`PythonEntry`].
 //! - `dtype`: what the encoder's input is cast to (`float32`, the default, `float16`,
 //!   `bfloat16`); outputs are always read back as float32.
 //!
@@ -81,6 +83,61 @@ pub enum ModelEntry {
         #[serde(default)]
         dtype: Dtype,
     },
+    /// SAM 3D Objects' official Python code in a supervised worker (reconstructor only).
+    Python(PythonEntry),
+}
+
+/// `{"backend": "python", "config": "checkpoints/hf/pipeline.yaml", "python":
+/// "/opt/sam3d/bin/python", "path": "/opt/sam-3d-objects/notebook", "module": "inference",
+/// "startup_secs": 1200, "request_secs": 600, "max_in_flight": 1}`: `config` lies in the
+/// model directory; `python` and `path` are the image's.
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct PythonEntry {
+    pub config: PathBuf,
+    #[serde(default = "default_python")]
+    pub python: PathBuf,
+    #[serde(default)]
+    pub path: Option<PathBuf>,
+    #[serde(default = "default_module")]
+    pub module: String,
+    #[serde(default = "default_startup_secs")]
+    pub startup_secs: u64,
+    #[serde(default = "default_request_secs")]
+    pub request_secs: u64,
+    #[serde(default = "default_in_flight")]
+    pub max_in_flight: usize,
+}
+
+fn default_python() -> PathBuf {
+    "python3".into()
+}
+fn default_module() -> String {
+    "inference".into()
+}
+fn default_startup_secs() -> u64 {
+    1200
+}
+fn default_request_secs() -> u64 {
+    600
+}
+fn default_in_flight() -> usize {
+    1
+}
+
+impl PythonEntry {
+    /// The supervisor's settings, `config` resolved in `model_dir`.
+    pub fn settings(&self, model_dir: &Path) -> crate::python::PythonSettings {
+        crate::python::PythonSettings {
+            python: self.python.clone(),
+            path: self.path.clone(),
+            module: self.module.clone(),
+            config: model_dir.join(&self.config),
+            startup: std::time::Duration::from_secs(self.startup_secs),
+            request: std::time::Duration::from_secs(self.request_secs),
+            max_in_flight: self.max_in_flight,
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -128,8 +185,10 @@ impl Manifest {
         let manifest: Self = serde_json::from_str(&text).map_err(|e| ModelError::Manifest(format!("{}: {e}", path.display())))?;
         let mut files: Vec<(String, &Path)> = Vec::new();
         for (name, entry) in [("encoder", &manifest.encoder), ("reconstructor", &manifest.reconstructor)] {
-            if let ModelEntry::Torch { file, .. } = entry {
-                files.push((format!("{name}.file"), file));
+            match entry {
+                ModelEntry::Torch { file, .. } => files.push((format!("{name}.file"), file)),
+                ModelEntry::Python(p) => files.push((format!("{name}.config"), &p.config)),
+                ModelEntry::Builtin => {}
             }
         }
         if let Some(decoder) = &manifest.decoder {
@@ -223,5 +282,23 @@ mod tests {
         check(Some(r#"{"decoder":{"file":"d.onnx","dtype":"float16"}}"#), Err("unknown field `dtype`"));
         check(Some(r#"{"decoder":{"file":"d.onnx","split":{"prepare":"p.onnx"}}}"#), Err("missing field `click`"));
         check(Some(r#"{"decoder":{"file":"d.onnx","split":{"prepare":"p.onnx","click":"../c.onnx"}}}"#), Err("decoder.split.click"));
+        check(
+            Some(r#"{"reconstructor":{"backend":"python","config":"hf/pipeline.yaml","python":"/opt/sam3d/bin/python","request_secs":60}}"#),
+            Ok(Manifest {
+                reconstructor: ModelEntry::Python(PythonEntry {
+                    config: "hf/pipeline.yaml".into(),
+                    python: "/opt/sam3d/bin/python".into(),
+                    path: None,
+                    module: "inference".into(),
+                    startup_secs: 1200,
+                    request_secs: 60,
+                    max_in_flight: 1,
+                }),
+                ..Default::default()
+            }),
+        );
+        check(Some(r#"{"reconstructor":{"backend":"python"}}"#), Err("missing field `config`"));
+        check(Some(r#"{"reconstructor":{"backend":"python","config":"p.yaml","timeout":5}}"#), Err("unknown field `timeout`"));
+        check(Some(r#"{"reconstructor":{"backend":"python","config":"../p.yaml"}}"#), Err("reconstructor.config"));
     }
 }

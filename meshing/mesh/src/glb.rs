@@ -105,3 +105,59 @@ pub fn write_glb(mesh: &Mesh) -> Vec<u8> {
     out.extend_from_slice(&bin);
     out
 }
+
+/// `glb` with `extras` set on its scene (`scenes[0].extras`; three.js's GLTFLoader puts
+/// it in the scene's `userData`). The geometry is untouched.
+pub fn with_scene_extras(glb: &[u8], extras: serde_json::Value) -> Result<Vec<u8>, String> {
+    let word = |at: usize| -> Result<u32, String> {
+        glb.get(at..at + 4).map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]])).ok_or_else(|| "the GLB is cut short".to_owned())
+    };
+    if word(0)? != GLB_MAGIC || word(12 + 4)? != CHUNK_JSON {
+        return Err("not a GLB with a JSON chunk".into());
+    }
+    let json_len = word(12)? as usize;
+    let rest = glb.get(20 + json_len..).ok_or("the GLB's JSON chunk is cut short")?;
+    let mut doc: serde_json::Value = serde_json::from_slice(&glb[20..20 + json_len]).map_err(|e| format!("the GLB's JSON chunk: {e}"))?;
+    let scene = doc.pointer_mut("/scenes/0").and_then(|s| s.as_object_mut()).ok_or("the GLB has no scene")?;
+    scene.insert("extras".into(), extras);
+    let mut json_bytes = serde_json::to_vec(&doc).map_err(|e| e.to_string())?;
+    while !json_bytes.len().is_multiple_of(4) {
+        json_bytes.push(b' ');
+    }
+    let total = 12 + 8 + json_bytes.len() + rest.len();
+    let mut out = Vec::with_capacity(total);
+    out.extend_from_slice(&GLB_MAGIC.to_le_bytes());
+    out.extend_from_slice(&2u32.to_le_bytes());
+    out.extend_from_slice(&(total as u32).to_le_bytes());
+    out.extend_from_slice(&(json_bytes.len() as u32).to_le_bytes());
+    out.extend_from_slice(&CHUNK_JSON.to_le_bytes());
+    out.extend_from_slice(&json_bytes);
+    out.extend_from_slice(rest);
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scene_extras_are_added_and_the_geometry_kept() {
+        let mesh = Mesh {
+            positions: vec![[0.0, 0.0, 0.0], [1.0, 0.0, 0.0], [0.0, 1.0, 0.0]],
+            normals: vec![[0.0, 0.0, 1.0]; 3],
+            colors: vec![[1.0, 0.0, 0.0]; 3],
+            indices: vec![0, 1, 2],
+            watertight: false,
+        };
+        let glb = write_glb(&mesh);
+        let out = with_scene_extras(&glb, json!({"gen3d": {"pose": {"scale": 2.0}}})).unwrap();
+        let (doc, buffers, _) = gltf::import_slice(&out).expect("still a valid GLB");
+        assert_eq!(doc.meshes().count(), 1);
+        assert_eq!(buffers[0].len(), gltf::import_slice(&glb).unwrap().1[0].len(), "the BIN chunk is kept");
+        let len = u32::from_le_bytes(out[12..16].try_into().unwrap()) as usize;
+        let json: serde_json::Value = serde_json::from_slice(&out[20..20 + len]).unwrap();
+        assert_eq!(json["scenes"][0]["extras"]["gen3d"]["pose"]["scale"], 2.0);
+        assert_eq!(u32::from_le_bytes(out[8..12].try_into().unwrap()) as usize, out.len());
+        assert!(with_scene_extras(b"nope", json!({})).is_err());
+    }
+}

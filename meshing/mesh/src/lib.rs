@@ -23,7 +23,7 @@ use geometry::{Frame, without_repeats};
 
 pub use formats::write_mesh;
 pub use geometry::{MAX_COORDINATE, MIN_DISTINCT};
-pub use glb::write_glb;
+pub use glb::{with_scene_extras, write_glb};
 pub use prepare::{MIN_ALPHA, PreparedCloud, prepare, prepare_points};
 
 #[derive(Debug, Error, Clone, PartialEq)]

@@ -417,6 +417,7 @@ pub async fn create_object(
         seed: seed.unwrap_or(0),
         failure: None,
         stats: None,
+        pose: None,
         notified: false,
         created_ms: now,
         updated_ms: now,

@@ -84,6 +84,11 @@ pub struct ObjectView {
     pub failure: Option<Failure>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub stats: Option<MeshStats>,
+    /// Where the object sits in the photo's camera frame (from reconstruction on):
+    /// `rotation` (w, x, y, z), `translation`, `scale`, applied to the object-local splat
+    /// and mesh.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pose: Option<gen3d_domain::Pose>,
     pub options: MeshOptions,
     pub files: Vec<FileLink>,
     pub created_ms: u64,
@@ -109,6 +114,7 @@ impl ObjectView {
             state: r.state,
             failure: r.failure.clone(),
             stats: r.stats.clone(),
+            pose: r.pose,
             options: r.options,
             files: files
                 .into_iter()

@@ -44,6 +44,7 @@ impl MeshingService {
                 splat: ObjectKey::object_file(&m.user, &m.session, &m.object, ObjectFile::Splat),
                 output: ObjectKey::object_file(&m.user, &m.session, &m.object, ObjectFile::Mesh(MeshFormat::Glb)),
                 options: rec.options,
+                pose: rec.pose,
             };
             self.ports.blobs.put(&request, Bytes::from(serde_json::to_vec(&doc).expect("request serialises")), "application/json").await?;
             let invocation = InferenceInvocation { inference_id: format!("mesh-{}", m.object), request, task: InferenceTask::Mesh };

@@ -140,6 +140,7 @@ mod tests {
                 splats_in: 50_000,
                 splats_used: 50_000,
             }),
+            pose: None,
             notified: false,
             created_ms: 0,
             updated_ms: 0,

@@ -8,11 +8,12 @@
 use async_trait::async_trait;
 use bytes::Bytes;
 use gen3d_domain::{
-    InferenceNotification, InferenceStatus, KeyOwner, MeshRequested, ObjectFile, ObjectKey, ObjectState, QueueMessage, ReconstructRequested,
+    InferenceNotification, InferenceStatus, KeyOwner, MeshRequested, ObjectFile, ObjectKey, ObjectState, Pose, QueueMessage, ReconstructRequested,
     SessionFile,
 };
 use gen3d_pipeline::{Handler, HandlerError, fail_object, fail_object_by_id, load_object, move_object, notify_unless_told, send, settle_object};
-use gen3d_ports::{InferenceInvocation, InferenceTask, Ports, QueueName, TaskRequest, now_ms};
+use gen3d_ports::{InferenceInvocation, InferenceTask, PortError, Ports, QueueName, TaskRequest, now_ms};
+use serde::Deserialize;
 
 pub struct ReconstructionService {
     ports: Ports,
@@ -62,7 +63,8 @@ impl ReconstructionService {
                 if self.ports.blobs.head(&splat).await?.is_none() {
                     return Err(HandlerError::Retryable("endpoint reported success but the splat is not there yet".into()));
                 }
-                let next = rec.moved(ObjectState::Meshing, now_ms()).map_err(|e| HandlerError::Permanent(e.to_string()))?;
+                let mut next = rec.moved(ObjectState::Meshing, now_ms()).map_err(|e| HandlerError::Permanent(e.to_string()))?;
+                next.pose = self.read_pose(&note).await?;
                 rec = move_object(&self.ports, &rec, next).await?;
             }
             (ObjectState::Reconstructing, status) => {
@@ -77,6 +79,32 @@ impl ReconstructionService {
             send(&self.ports, QueueName::MESHING, QueueMessage::MeshRequested(MeshRequested { user, session, object })).await?;
         }
         notify_unless_told(&self.ports, &rec).await
+    }
+
+    /// The object's pose from the response document (its location is in the
+    /// notification); `None` when the model gave none. A pose that is not valid is a
+    /// failure of the model.
+    async fn read_pose(&self, note: &InferenceNotification) -> Result<Option<Pose>, HandlerError> {
+        #[derive(Deserialize)]
+        struct Response {
+            #[serde(default)]
+            pose: Option<Pose>,
+        }
+        let key = match &note.output_key {
+            Some(k) => k.clone(),
+            None => ObjectKey::inference_output(&note.inference_id, false).map_err(|e| HandlerError::Permanent(e.to_string()))?,
+        };
+        let doc = match self.ports.blobs.get(&key).await {
+            Ok(doc) => doc,
+            Err(PortError::NotFound(_)) => return Err(HandlerError::Retryable(format!("the response document {key} is not there yet"))),
+            Err(e) => return Err(e.into()),
+        };
+        let response: Response = serde_json::from_slice(&doc)
+            .map_err(|e| HandlerError::Permanent(format!("reconstruction response {key} is not a reconstruction result: {e}")))?;
+        match response.pose {
+            Some(pose) if !pose.is_valid() => Err(HandlerError::Permanent(format!("the reconstructor's pose is not valid: {pose:?}"))),
+            pose => Ok(pose),
+        }
     }
 
     async fn fail(&self, m: &ReconstructRequested, reason: &str) -> Result<(), HandlerError> {

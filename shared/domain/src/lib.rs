@@ -10,6 +10,7 @@ mod ids;
 mod keys;
 mod messages;
 mod options;
+mod pose;
 mod prompt;
 mod state;
 
@@ -22,5 +23,6 @@ pub use messages::{
     SessionNotifyRequested, inference_notification_body,
 };
 pub use options::{MeshFormat, MeshMethod, MeshOptions};
+pub use pose::Pose;
 pub use prompt::{Point, PointLabel, Prompt, PromptBox};
 pub use state::{Failure, ImageInfo, MeshStats, ObjectRecord, ObjectState, SessionRecord, SessionState, Stage};

@@ -196,6 +196,9 @@ pub struct ObjectRecord {
     pub failure: Option<Failure>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stats: Option<MeshStats>,
+    /// Where the object sits in the photo's camera frame (from reconstruction on).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pose: Option<crate::Pose>,
     /// Set once the user has been told of the outcome (done or failed).
     #[serde(default)]
     pub notified: bool,
@@ -271,6 +274,7 @@ mod tests {
             seed: 1,
             failure: None,
             stats: None,
+            pose: None,
             notified: false,
             created_ms: 0,
             updated_ms: 0,

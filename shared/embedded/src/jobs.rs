@@ -241,6 +241,7 @@ mod tests {
             seed: 0,
             failure: None,
             stats: None,
+            pose: None,
             notified: false,
             created_ms: 3,
             updated_ms: 3,

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use crate::PortError;
 
 /// The request document the container reads (the body SageMaker POSTs to /invocations).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "task", rename_all = "snake_case", deny_unknown_fields)]
 pub enum TaskRequest {
     /// Image -> `embeddings.g3e` (the SAM 3 encoder's three tensors).
@@ -19,7 +19,15 @@ pub enum TaskRequest {
     Reconstruct { image: ObjectKey, mask: ObjectKey, output: ObjectKey, seed: u64 },
     /// Splat PLY -> a mesh (Open3D) in every format, written next to `output` (an
     /// object's `mesh.{glb,obj,ply,stl}`); the response document carries the statistics.
-    Mesh { splat: ObjectKey, output: ObjectKey, options: MeshOptions },
+    /// `pose`, the object's place in the photo's camera frame when known, goes into the
+    /// GLB's scene extras (`gen3d.pose`).
+    Mesh {
+        splat: ObjectKey,
+        output: ObjectKey,
+        options: MeshOptions,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pose: Option<gen3d_domain::Pose>,
+    },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -130,7 +138,7 @@ mod tests {
                 output: object(&me, ObjectFile::Splat),
                 seed: 1,
             },
-            TaskRequest::Mesh { splat: object(&me, ObjectFile::Splat), output: object(&me, ObjectFile::Mesh(MeshFormat::Glb)), options },
+            TaskRequest::Mesh { splat: object(&me, ObjectFile::Splat), output: object(&me, ObjectFile::Mesh(MeshFormat::Glb)), options, pose: None },
         ];
         for r in &good {
             assert_eq!(r.check_keys(), Ok(()), "{r:?}");
@@ -155,12 +163,18 @@ mod tests {
                 output: object(&me, ObjectFile::Mesh(MeshFormat::Glb)),
                 seed: 1,
             },
-            TaskRequest::Mesh { splat: object(&other, ObjectFile::Splat), output: object(&me, ObjectFile::Mesh(MeshFormat::Glb)), options },
-            TaskRequest::Mesh { splat: other_object, output: object(&me, ObjectFile::Mesh(MeshFormat::Glb)), options },
+            TaskRequest::Mesh {
+                splat: object(&other, ObjectFile::Splat),
+                output: object(&me, ObjectFile::Mesh(MeshFormat::Glb)),
+                options,
+                pose: None,
+            },
+            TaskRequest::Mesh { splat: other_object, output: object(&me, ObjectFile::Mesh(MeshFormat::Glb)), options, pose: None },
             TaskRequest::Mesh {
                 splat: ObjectKey::parse("accounts/x.json").unwrap(),
                 output: object(&me, ObjectFile::Mesh(MeshFormat::Glb)),
                 options,
+                pose: None,
             },
         ];
         for r in &bad {

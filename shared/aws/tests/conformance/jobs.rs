@@ -14,6 +14,7 @@ fn object(user: &UserId, session: &SessionId, created_ms: u64) -> ObjectRecord {
         seed: 7,
         failure: None,
         stats: None,
+        pose: None,
         notified: false,
         created_ms,
         updated_ms: created_ms,
