@@ -12,6 +12,7 @@ pub mod apigw;
 pub mod checks;
 pub mod cloudfront;
 mod eval;
+pub mod gpu;
 pub mod iam;
 pub mod inventory;
 mod program;
