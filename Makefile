@@ -23,7 +23,7 @@ TORCH_ENV = VIRTUAL_ENV=$(TORCH_VENV) PATH=$(TORCH_VENV)/bin:$$PATH LIBTORCH_USE
 	LD_LIBRARY_PATH=$$($(TORCH_VENV)/bin/python -c 'import torch, os; print(os.path.dirname(torch.__file__) + "/lib")' 2>/dev/null) \
 	GEN3D_TORCH_PYTHON=$(TORCH_VENV)/bin/python
 
-.PHONY: fuzz fuzz-stable soak deps ort moto torch sam3-deps sam3-models sam3-test-models web-deps web run serve test smoke smoke-deps bench bench-aws bench-web bench-torch bench-sam3 dist decoder
+.PHONY: fuzz fuzz-stable soak deps ort moto torch sam3-deps sam3-models sam3-test-models web-deps web run serve test smoke smoke-deps bench bench-aws bench-web bench-torch bench-sam3 bench-worker dist decoder
 
 ## Debian packages: Open3D (C++ library + headers), Eigen, pkg-config.
 deps:
@@ -176,6 +176,10 @@ smoke: smoke-deps
 	scripts/smoke.sh $(URL)
 
 ## Benchmarks (results go into docs/benchmarks.md by hand, with the machine).
+## The SAM 3D Objects worker's overhead per request, with the stand-in module.
+bench-worker: ort
+	GEN3D_ORT_PYTHON=$(ORT_VENV)/bin/python cargo bench --locked -p gen3d-models --bench python_worker
+
 bench: deps
 	cargo bench --locked -p gen3d --bench end_to_end
 
