@@ -210,10 +210,10 @@ export const fileUrl = (link) => link.direct_url ?? link.url;
 export async function submitMask(id, png, options) {
   // getRandomValues works outside secure contexts too (randomUUID does not).
   const key = Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, '0')).join('');
-  const path = `/v1/sessions/${id}/objects?${new URLSearchParams(options)}`;
+  const headers = { 'Idempotency-Key': key };
   for (let attempt = 1; ; attempt++) {
     try {
-      return await getJson(path, { method: 'POST', body: png, contentType: 'image/png', extraHeaders: { 'Idempotency-Key': key } });
+      return await getJson(`/v1/sessions/${id}/objects?${new URLSearchParams(options)}`, { method: 'POST', body: png, contentType: 'image/png', extraHeaders: headers });
     } catch (e) {
       const transient = e.status === 0 || e.status >= 500;
       if (!transient || attempt >= 3) throw e;
