@@ -88,11 +88,21 @@ pub fn write_glb(mesh: &Mesh) -> Vec<u8> {
     if let Some(attrs) = doc.pointer_mut("/meshes/0/primitives/0/attributes").and_then(|a| a.as_object_mut()) {
         attrs.retain(|_, v| !v.is_null());
     }
-    let mut json_bytes = serde_json::to_vec(&doc).expect("gltf json serialises");
+    let mut bin_chunk = Vec::with_capacity(8 + bin.len());
+    bin_chunk.extend_from_slice(&(bin.len() as u32).to_le_bytes());
+    bin_chunk.extend_from_slice(&CHUNK_BIN.to_le_bytes());
+    bin_chunk.extend_from_slice(&bin);
+    container(&doc, &bin_chunk)
+}
+
+/// A .glb file: the header, `doc` as the JSON chunk (padded with spaces), then the
+/// following chunks as given.
+fn container(doc: &serde_json::Value, rest: &[u8]) -> Vec<u8> {
+    let mut json_bytes = serde_json::to_vec(doc).expect("gltf json serialises");
     while !json_bytes.len().is_multiple_of(4) {
         json_bytes.push(b' ');
     }
-    let total = 12 + 8 + json_bytes.len() + 8 + bin.len();
+    let total = 12 + 8 + json_bytes.len() + rest.len();
     let mut out = Vec::with_capacity(total);
     out.extend_from_slice(&GLB_MAGIC.to_le_bytes());
     out.extend_from_slice(&2u32.to_le_bytes());
@@ -100,9 +110,7 @@ pub fn write_glb(mesh: &Mesh) -> Vec<u8> {
     out.extend_from_slice(&(json_bytes.len() as u32).to_le_bytes());
     out.extend_from_slice(&CHUNK_JSON.to_le_bytes());
     out.extend_from_slice(&json_bytes);
-    out.extend_from_slice(&(bin.len() as u32).to_le_bytes());
-    out.extend_from_slice(&CHUNK_BIN.to_le_bytes());
-    out.extend_from_slice(&bin);
+    out.extend_from_slice(rest);
     out
 }
 
@@ -120,20 +128,7 @@ pub fn with_scene_extras(glb: &[u8], extras: serde_json::Value) -> Result<Vec<u8
     let mut doc: serde_json::Value = serde_json::from_slice(&glb[20..20 + json_len]).map_err(|e| format!("the GLB's JSON chunk: {e}"))?;
     let scene = doc.pointer_mut("/scenes/0").and_then(|s| s.as_object_mut()).ok_or("the GLB has no scene")?;
     scene.insert("extras".into(), extras);
-    let mut json_bytes = serde_json::to_vec(&doc).map_err(|e| e.to_string())?;
-    while !json_bytes.len().is_multiple_of(4) {
-        json_bytes.push(b' ');
-    }
-    let total = 12 + 8 + json_bytes.len() + rest.len();
-    let mut out = Vec::with_capacity(total);
-    out.extend_from_slice(&GLB_MAGIC.to_le_bytes());
-    out.extend_from_slice(&2u32.to_le_bytes());
-    out.extend_from_slice(&(total as u32).to_le_bytes());
-    out.extend_from_slice(&(json_bytes.len() as u32).to_le_bytes());
-    out.extend_from_slice(&CHUNK_JSON.to_le_bytes());
-    out.extend_from_slice(&json_bytes);
-    out.extend_from_slice(rest);
-    Ok(out)
+    Ok(container(&doc, rest))
 }
 
 #[cfg(test)]

@@ -5,8 +5,8 @@ use bytes::Bytes;
 use gen3d_domain::{KeyPrefix, ObjectKey};
 use gen3d_ports::{BlobStore, DirectAccess, DirectPut, PortError};
 
-use crate::schedule::{READ, WRITE, timed_out};
-use crate::{Fault, Faults, Port};
+use crate::schedule::READ;
+use crate::{Faults, Port};
 
 /// A [`BlobStore`] whose calls fail, lag or time out on schedule.
 pub struct FaultyBlobs {
@@ -18,25 +18,16 @@ impl FaultyBlobs {
     pub fn new(inner: Arc<dyn BlobStore>, faults: Arc<Faults>) -> Self {
         Self { inner, faults }
     }
-
-    async fn write<T>(&self, op: &str, call: impl Future<Output = Result<T, PortError>>) -> Result<T, PortError> {
-        let fault = self.faults.before(Port::Blobs, op, WRITE).await?;
-        let out = call.await?;
-        if fault == Some(Fault::Timeout) {
-            return Err(timed_out(Port::Blobs, op));
-        }
-        Ok(out)
-    }
 }
 
 #[async_trait]
 impl BlobStore for FaultyBlobs {
     async fn put(&self, key: &ObjectKey, bytes: Bytes, content_type: &str) -> Result<(), PortError> {
-        self.write("put", self.inner.put(key, bytes, content_type)).await
+        self.faults.write(Port::Blobs, "put", self.inner.put(key, bytes, content_type)).await
     }
 
     async fn put_new(&self, key: &ObjectKey, bytes: Bytes, content_type: &str) -> Result<bool, PortError> {
-        self.write("put_new", self.inner.put_new(key, bytes, content_type)).await
+        self.faults.write(Port::Blobs, "put_new", self.inner.put_new(key, bytes, content_type)).await
     }
 
     async fn get(&self, key: &ObjectKey) -> Result<Bytes, PortError> {

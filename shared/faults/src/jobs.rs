@@ -4,8 +4,8 @@ use async_trait::async_trait;
 use gen3d_domain::{ObjectId, ObjectRecord, ObjectState, SessionId, SessionRecord, SessionState, UserId};
 use gen3d_ports::{JobStore, PortError, Stalled, Transition};
 
-use crate::schedule::{READ, WRITE, timed_out};
-use crate::{Fault, Faults, Port};
+use crate::schedule::READ;
+use crate::{Faults, Port};
 
 /// A [`JobStore`] whose calls fail, lag or time out (after the write) on schedule.
 pub struct FaultyJobs {
@@ -21,21 +21,12 @@ impl FaultyJobs {
     async fn read(&self, op: &str) -> Result<(), PortError> {
         self.faults.before(Port::Jobs, op, READ).await.map(|_| ())
     }
-
-    async fn write<T>(&self, op: &str, call: impl Future<Output = Result<T, PortError>>) -> Result<T, PortError> {
-        let fault = self.faults.before(Port::Jobs, op, WRITE).await?;
-        let out = call.await?;
-        if fault == Some(Fault::Timeout) {
-            return Err(timed_out(Port::Jobs, op));
-        }
-        Ok(out)
-    }
 }
 
 #[async_trait]
 impl JobStore for FaultyJobs {
     async fn create_session(&self, record: &SessionRecord) -> Result<(), PortError> {
-        self.write("create_session", self.inner.create_session(record)).await
+        self.faults.write(Port::Jobs, "create_session", self.inner.create_session(record)).await
     }
 
     async fn session(&self, user: &UserId, session: &SessionId) -> Result<Option<SessionRecord>, PortError> {
@@ -49,11 +40,11 @@ impl JobStore for FaultyJobs {
     }
 
     async fn update_session(&self, expected: SessionState, next: &SessionRecord) -> Result<Transition<SessionRecord>, PortError> {
-        self.write("update_session", self.inner.update_session(expected, next)).await
+        self.faults.write(Port::Jobs, "update_session", self.inner.update_session(expected, next)).await
     }
 
     async fn create_object(&self, record: &ObjectRecord) -> Result<(), PortError> {
-        self.write("create_object", self.inner.create_object(record)).await
+        self.faults.write(Port::Jobs, "create_object", self.inner.create_object(record)).await
     }
 
     async fn object(&self, user: &UserId, session: &SessionId, object: &ObjectId) -> Result<Option<ObjectRecord>, PortError> {
@@ -77,7 +68,7 @@ impl JobStore for FaultyJobs {
         expected_notified: bool,
         next: &ObjectRecord,
     ) -> Result<Transition<ObjectRecord>, PortError> {
-        self.write("update_object", self.inner.update_object(expected, expected_notified, next)).await
+        self.faults.write(Port::Jobs, "update_object", self.inner.update_object(expected, expected_notified, next)).await
     }
 
     async fn failed_objects(&self, limit: usize) -> Result<Vec<ObjectRecord>, PortError> {

@@ -3,8 +3,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use gen3d_ports::{Email, Mailer, PortError};
 
-use crate::schedule::{WRITE, timed_out};
-use crate::{Fault, Faults, Port};
+use crate::{Faults, Port};
 
 /// A [`Mailer`] whose sends fail, lag or time out after sending on schedule.
 pub struct FaultyMailer {
@@ -21,11 +20,6 @@ impl FaultyMailer {
 #[async_trait]
 impl Mailer for FaultyMailer {
     async fn send(&self, email: &Email) -> Result<(), PortError> {
-        let fault = self.faults.before(Port::Mailer, "send", WRITE).await?;
-        self.inner.send(email).await?;
-        if fault == Some(Fault::Timeout) {
-            return Err(timed_out(Port::Mailer, "send"));
-        }
-        Ok(())
+        self.faults.write(Port::Mailer, "send", self.inner.send(email)).await
     }
 }

@@ -189,6 +189,19 @@ impl Faults {
     }
 }
 
+impl Faults {
+    /// A write through a port: errors and delays before it, or a timeout reported after
+    /// it took effect.
+    pub async fn write<T>(&self, port: Port, op: &str, call: impl Future<Output = Result<T, PortError>>) -> Result<T, PortError> {
+        let fault = self.before(port, op, WRITE).await?;
+        let out = call.await?;
+        if fault == Some(Fault::Timeout) {
+            return Err(timed_out(port, op));
+        }
+        Ok(out)
+    }
+}
+
 /// The error a `Timeout` fault reports after the call took effect.
 pub(crate) fn timed_out(port: Port, op: &str) -> PortError {
     PortError::Unavailable(format!("injected fault: {} {op} timed out (it may have taken effect)", port.name()))
