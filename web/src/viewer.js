@@ -1,5 +1,8 @@
 // The three.js viewer: the splat as coloured points (alpha from opacity) and the mesh
-// (GLB, vertex colours), orbit controls, and a toggle between them.
+// (GLB, vertex colours), orbit controls, and a toggle between them. It draws on demand:
+// a frame when something changed, and frames while the orbit's damping settles, then
+// nothing (a page with the viewer open stays as quick as one without). The frame count is
+// on the container as `data-frames`, for the browser tests.
 import * as THREE from 'three';
 import { OrbitControls } from 'three/addons/controls/OrbitControls.js';
 import { GLTFLoader } from 'three/addons/loaders/GLTFLoader.js';
@@ -25,19 +28,33 @@ export class Viewer {
     this.scene.add(sun);
     this.splat = null;
     this.mesh = null;
+    this.frames = 0;
+    this.pending = false;
+    this.requestRender = () => {
+      if (this.pending || this.disposed) return;
+      this.pending = true;
+      requestAnimationFrame(() => {
+        this.pending = false;
+        if (this.disposed) return;
+        // true while the damped orbit is still moving: draw again next frame.
+        const moving = this.controls.update();
+        this.renderer.render(this.scene, this.camera);
+        this.frames += 1;
+        container.dataset.frames = String(this.frames);
+        if (moving) this.requestRender();
+      });
+    };
+    this.controls.addEventListener('change', this.requestRender);
     this.resize = () => {
       const w = container.clientWidth || 640;
       const h = Math.round(Math.min(520, Math.max(280, w * 0.62)));
       this.renderer.setSize(w, h);
       this.camera.aspect = w / h;
       this.camera.updateProjectionMatrix();
+      this.requestRender();
     };
     this.resize();
     window.addEventListener('resize', this.resize);
-    this.renderer.setAnimationLoop(() => {
-      this.controls.update();
-      this.renderer.render(this.scene, this.camera);
-    });
   }
 
   setSplat(buffer) {
@@ -51,6 +68,7 @@ export class Viewer {
     this.splat = new THREE.Points(geometry, material);
     this.scene.add(this.splat);
     this.frame(this.splat);
+    this.requestRender();
     return { points: count };
   }
 
@@ -62,13 +80,14 @@ export class Viewer {
     });
     this.scene.add(this.mesh);
     if (!this.splat) this.frame(this.mesh);
+    this.requestRender();
   }
 
   /** 'splat', 'mesh' or 'both'. */
   show(which) {
     if (this.splat) this.splat.visible = which !== 'mesh';
     if (this.mesh) this.mesh.visible = which !== 'splat';
-    this.renderer.render(this.scene, this.camera);
+    this.requestRender();
   }
 
   frame(object) {
@@ -81,11 +100,15 @@ export class Viewer {
     this.camera.near = radius / 100;
     this.camera.far = radius * 100;
     this.camera.updateProjectionMatrix();
+    this.controls.update();
+    this.requestRender();
   }
 
   dispose() {
+    this.disposed = true;
     window.removeEventListener('resize', this.resize);
-    this.renderer.setAnimationLoop(null);
+    this.controls.removeEventListener('change', this.requestRender);
+    this.controls.dispose();
     this.scene.traverse((o) => {
       o.geometry?.dispose();
       o.material?.dispose?.();

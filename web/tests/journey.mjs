@@ -119,6 +119,21 @@ export async function photoToMesh(page, { url, shot, out, signUp, mailLink }) {
   console.log(`  viewer coverage: splat ${(splat * 100).toFixed(1)} %, mesh ${(mesh * 100).toFixed(1)} %`);
   assert.ok(splat > 0.01, `the splat is drawn (${splat})`);
   assert.ok(mesh > 0.01, `the mesh is drawn (${mesh})`);
+  // The viewer sleeps when nothing moves (it used to draw every frame, and clicks on the
+  // photo slowed tenfold), and wakes for a drag.
+  const viewerBox = page.getByTestId('viewer');
+  const frames = async () => Number((await viewerBox.locator('[data-frames]').first().getAttribute('data-frames')) ?? 0);
+  await page.waitForTimeout(1500);
+  const idle = await frames();
+  await page.waitForTimeout(1000);
+  assert.equal(await frames(), idle, 'no frames are drawn while the viewer is still');
+  const canvas = await viewerBox.locator('canvas').boundingBox();
+  await page.mouse.move(canvas.x + canvas.width / 2, canvas.y + canvas.height / 2);
+  await page.mouse.down();
+  await page.mouse.move(canvas.x + canvas.width / 2 + 80, canvas.y + canvas.height / 2, { steps: 8 });
+  await page.mouse.up();
+  await page.waitForTimeout(500);
+  assert.ok((await frames()) > idle, 'a drag draws frames');
 
   const [download] = await Promise.all([page.waitForEvent('download'), card.getByTestId('download-mesh.glb').click()]);
   const saved = join(out, 'object-1-mesh.glb');
