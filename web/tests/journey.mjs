@@ -136,6 +136,8 @@ export async function photoToMesh(page, { url, shot, out, signUp, mailLink }) {
   assert.ok((await frames()) > idle, 'a drag draws frames');
 
   const [download] = await Promise.all([page.waitForEvent('download'), card.getByTestId('download-mesh.glb').click()]);
+  // Named for the photo's session and the object, so downloads from different photos do not collide.
+  assert.match(download.suggestedFilename(), /^gen3d-[a-z0-9]{6}-object-1-mesh\.glb$/, download.suggestedFilename());
   const saved = join(out, 'object-1-mesh.glb');
   await download.saveAs(saved);
   const glb = readFileSync(saved);

@@ -133,7 +133,7 @@ export function objectsPanel({ session, signal, onStep, focus = null }) {
           'div.row',
           {},
           h('button.primary', { testid: 'view-object', text: 'View in 3D', onclick: () => view(o, i) }),
-          o.files.filter((f) => f.name !== 'mask.png').map((f) => h('button', { testid: `download-${f.name}`, text: `⤓ ${LABELS[f.name] ?? f.name}`, title: `Download ${f.name}`, onclick: () => fetchFresh(o, f.name).then((link) => download(fileUrl(link), `object-${i + 1}-${f.name}`)) })),
+          o.files.filter((f) => f.name !== 'mask.png').map((f) => h('button', { testid: `download-${f.name}`, text: `⤓ ${LABELS[f.name] ?? f.name}`, title: `Download ${f.name}`, onclick: () => fetchFresh(o, f.name).then((link) => download(fileUrl(link), downloadName(o, i, f.name))) })),
         ),
       );
     }
@@ -185,3 +185,7 @@ export function objectsPanel({ session, signal, onStep, focus = null }) {
   panel.dispose = () => viewer?.dispose();
   return panel;
 }
+
+/** A download's file name: the photo's session and the object's number, so files from
+ * different photos do not collide (`gen3d-4kq2mz-object-1-mesh.glb`). */
+export const downloadName = (o, i, name) => `gen3d-${String(o.session).slice(-6)}-object-${i + 1}-${name}`;
