@@ -79,14 +79,14 @@ async fn serve(blobs: Arc<FsBlobStore>, models: gen3d_inference::Models) -> Stri
     format!("http://{addr}")
 }
 
-async fn call(method: &'static str, url: String, body: Option<Value>) -> (u16, Value) {
+/// POSTs `body` as JSON, or GETs when there is none.
+async fn call(url: String, body: Option<Value>) -> (u16, Value) {
     tokio::task::spawn_blocking(move || {
         let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
         let mut r = match body {
             Some(b) => agent.post(&url).send_json(b).unwrap(),
             None => agent.get(&url).call().unwrap(),
         };
-        let _ = method;
         (r.status().as_u16(), r.body_mut().read_json().unwrap_or(Value::Null))
     })
     .await
@@ -136,7 +136,7 @@ fn reconstruct(seed: u64) -> Value {
 async fn wait_ping(base: &str, want: &str) -> Value {
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
-        let (status, body) = call("GET", format!("{base}/ping"), None).await;
+        let (status, body) = call(format!("{base}/ping"), None).await;
         assert_eq!(status, 200, "/ping answers whatever the worker does");
         let backend = body["models"]["reconstructor"]["backend"].as_str().unwrap_or_default().to_owned();
         if backend.contains(want) {
@@ -160,7 +160,7 @@ async fn the_worker_serves_and_every_failure_is_reported_and_survived() {
     let inv = format!("{base}/invocations");
 
     // Success: the worker's splat, checked and rewritten; the pose in the response.
-    let (status, body) = call("POST", inv.clone(), Some(reconstruct(0))).await;
+    let (status, body) = call(inv.clone(), Some(reconstruct(0))).await;
     assert_eq!(status, 200, "{body}");
     let ply = blobs.get(&ObjectKey::parse("users/u/sessions/s/objects/o/splat.ply").unwrap()).await.unwrap();
     let cloud = SplatCloud::read_ply(&ply).unwrap();
@@ -181,11 +181,11 @@ async fn the_worker_serves_and_every_failure_is_reported_and_survived() {
         (6, "the worker's pose has a bad rotation"),
     ];
     for (seed, reason) in cases {
-        let (status, body) = call("POST", inv.clone(), Some(reconstruct(seed))).await;
+        let (status, body) = call(inv.clone(), Some(reconstruct(seed))).await;
         assert_eq!(status, 500, "seed {seed}: {body}");
         let error = body["error"].as_str().unwrap_or_default();
         assert!(error.contains(reason), "seed {seed}: {error:?} does not contain {reason:?}");
-        let (status, body) = call("POST", inv.clone(), Some(reconstruct(0))).await;
+        let (status, body) = call(inv.clone(), Some(reconstruct(0))).await;
         assert_eq!(status, 200, "after seed {seed}: {body}");
     }
     let ping = wait_ping(&base, "ready").await;
@@ -197,7 +197,7 @@ async fn the_worker_serves_and_every_failure_is_reported_and_survived() {
     let garbled = executable(&s.package.join("garbled.sh"), &wrapper);
     let base = serve(blobs.clone(), worker(&s, entry(&s, garbled, "inference", 5))).await;
     wait_ping(&base, "ready (garbled)").await;
-    let (status, body) = call("POST", format!("{base}/invocations"), Some(reconstruct(0))).await;
+    let (status, body) = call(format!("{base}/invocations"), Some(reconstruct(0))).await;
     assert_eq!(status, 500, "{body}");
     assert!(body["error"].as_str().unwrap_or_default().contains("reply is not JSON"), "{body}");
 }
@@ -227,7 +227,7 @@ async fn a_worker_that_cannot_start_fails_its_tasks_with_the_reason() {
         let ping = wait_ping(&base, "not running").await;
         assert!(ping["models"]["reconstructor"]["backend"].as_str().unwrap().contains(reason), "{reason}: {ping}");
         assert_eq!(ping["models"]["reconstructor"]["ready"], false, "{ping}");
-        let (status, body) = call("POST", format!("{base}/invocations"), Some(reconstruct(0))).await;
+        let (status, body) = call(format!("{base}/invocations"), Some(reconstruct(0))).await;
         assert_eq!(status, 500, "{body}");
         assert!(body["error"].as_str().unwrap_or_default().contains(reason), "{reason}: {body}");
     }
