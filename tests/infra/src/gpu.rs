@@ -40,3 +40,17 @@ pub fn misfits(cuda: &Value, driver: (u32, u32)) -> Result<Vec<String>, String> 
     }
     Ok(out)
 }
+
+/// The memory of one GPU of a SageMaker instance type, in GiB (AWS's accelerated
+/// instance pages: T4 16 GB, A10G 24 GB, L4 24 GB, L40S 48 GB, A100 40/80 GB, H100 80 GB).
+pub fn gpu_memory_gib(instance: &str) -> Result<u32, String> {
+    let family = instance.strip_prefix("ml.").and_then(|s| s.split('.').next()).unwrap_or_default();
+    match family {
+        "g4dn" => Ok(16),
+        "g5" | "g6" => Ok(24),
+        "g6e" => Ok(48),
+        "p4d" => Ok(40),
+        "p4de" | "p5" => Ok(80),
+        _ => Err(format!("the GPU memory of {instance} is not one this check knows")),
+    }
+}

@@ -5,7 +5,7 @@
 
 mod common;
 
-use gen3d_infra::gpu::{driver_cuda, misfits};
+use gen3d_infra::gpu::{driver_cuda, gpu_memory_gib, misfits};
 use serde_json::Value;
 
 fn cuda() -> Value {
@@ -60,4 +60,24 @@ fn the_dockerfile_uses_the_declared_versions() {
         let line = dockerfile.lines().find(|l| l.contains(package)).unwrap_or_else(|| panic!("the Dockerfile installs no {package}"));
         assert!(dockerfile.lines().filter(|l| l.contains(package)).all(|l| l.contains(index)), "{package} must come from {index}: {line}");
     }
+}
+
+/// The smallest GPU memory the models need, from `container/image/cuda.json`.
+fn gpu_memory_needed() -> u32 {
+    cuda()["gpu_memory_gib"]["min"].as_u64().expect("cuda.json: gpu_memory_gib.min") as u32
+}
+
+#[test]
+fn the_endpoint_gpu_holds_the_models_in_every_stack() {
+    // ml.g5 (one A10G, 24 GB) was the stacks' choice until issue 20: SAM 3D Objects runs out
+    // of memory there.
+    let need = gpu_memory_needed();
+    for stack in ["dev", "prod"] {
+        for (instance, _) in variants(&common::evaluated(stack)) {
+            let have = gpu_memory_gib(&instance).unwrap();
+            assert!(have >= need, "{stack}: {instance} has {have} GiB of GPU memory, the models need {need}");
+        }
+    }
+    assert!(gpu_memory_gib("ml.g5.2xlarge").unwrap() < need, "the check would not catch the old instance type");
+    assert!(gpu_memory_gib("ml.m5.xlarge").is_err());
 }
