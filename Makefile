@@ -23,7 +23,7 @@ TORCH_ENV = VIRTUAL_ENV=$(TORCH_VENV) PATH=$(TORCH_VENV)/bin:$$PATH LIBTORCH_USE
 	LD_LIBRARY_PATH=$$($(TORCH_VENV)/bin/python -c 'import torch, os; print(os.path.dirname(torch.__file__) + "/lib")' 2>/dev/null) \
 	GEN3D_TORCH_PYTHON=$(TORCH_VENV)/bin/python
 
-.PHONY: fuzz fuzz-stable soak deps ort moto torch sam3-deps sam3-models sam3-test-models web-deps web run serve test smoke smoke-deps bench bench-aws bench-web bench-torch bench-sam3 bench-worker dist decoder
+.PHONY: docs-screenshots fuzz fuzz-stable soak deps ort moto torch sam3-deps sam3-models sam3-test-models web-deps web run serve test smoke smoke-deps bench bench-aws bench-web bench-torch bench-sam3 bench-worker dist decoder
 
 ## Debian packages: Open3D (C++ library + headers), Eigen, pkg-config.
 deps:
@@ -105,6 +105,10 @@ web-deps:
 ## The web app (web/dist), served by `gen3d serve`.
 web: web-deps
 	cd web && npm run --silent build
+
+## The user guide's screenshots (docs/img/web-*.jpg), retaken by the browser tests.
+docs-screenshots: deps web
+	GEN3D_UPDATE_DOCS=1 cargo test --locked -p gen3d --test browser
 
 ## One photo to a 3D model: writes $(OUT)/mask.png, splat.ply, mesh.glb.
 run: deps

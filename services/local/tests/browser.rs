@@ -4,7 +4,9 @@
 //! Needs Node.js, `web/node_modules`, a built `web/dist` and `/usr/bin/chromium`:
 //! `make test` provides them. Without them the test fails, unless `GEN3D_SKIP=web` asks
 //! to skip it (it then says so and checks nothing). Screenshots of every step land in
-//! `web/test-results/`.
+//! `web/test-results/`. Every screenshot docs/user-guide.md shows (`img/web-NAME.jpg`) must
+//! be one this run took (`NAME.jpg`); `GEN3D_UPDATE_DOCS=1` (`make docs-screenshots`)
+//! copies them into docs/img.
 
 use std::path::Path;
 use std::process::Command;
@@ -28,4 +30,16 @@ fn browser_journeys_pass_in_headless_chromium() {
         .status()
         .expect("node runs (install Node.js)");
     assert!(status.success(), "browser tests failed: see the output above and the screenshots in {}", out.display());
+
+    let repo = web.join("..");
+    let guide = std::fs::read_to_string(repo.join("docs/user-guide.md")).expect("docs/user-guide.md");
+    let shown: Vec<&str> = guide.split("(img/web-").skip(1).filter_map(|rest| rest.split_once(".jpg)").map(|(name, _)| name)).collect();
+    assert!(shown.len() >= 8, "docs/user-guide.md shows only {} screenshots", shown.len());
+    for name in shown {
+        let taken = out.join(format!("{name}.jpg"));
+        assert!(taken.is_file(), "docs/user-guide.md shows img/web-{name}.jpg, which the browser tests no longer take");
+        if std::env::var_os("GEN3D_UPDATE_DOCS").is_some() {
+            std::fs::copy(&taken, repo.join(format!("docs/img/web-{name}.jpg"))).expect("copy the screenshot into docs/img");
+        }
+    }
 }
