@@ -191,6 +191,9 @@ export const createSession = () => getJson('/v1/sessions', { method: 'POST' });
 export const getSession = (id) => getJson(`/v1/sessions/${id}`);
 export const listObjects = (id) => getJson(`/v1/sessions/${id}/objects`);
 export const getObject = (s, o) => getJson(`/v1/sessions/${s}/objects/${o}`);
+/** Deletes a photo with every object (204), or one object; 409 while still being made. */
+export const deleteSession = (id) => request(`/v1/sessions/${id}`, { method: 'DELETE' });
+export const deleteObject = (s, o) => request(`/v1/sessions/${s}/objects/${o}`, { method: 'DELETE' });
 /** The click decoder's ONNX file: `config.decoderUrl` (in AWS, CloudFront next to the app,
  * since the file is larger than a Lambda may return), else the API's copy. Fetched
  * without a token. */

@@ -194,4 +194,23 @@ export async function boxAndTwoObjects(page, { url, shot, signUp }) {
   assert.equal(new Set(colours).size, 2, `each object has its own colour: ${colours}`);
   await page.waitForFunction(() => [...document.querySelectorAll('[data-testid=object-card]')].every((c) => c.dataset.state === 'done'), null, { timeout: 300_000 });
   await shot('12-two-objects');
+
+  // Delete the first object: its card goes, the other stays and still downloads; then the
+  // photo from "My photos": its row goes, and a reload does not bring it back.
+  const session = new URL(page.url()).hash.split('/')[2];
+  page.once('dialog', (d) => d.accept());
+  await page.getByTestId('object-card').first().getByTestId('delete-object').click();
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid=object-card]').length === 1);
+  assert.equal(await page.getByTestId('object-card').first().getByTestId('download-mesh.glb').count(), 1, 'the other object keeps its downloads');
+  await page.goto(`${url}#/`);
+  const row = page.locator(`[data-testid=session-row]:has(a[href="#/sessions/${session}"])`);
+  await row.waitFor();
+  page.once('dialog', (d) => d.accept());
+  await row.getByTestId('delete-session').click();
+  await row.waitFor({ state: 'detached' });
+  await page.reload();
+  await page.getByTestId('sessions').waitFor();
+  await page.waitForFunction(() => !document.querySelector('[data-testid=sessions] li.muted')?.textContent.startsWith('Loading'));
+  assert.equal(await page.locator(`a[href="#/sessions/${session}"]`).count(), 0, 'the deleted photo stays gone after a reload');
+  console.log('  delete: an object, then its photo, gone after a reload');
 }

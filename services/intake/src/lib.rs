@@ -9,6 +9,7 @@
 
 mod auth;
 mod cognito;
+mod delete;
 mod error;
 mod limits;
 mod routes;
@@ -44,13 +45,13 @@ pub fn app(state: AppState) -> Router {
         .route("/v1/auth/login", post(routes::login))
         .route("/v1/models/decoder.onnx", get(routes::decoder_model))
         .route("/v1/sessions", post(routes::create_session).get(routes::list_sessions))
-        .route("/v1/sessions/{session}", get(routes::get_session))
+        .route("/v1/sessions/{session}", get(routes::get_session).delete(delete::delete_session))
         .route("/v1/sessions/{session}/image", axum::routing::put(routes::upload_image).get(routes::get_image))
         .route("/v1/sessions/{session}/upload", post(routes::upload_target))
         .route("/v1/sessions/{session}/embeddings", get(routes::get_embeddings))
         .route("/v1/sessions/{session}/masks", post(routes::decode_mask))
         .route("/v1/sessions/{session}/objects", post(routes::create_object).get(routes::list_objects))
-        .route("/v1/sessions/{session}/objects/{object}", get(routes::get_object))
+        .route("/v1/sessions/{session}/objects/{object}", get(routes::get_object).delete(delete::delete_object))
         .route("/v1/sessions/{session}/objects/{object}/files/{file}", get(routes::get_file))
         .layer(DefaultBodyLimit::max(gen3d_media::MAX_PHOTO_BYTES + 1024))
         .layer(axum::middleware::map_response(error::json_errors))

@@ -57,12 +57,12 @@ fn session_id(raw: &str) -> ApiResult<SessionId> {
     SessionId::parse(raw).map_err(|_| ApiError::not_found("session"))
 }
 
-async fn load_session(state: &AppState, p: &Principal, raw: &str) -> ApiResult<SessionRecord> {
+pub(crate) async fn load_session(state: &AppState, p: &Principal, raw: &str) -> ApiResult<SessionRecord> {
     let id = session_id(raw)?;
     state.ports.jobs.session(&p.user, &id).await?.ok_or_else(|| ApiError::not_found("session"))
 }
 
-async fn load_object(state: &AppState, p: &Principal, session: &str, object: &str) -> ApiResult<ObjectRecord> {
+pub(crate) async fn load_object(state: &AppState, p: &Principal, session: &str, object: &str) -> ApiResult<ObjectRecord> {
     let s = session_id(session)?;
     let o = ObjectId::parse(object).map_err(|_| ApiError::not_found("object"))?;
     state.ports.jobs.object(&p.user, &s, &o).await?.ok_or_else(|| ApiError::not_found("object"))

@@ -127,6 +127,24 @@ impl DynamoJobStore {
         }
     }
 
+    /// Deletes the item if it is in `state`: `Ok(false)` when it is not (or is gone).
+    async fn delete_if(&self, pk: &str, sk: &str, state: &str) -> Result<bool, PortError> {
+        let req = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .key(job_table::PARTITION_KEY, s(pk))
+            .key(job_table::SORT_KEY, s(sk))
+            .condition_expression("#state = :expected")
+            .expression_attribute_names("#state", "state")
+            .expression_attribute_values(":expected", s(state));
+        match req.send().await {
+            Ok(_) => Ok(true),
+            Err(e) if e.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => Ok(false),
+            Err(e) => Err(classify(&format!("delete {sk}"), e)),
+        }
+    }
+
     async fn query_prefix(&self, pk: &str, prefix: &str) -> Result<Vec<Item>, PortError> {
         let mut items = Vec::new();
         let mut pages = self
@@ -174,6 +192,14 @@ impl JobStore for DynamoJobStore {
         }
         let current = self.session(&next.user, &next.session).await?.ok_or_else(|| PortError::NotFound(format!("session {}", next.session)))?;
         Ok(Transition::Stale(current))
+    }
+
+    async fn delete_session(&self, user: &UserId, session: &SessionId, expected: SessionState) -> Result<bool, PortError> {
+        self.delete_if(user.as_str(), &job_table::session_sort_key(session.as_str()), &state_name(&expected)?).await
+    }
+
+    async fn delete_object(&self, user: &UserId, session: &SessionId, object: &ObjectId, expected: ObjectState) -> Result<bool, PortError> {
+        self.delete_if(user.as_str(), &job_table::object_sort_key(session.as_str(), object.as_str()), &state_name(&expected)?).await
     }
 
     async fn create_object(&self, r: &ObjectRecord) -> Result<(), PortError> {

@@ -121,6 +121,48 @@ impl BlobStore for S3BlobStore {
         }
     }
 
+    async fn delete(&self, key: &ObjectKey) -> Result<(), PortError> {
+        // The data bucket is versioned: a plain delete would leave the bytes as a
+        // noncurrent version. Remove every version and delete marker of this exact key.
+        let mut versions: Vec<Option<String>> = Vec::new();
+        let (mut key_marker, mut version_marker) = (None::<String>, None::<String>);
+        loop {
+            let page = self
+                .client
+                .list_object_versions()
+                .bucket(&self.bucket)
+                .prefix(key.as_str())
+                .set_key_marker(key_marker.take())
+                .set_version_id_marker(version_marker.take())
+                .send()
+                .await
+                .map_err(|e| classify(&format!("list versions of {key}"), e))?;
+            versions.extend(page.versions().iter().filter(|v| v.key() == Some(key.as_str())).map(|v| v.version_id().map(str::to_owned)));
+            versions.extend(page.delete_markers().iter().filter(|m| m.key() == Some(key.as_str())).map(|m| m.version_id().map(str::to_owned)));
+            if page.is_truncated() != Some(true) {
+                break;
+            }
+            key_marker = page.next_key_marker().map(str::to_owned);
+            version_marker = page.next_version_id_marker().map(str::to_owned);
+        }
+        if versions.is_empty() {
+            versions.push(None); // an unversioned bucket, or nothing there: one plain delete
+        }
+        for version in versions {
+            let req = self.client.delete_object().bucket(&self.bucket).key(key.as_str());
+            let req = match version.as_deref() {
+                Some(v) if v != "null" => req.version_id(v),
+                _ => req,
+            };
+            match req.send().await {
+                Ok(_) => {}
+                Err(e) if e.as_service_error().is_some() && e.raw_response().is_some_and(|r| r.status().as_u16() == 404) => {}
+                Err(e) => return Err(classify(&format!("delete {key}"), e)),
+            }
+        }
+        Ok(())
+    }
+
     async fn list(&self, prefix: &KeyPrefix) -> Result<Vec<ObjectKey>, PortError> {
         let mut keys = Vec::new();
         let mut pages = self.client.list_objects_v2().bucket(&self.bucket).prefix(prefix.as_str()).into_paginator().send();

@@ -23,6 +23,38 @@ async fn s3_blob_store() {
 }
 
 #[tokio::test]
+async fn s3_delete_removes_every_version_in_a_versioned_bucket() {
+    // The data bucket is versioned (Pulumi `dataBucketVersioning`): a plain delete would
+    // keep the bytes as a noncurrent version, which a user's delete must not.
+    let Some(moto) = common::moto().await else {
+        return;
+    };
+    let (bucket, store) = fresh_bucket(&moto).await;
+    let s3 = aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(&moto.sdk).force_path_style(true).build());
+    let enabled = aws_sdk_s3::types::VersioningConfiguration::builder().status(aws_sdk_s3::types::BucketVersioningStatus::Enabled).build();
+    s3.put_bucket_versioning().bucket(&bucket).versioning_configuration(enabled).send().await.unwrap();
+    let key = gen3d_domain::ObjectKey::parse("users/u1/sessions/s1/objects/o1/mesh.glb").unwrap();
+    let next_door = gen3d_domain::ObjectKey::parse("users/u1/sessions/s1/objects/o1/mesh.obj").unwrap();
+    use gen3d_ports::BlobStore;
+    for bytes in [&b"one"[..], b"two"] {
+        store.put(&key, bytes::Bytes::copy_from_slice(bytes), "model/gltf-binary").await.unwrap();
+    }
+    store.put(&next_door, bytes::Bytes::from_static(b"stays"), "text/plain").await.unwrap();
+    let versions = |s3: aws_sdk_s3::Client, bucket: String| async move {
+        let out = s3.list_object_versions().bucket(bucket).prefix("users/u1/").send().await.unwrap();
+        let mut keys: Vec<String> = out.versions().iter().filter_map(|v| v.key().map(str::to_owned)).collect();
+        keys.extend(out.delete_markers().iter().filter_map(|m| m.key().map(|k| format!("{k} (marker)"))));
+        keys.sort();
+        keys
+    };
+    assert_eq!(versions(s3.clone(), bucket.clone()).await.iter().filter(|k| k.ends_with("mesh.glb")).count(), 2, "two versions before");
+    store.delete(&key).await.unwrap();
+    let left = versions(s3.clone(), bucket.clone()).await;
+    assert_eq!(left, [next_door.as_str().to_owned()], "no version or marker of the deleted key is left");
+    store.delete(&key).await.unwrap();
+}
+
+#[tokio::test]
 async fn s3_presigned_urls_upload_and_download_one_key() {
     let Some(moto) = common::moto().await else {
         return;

@@ -58,6 +58,17 @@ impl BlobStore for FsBlobStore {
         .map_err(|e| PortError::Internal(format!("blob write task: {e}")))?
     }
 
+    async fn delete(&self, key: &ObjectKey) -> Result<(), PortError> {
+        let path = self.path(key);
+        tokio::task::spawn_blocking(move || match std::fs::remove_file(&path) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(io_err(&path, e)),
+        })
+        .await
+        .map_err(|e| PortError::Internal(format!("blob delete task: {e}")))?
+    }
+
     async fn put_new(&self, key: &ObjectKey, bytes: Bytes, _content_type: &str) -> Result<bool, PortError> {
         let path = self.path(key);
         let dir = path.parent().expect("keys have a parent inside the root").to_path_buf();

@@ -68,6 +68,12 @@ impl SqliteJobStore {
         stmt.query_map(args, |r| r.get::<_, String>(0)).map_err(db_err)?.collect::<Result<Vec<_>, _>>().map_err(db_err)
     }
 
+    /// DELETE ... WHERE state = expected; 1 row = removed.
+    fn remove(&self, pk: &str, sk: &str, expected: &str) -> Result<bool, PortError> {
+        let n = lock(&self.db)?.execute("DELETE FROM records WHERE pk = ?1 AND sk = ?2 AND state = ?3", params![pk, sk, expected]).map_err(db_err)?;
+        Ok(n == 1)
+    }
+
     /// UPDATE ... WHERE state = expected [AND notified = n]; 1 row = applied.
     #[allow(clippy::too_many_arguments)] // one column each; called from two places
     fn conditional(
@@ -125,6 +131,14 @@ impl JobStore for SqliteJobStore {
         }
         let current = self.get(pk, &sk)?.ok_or_else(|| PortError::NotFound(format!("session {}", next.session)))?;
         Ok(Transition::Stale(from_json(&current)?))
+    }
+
+    async fn delete_session(&self, user: &UserId, session: &SessionId, expected: SessionState) -> Result<bool, PortError> {
+        self.remove(user.as_str(), &session_sk(session), &state_name(&expected)?)
+    }
+
+    async fn delete_object(&self, user: &UserId, session: &SessionId, object: &ObjectId, expected: ObjectState) -> Result<bool, PortError> {
+        self.remove(user.as_str(), &object_sk(session, object), &state_name(&expected)?)
     }
 
     async fn create_object(&self, record: &ObjectRecord) -> Result<(), PortError> {

@@ -40,6 +40,10 @@ impl BlobStore for FaultyBlobs {
         self.inner.head(key).await
     }
 
+    async fn delete(&self, key: &ObjectKey) -> Result<(), PortError> {
+        self.faults.write(Port::Blobs, "delete", self.inner.delete(key)).await
+    }
+
     async fn list(&self, prefix: &KeyPrefix) -> Result<Vec<ObjectKey>, PortError> {
         self.faults.before(Port::Blobs, "list", READ).await?;
         self.inner.list(prefix).await

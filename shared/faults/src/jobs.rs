@@ -71,6 +71,14 @@ impl JobStore for FaultyJobs {
         self.faults.write(Port::Jobs, "update_object", self.inner.update_object(expected, expected_notified, next)).await
     }
 
+    async fn delete_session(&self, user: &UserId, session: &SessionId, expected: SessionState) -> Result<bool, PortError> {
+        self.faults.write(Port::Jobs, "delete_session", self.inner.delete_session(user, session, expected)).await
+    }
+
+    async fn delete_object(&self, user: &UserId, session: &SessionId, object: &ObjectId, expected: ObjectState) -> Result<bool, PortError> {
+        self.faults.write(Port::Jobs, "delete_object", self.inner.delete_object(user, session, object, expected)).await
+    }
+
     async fn failed_objects(&self, limit: usize) -> Result<Vec<ObjectRecord>, PortError> {
         self.read("failed_objects").await?;
         self.inner.failed_objects(limit).await

@@ -35,6 +35,9 @@ pub trait BlobStore: Send + Sync {
     async fn get(&self, key: &ObjectKey) -> Result<Bytes, PortError>;
     /// The size in bytes, or `None` when absent.
     async fn head(&self, key: &ObjectKey) -> Result<Option<u64>, PortError>;
+    /// Removes `key` for good (in a versioned bucket, every version of it). An absent key
+    /// is not an error, so a retried delete succeeds.
+    async fn delete(&self, key: &ObjectKey) -> Result<(), PortError>;
     /// Keys under `prefix`, sorted.
     async fn list(&self, prefix: &KeyPrefix) -> Result<Vec<ObjectKey>, PortError>;
     /// The `s3://bucket/key` style location of a key, as the inference endpoint names it.

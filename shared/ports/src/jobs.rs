@@ -36,6 +36,12 @@ pub trait JobStore: Send + Sync {
     /// `notified` flag still equals `expected_notified`.
     async fn update_object(&self, expected: ObjectState, expected_notified: bool, next: &ObjectRecord)
     -> Result<Transition<ObjectRecord>, PortError>;
+    /// Removes the session's record if it is still in state `expected`: `Ok(false)` when
+    /// it moved on or is gone. Its objects' records are removed one by one, first.
+    async fn delete_session(&self, user: &UserId, session: &SessionId, expected: SessionState) -> Result<bool, PortError>;
+    /// Removes the object's record if it is still in state `expected`: `Ok(false)` when it
+    /// moved on or is gone.
+    async fn delete_object(&self, user: &UserId, session: &SessionId, object: &ObjectId, expected: ObjectState) -> Result<bool, PortError>;
     /// Objects in state `failed` across all users, newest first (operators' view).
     async fn failed_objects(&self, limit: usize) -> Result<Vec<ObjectRecord>, PortError>;
     /// Jobs across all users that have not moved since `before_ms`, oldest first, at most

@@ -1,8 +1,8 @@
 // Steps 3 and 4: the photo's objects, each with its colour and live stage (polled),
 // failures with their reason and a retry, and once done: statistics, downloads and the
 // 3D viewer.
-import { download, fileUrl, getObject, listObjects, request, submitMask } from '../api.js';
-import { STAGES, colourOf, css, h, sleep } from '../ui.js';
+import { deleteObject, download, fileUrl, getObject, listObjects, request, submitMask } from '../api.js';
+import { STAGES, colourOf, css, h, showBanner, sleep } from '../ui.js';
 import { Viewer } from '../viewer.js';
 
 const TERMINAL = new Set(['done', 'failed']);
@@ -137,6 +137,9 @@ export function objectsPanel({ session, signal, onStep, focus = null }) {
         ),
       );
     }
+    if (o.state === 'done' || o.state === 'failed') {
+      parts.push(h('button.link.danger', { testid: 'delete-object', text: 'Delete', title: 'Delete this object and its files', onclick: () => remove(o, i) }));
+    }
     return h(`article.object${o.id === focus ? '.focus' : ''}`, { testid: 'object-card', 'data-state': o.state, 'data-id': o.id }, ...parts);
   }
 
@@ -148,6 +151,24 @@ export function objectsPanel({ session, signal, onStep, focus = null }) {
     return link;
   }
 
+  async function remove(o, i) {
+    if (!confirm(`Delete object ${i + 1} and its files? This cannot be undone.`)) return;
+    try {
+      await deleteObject(session, o.id);
+    } catch (err) {
+      if (err.status !== 404) return showBanner(`Could not delete object ${i + 1}: ${err.message}`);
+    }
+    if (viewerBox.dataset.object === o.id) {
+      viewer?.dispose();
+      viewer = null;
+      viewerBox.hidden = true;
+    }
+    objects = objects.filter((x) => x.id !== o.id);
+    masks.delete(o.id);
+    render();
+    panel.onChange();
+  }
+
   async function retry(o) {
     const png = await (await request(fileUrl(await fetchFresh(o, 'mask.png')))).blob();
     const { target_triangles, method, format } = o.options;
@@ -157,6 +178,7 @@ export function objectsPanel({ session, signal, onStep, focus = null }) {
   async function view(o, i) {
     viewer?.dispose();
     viewerBox.hidden = false;
+    viewerBox.dataset.object = o.id;
     const stage = h('div.canvas-box', { testid: 'viewer-canvas' });
     const state = h('p.muted.small', { testid: 'viewer-state', text: 'Loading the splat and the mesh…' });
     const buttons = ['splat', 'mesh', 'both'].map((w) => h('button.toggle', { testid: `show-${w}`, text: w === 'both' ? 'Both' : w === 'splat' ? 'Splat' : 'Mesh', onclick: () => show(w) }));

@@ -1,6 +1,6 @@
 // Home: start from a new photo, or go back to any earlier one and its objects.
-import { listObjects, listSessions } from '../api.js';
-import { STAGES, h, when } from '../ui.js';
+import { deleteSession, listObjects, listSessions } from '../api.js';
+import { STAGES, h, showBanner, when } from '../ui.js';
 import { uploader } from './upload.js';
 
 const SESSION_STATES = { created: 'Waiting for the photo', uploaded: 'Uploaded', embedding: 'Preparing', ready: 'Ready', failed: 'Failed' };
@@ -35,6 +35,27 @@ function row(s) {
     h(`span.badge.${s.state}`, { text: SESSION_STATES[s.state] ?? s.state }),
     objects,
   );
+  if (s.state !== 'uploaded' && s.state !== 'embedding') {
+    const name = s.image ? `this photo (${s.image.width}×${s.image.height})` : 'this photo';
+    li.append(
+      h('button.link.danger', {
+        testid: 'delete-session',
+        text: 'Delete',
+        title: 'Delete the photo, its objects and their files',
+        onclick: async () => {
+          if (!confirm(`Delete ${name} with all its objects and files? This cannot be undone.`)) return;
+          try {
+            await deleteSession(s.id);
+          } catch (err) {
+            if (err.status !== 404) return showBanner(`Could not delete the photo: ${err.message}`);
+          }
+          const list = li.parentElement;
+          li.remove();
+          if (list && !list.children.length) list.append(h('li.muted', { text: 'No photos yet: add one above.' }));
+        },
+      }),
+    );
+  }
   if (s.state === 'ready') {
     listObjects(s.id)
       .then(({ objects: os }) => {

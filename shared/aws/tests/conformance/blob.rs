@@ -45,4 +45,12 @@ pub async fn suite(store: &dyn BlobStore, location_prefix: &str) {
     assert!(listed.iter().all(|k| !k.as_str().contains(".new-")), "no temporary file is listed: {listed:?}");
 
     assert_eq!(store.location(&image), format!("{location_prefix}{image}"));
+
+    // Delete: gone for good, idempotent, one key only.
+    store.delete(&mask).await.unwrap();
+    assert!(matches!(store.get(&mask).await, Err(PortError::NotFound(_))), "a deleted key is NotFound");
+    assert_eq!(store.head(&mask).await.unwrap(), None);
+    store.delete(&mask).await.unwrap();
+    assert_eq!(store.list(&KeyPrefix::session(&user, &session)).await.unwrap(), [image.clone()], "the session's other file stays");
+    assert_eq!(store.get(&foreign).await.unwrap(), Bytes::from_static(b"not yours"), "another user's file stays");
 }

@@ -83,4 +83,18 @@ pub async fn suite(store: &dyn JobStore) {
         "ended but not told"
     );
     assert!(store.stalled(10_000, 1).await.unwrap().objects.len() <= 1, "the limit holds");
+
+    // Deletes are conditional on the state read, and touch one record only.
+    assert!(!store.delete_object(&user, &s1.session, &o2.object, ObjectState::Submitted).await.unwrap(), "o2 moved on to failed");
+    assert!(store.object(&user, &s1.session, &o2.object).await.unwrap().is_some());
+    assert!(!store.delete_object(&UserId::generate(), &s1.session, &o2.object, ObjectState::Failed).await.unwrap(), "another user deletes nothing");
+    assert!(store.delete_object(&user, &s1.session, &o2.object, ObjectState::Failed).await.unwrap());
+    assert_eq!(store.object(&user, &s1.session, &o2.object).await.unwrap(), None);
+    assert!(!store.delete_object(&user, &s1.session, &o2.object, ObjectState::Failed).await.unwrap(), "a second delete finds nothing");
+    let left: Vec<ObjectId> = store.objects(&user, &s1.session).await.unwrap().into_iter().map(|o| o.object).collect();
+    assert_eq!(left, [o1.object.clone()], "the other objects stay");
+    assert!(!store.delete_session(&user, &s2.session, SessionState::Ready).await.unwrap(), "s2 is created, not ready");
+    assert!(store.delete_session(&user, &s2.session, SessionState::Created).await.unwrap());
+    assert_eq!(store.session(&user, &s2.session).await.unwrap(), None);
+    assert!(store.session(&user, &s1.session).await.unwrap().is_some(), "the other session stays");
 }
