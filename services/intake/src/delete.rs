@@ -31,7 +31,11 @@ async fn object_files(state: &AppState, o: &ObjectRecord) -> ApiResult<Vec<Objec
 
 async fn delete_object_record(state: &AppState, o: &ObjectRecord) -> ApiResult<()> {
     if !o.state.is_terminal() {
-        return Err(ApiError::conflict(format!("object {} is still being made ({}); delete it when it is done or failed", o.object, o.state.as_str())));
+        return Err(ApiError::conflict(format!(
+            "object {} is still being made ({}); delete it when it is done or failed",
+            o.object,
+            o.state.as_str()
+        )));
     }
     delete_files(state, &object_files(state, o).await?).await?;
     if !state.ports.jobs.delete_object(&o.user, &o.session, &o.object, o.state).await? {
@@ -57,7 +61,11 @@ pub async fn delete_session(State(state): State<AppState>, p: Principal, Path(se
     }
     let objects = state.ports.jobs.objects(&s.user, &s.session).await?;
     if let Some(busy) = objects.iter().find(|o| !o.state.is_terminal()) {
-        return Err(ApiError::conflict(format!("object {} of this photo is still being made ({}); delete the photo when it is done or failed", busy.object, busy.state.as_str())));
+        return Err(ApiError::conflict(format!(
+            "object {} of this photo is still being made ({}); delete the photo when it is done or failed",
+            busy.object,
+            busy.state.as_str()
+        )));
     }
     for o in &objects {
         delete_object_record(&state, o).await?;

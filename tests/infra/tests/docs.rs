@@ -206,7 +206,11 @@ fn the_cost_page_prices_the_deployed_instance_types() {
             }
         }
         let max = stack.config.get("gen3d:maxInstances").and_then(|v| v.as_u64()).unwrap_or(1);
-        assert!(cost.contains(&format!("{} stack: at most {max} instance", stack.name)), "docs/cost.md does not state the {} stack's maxInstances ({max})", stack.name);
+        assert!(
+            cost.contains(&format!("{} stack: at most {max} instance", stack.name)),
+            "docs/cost.md does not state the {} stack's maxInstances ({max})",
+            stack.name
+        );
     }
 }
 
