@@ -155,8 +155,51 @@ async fn response_shapes() {
     let text = done.to_string().replace(&object, "[object]").replace(&session, "[session]");
     insta::assert_json_snapshot!("object_done", serde_json::from_str::<serde_json::Value>(&text).unwrap(), {
         ".created_ms" => "[ms]", ".updated_ms" => "[ms]", ".stats.vertices" => "[n]", ".stats.triangles" => "[n]",
-        ".stats.bbox_min" => "[bbox]", ".stats.bbox_max" => "[bbox]", ".stats.watertight" => "[bool]", ".stats.splats_in" => "[n]", ".stats.splats_used" => "[n]"
+        ".stats.bbox_min" => "[bbox]", ".stats.bbox_max" => "[bbox]", ".stats.watertight" => "[bool]", ".stats.splats_in" => "[n]", ".stats.splats_used" => "[n]",
+        ".stage_ms.reconstructing" => "[ms]", ".stage_ms.meshing" => "[ms]", ".stage_ms.done" => "[ms]"
     });
+    let entered = |s: &str| done["stage_ms"][s].as_u64().unwrap_or_else(|| panic!("stage_ms.{s}: {done}"));
+    assert!(
+        done["created_ms"].as_u64().unwrap() <= entered("reconstructing")
+            && entered("reconstructing") <= entered("meshing")
+            && entered("meshing") <= entered("done"),
+        "stages are entered in order: {done}"
+    );
     let missing = api.get("/v1/sessions/nope").await;
     insta::assert_json_snapshot!("not_found", missing.json());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn generate_again_makes_a_variant_with_its_seed_and_options() {
+    let app = TestApp::start();
+    let api = app.user("ann@example.com");
+    let (session, first) = photo_to_object(&api, "dog.jpg", 400.0, 300.0).await;
+    let first = first["id"].as_str().unwrap().to_owned();
+    let mask = api.get(&format!("/v1/sessions/{session}/objects/{first}/files/mask.png")).await;
+    assert_eq!(mask.status, StatusCode::OK);
+    let post = |query: String| {
+        let body = mask.body.clone();
+        let api = &api;
+        let session = &session;
+        async move { api.call(Method::POST, &format!("/v1/sessions/{session}/objects?{query}"), Some("image/png"), body).await }
+    };
+    let again = post(format!("seed=7&variant_of={first}&remove_outliers=true&max_points=5000&target_triangles=10000")).await;
+    assert_eq!(again.status, StatusCode::CREATED, "{}", again.error_message());
+    let view = again.json();
+    assert_eq!(view["variant_of"], first.as_str());
+    assert_eq!(view["seed"], 7);
+    assert_eq!(view["options"]["remove_outliers"], true);
+    assert_eq!(view["options"]["max_points"], 5000);
+    assert_eq!(view["options"]["target_triangles"], 10000);
+
+    for (query, field) in [
+        ("variant_of=nope".to_owned(), "variant_of"),
+        (format!("variant_of={}", gen3d_domain::ObjectId::generate()), "variant_of"),
+        ("remove_outliers=yes".to_owned(), "remove_outliers"),
+        ("max_points=10".to_owned(), "max_points"),
+    ] {
+        let reply = post(query.clone()).await;
+        assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{query}: {}", reply.error_message());
+        assert!(reply.error_message().contains(field), "{query}: {}", reply.error_message());
+    }
 }

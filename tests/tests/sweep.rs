@@ -33,6 +33,8 @@ async fn jobs_whose_messages_were_lost_end_failed_and_told() {
         failure: None,
         stats: None,
         pose: None,
+        variant_of: None,
+        stage_ms: Default::default(),
         notified: false,
         created_ms: now_ms(),
         updated_ms: now_ms(),

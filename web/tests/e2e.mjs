@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { deflateSync } from 'node:zlib';
 import { PASSWORD, args, clickPhoto, cognitoCall, launch, server, signUp, uploadPhoto } from './harness.mjs';
 import { TRUCK, boxAndTwoObjects, overlayAlpha, photoToMesh } from './journey.mjs';
+import { viewerControls } from './viewer.mjs';
 
 /** A new local account through the app's form. */
 const localSignUp = async (page, url) => ({ email: await signUp(page, url), password: PASSWORD });
@@ -46,6 +47,55 @@ test('photo to downloaded mesh: click, exclude, reconstruct, view, download, the
 test('a box, marker removal, candidates, and two objects in their own colours', (page, url, shot) =>
   boxAndTwoObjects(page, { url, shot, signUp: localSignUp }),
 );
+
+test('the viewer draws Gaussian splats (against points), from the photo’s camera, with reset, auto-rotate, background, fullscreen; on a phone', (page, url, shot) =>
+  viewerControls(page, { url, shot, out: opts.out, signUp: localSignUp }),
+);
+
+test('presets, time per stage, Generate again as a variant, and why a mesh is open or small', async (page, url, shot) => {
+  await signUp(page, url);
+  await uploadPhoto(page, TRUCK.path);
+  const api = (path) => page.evaluate(async (p) => (await fetch(p, { headers: { Authorization: `Bearer ${localStorage.getItem('gen3d.token')}` } })).json(), path);
+  const session = page.url().split('/sessions/')[1];
+  // Fast: fewer triangles, down-sampled first.
+  await page.getByTestId('preset').selectOption('fast');
+  assert.equal(await page.getByTestId('target-triangles').inputValue(), '10000');
+  await clickPhoto(page, ...TRUCK.click, TRUCK);
+  await page.getByTestId('confirm').click();
+  const first = page.locator('[data-testid=object-card]').nth(0);
+  await page.locator('[data-testid=object-card][data-state=done]').first().waitFor({ timeout: 300_000 });
+  const id = await first.getAttribute('data-id');
+  const view = await api(`/v1/sessions/${session}/objects/${id}`);
+  assert.equal(view.options.target_triangles, 10000);
+  assert.equal(view.options.max_points, 20000, 'the Fast preset down-samples');
+  const times = await first.getByTestId('stage-time').allTextContents();
+  assert.equal(times.length, 3, `a time for each stage: ${times}`);
+  assert.ok(times.every((t) => /^ \d+ s$/.test(t)), `stage times: ${times}`);
+
+  // Generate again: the same selection with a new seed, shown as a variant.
+  await first.getByTestId('generate-again').click();
+  const second = page.locator('[data-testid=object-card]').nth(1);
+  await second.waitFor();
+  assert.equal(await second.getByTestId('object-title').textContent(), 'Object 2 · again from Object 1');
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid=object-card][data-state=done]').length === 2, null, { timeout: 300_000 });
+  const again = await api(`/v1/sessions/${session}/objects/${await second.getAttribute('data-id')}`);
+  assert.equal(again.variant_of, id);
+  assert.ok(again.seed > 0 && again.seed !== view.seed, `a new seed: ${again.seed}`);
+  assert.equal(again.options.max_points, 20000, 'with the same options');
+  assert.match(await second.getByTestId('object-seed').textContent(), new RegExp(`seed ${again.seed}`));
+
+  // Ball pivoting with more triangles than it can make: the card says so, and why.
+  await page.getByTestId('preset').selectOption('custom');
+  await page.locator('details summary').click();
+  await page.getByTestId('method').selectOption('ball_pivoting');
+  await page.getByTestId('target-triangles').fill('200000');
+  await clickPhoto(page, ...TRUCK.click, TRUCK);
+  await page.getByTestId('confirm').click();
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid=object-card][data-state=done]').length === 3, null, { timeout: 300_000 });
+  const third = page.locator('[data-testid=object-card]').nth(2);
+  await assertText(third.getByTestId('object-note'), /triangles of the 200,000 asked: ball pivoting/);
+  await shot('16-variants-and-notes');
+});
 
 test('the Guide page reads as text, at desktop and at phone size', async (page, url, shot) => {
   await signUp(page, url);

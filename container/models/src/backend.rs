@@ -51,6 +51,9 @@ pub const DEFAULT_DEPTH: f32 = 2.0;
 /// A plausible pose when the model gives none: a pinhole camera with a focal length of
 /// the photo's longer side (about 53° across it), the object facing the camera at
 /// [`DEFAULT_DEPTH`], centred on the mask's bounding box and as large as its longer side.
+/// The object-local frame is SAM 3D Objects' (z up, the side seen in the photo towards
+/// -y, as the built-in reconstructor lays it out); the camera's is x right, y down, z
+/// forward, so the rotation is a quarter turn about x: (x, y, z) -> (x, -z, y).
 /// `None` for an empty mask.
 pub fn pose_from_mask(mask: &Mask) -> Option<Pose> {
     if mask.coverage() <= 0.0 {
@@ -62,7 +65,8 @@ pub fn pose_from_mask(mask: &Mask) -> Option<Pose> {
     let (cx, cy) = ((x0 + x1) as f32 / 2.0 + 0.5, (y0 + y1) as f32 / 2.0 + 0.5);
     let size = ((x1 - x0 + 1) as f32).max((y1 - y0 + 1) as f32);
     let z = DEFAULT_DEPTH;
-    Some(Pose { rotation: [1.0, 0.0, 0.0, 0.0], translation: [(cx - w / 2.0) / f * z, (cy - h / 2.0) / f * z, z], scale: size / f * z })
+    let half = std::f32::consts::FRAC_1_SQRT_2;
+    Some(Pose { rotation: [half, half, 0.0, 0.0], translation: [(cx - w / 2.0) / f * z, (cy - h / 2.0) / f * z, z], scale: size / f * z })
 }
 
 pub struct BuiltinEncoder;
@@ -206,4 +210,36 @@ fn load_torch_reconstructor(file: &Path, _: crate::manifest::DeviceChoice) -> Lo
 #[cfg(not(feature = "torch"))]
 fn not_built(file: &Path) -> String {
     format!("{}: the torch backend is not in this build (build gen3d-inference with `--features torch`)", file.display())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// v rotated by the unit quaternion q = (w, x, y, z).
+    fn rotate(q: [f32; 4], v: [f32; 3]) -> [f32; 3] {
+        let [w, x, y, z] = q;
+        let u = [x, y, z];
+        let cross = |a: [f32; 3], b: [f32; 3]| [a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]];
+        let t = cross(u, v).map(|c| 2.0 * c);
+        let c = cross(u, t);
+        std::array::from_fn(|k| v[k] + w * t[k] + c[k])
+    }
+
+    #[test]
+    fn the_estimated_pose_shows_the_photographed_side_upright() {
+        let mut bits = vec![false; 40 * 30];
+        for y in 10..20 {
+            for x in 5..25 {
+                bits[y * 40 + x] = true;
+            }
+        }
+        let pose = pose_from_mask(&Mask::new(40, 30, bits).unwrap()).unwrap();
+        let close = |a: [f32; 3], b: [f32; 3]| a.iter().zip(b).all(|(p, q)| (p - q).abs() < 1e-5);
+        // The photographed side (-y in the object) faces the camera (-z), up (+z) is up (-y).
+        assert!(close(rotate(pose.rotation, [0.0, -1.0, 0.0]), [0.0, 0.0, -1.0]), "{pose:?}");
+        assert!(close(rotate(pose.rotation, [0.0, 0.0, 1.0]), [0.0, -1.0, 0.0]), "{pose:?}");
+        assert!(close(rotate(pose.rotation, [1.0, 0.0, 0.0]), [1.0, 0.0, 0.0]), "{pose:?}");
+        assert!(pose.translation[2] == DEFAULT_DEPTH && pose.scale > 0.0);
+    }
 }

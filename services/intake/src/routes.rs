@@ -293,6 +293,8 @@ pub struct PromptBody {
     remove_outliers: bool,
     #[serde(default)]
     max_points: Option<u32>,
+    #[serde(default)]
+    variant_of: Option<String>,
 }
 
 /// Runs the click decoder server-side: the same ONNX file and arithmetic as the browser.
@@ -373,6 +375,7 @@ pub async fn create_object(
     crate::limits::check_object(&state, &p.user).await?;
     // Media types are case-insensitive (RFC 9110 8.3.1).
     let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").trim().to_ascii_lowercase();
+    let mut json_variant = None;
     let (mask, prompt, options, seed) = if content_type.starts_with("image/png") {
         let image = rec.image.ok_or_else(|| ApiError::conflict("upload the photo before its mask"))?;
         let mask = Mask::decode_png(&body, image.width, image.height).map_err(|e| media_error("mask", e))?;
@@ -385,14 +388,27 @@ pub async fn create_object(
         let seed = parse("seed").transpose()?;
         let method = query.get("method").map(|m| m.parse::<MeshMethod>().map_err(|e| ApiError::bad_request(e.to_string()))).transpose()?;
         let format = query.get("format").map(|f| f.parse::<MeshFormat>().map_err(|e| ApiError::bad_request(e.to_string()))).transpose()?;
-        (mask, None, options_of(method, target, format)?, seed)
+        let remove_outliers = match query.get("remove_outliers").map(String::as_str) {
+            None | Some("false") => false,
+            Some("true") => true,
+            Some(_) => return Err(ApiError::bad_request("query parameter remove_outliers must be true or false")),
+        };
+        let max_points = parse("max_points")
+            .transpose()?
+            .map(|v| u32::try_from(v).map_err(|_| ApiError::bad_request("query parameter max_points is too large")))
+            .transpose()?;
+        let options = options_of(method, target, format)?
+            .with_cleanup(remove_outliers, max_points)
+            .map_err(|e| ApiError::bad_request(format!("max_points: {e}")))?;
+        (mask, None, options, seed)
     } else if content_type.starts_with("application/json") {
         let body: PromptBody = serde_json::from_slice(&body).map_err(|e| ApiError::bad_request(format!("invalid JSON body: {e}")))?;
         let prompt = prompt_of(&body, &rec)?;
+        json_variant = body.variant_of.clone();
         let mask = decode(&state, &rec, &prompt).await?;
         let options = options_of(body.method, body.target_triangles, body.format)?
             .with_cleanup(body.remove_outliers, body.max_points)
-            .map_err(|e| ApiError::bad_request(e.to_string()))?;
+            .map_err(|e| ApiError::bad_request(format!("max_points: {e}")))?;
         (mask, Some(prompt), options, body.seed)
     } else {
         return Err(ApiError::new(
@@ -404,6 +420,16 @@ pub async fn create_object(
     if matches!(rec.state, SessionState::Created | SessionState::Failed) {
         return Err(ApiError::conflict(format!("the session cannot take objects (state: {})", rec.state.as_str())));
     }
+    let variant_of = match query.get("variant_of").cloned().or(json_variant) {
+        None => None,
+        Some(raw) => {
+            let id = ObjectId::parse(&raw).map_err(|_| ApiError::bad_request("variant_of: not an object id"))?;
+            if state.ports.jobs.object(&rec.user, &rec.session, &id).await?.is_none() {
+                return Err(ApiError::bad_request("variant_of: no such object in this session"));
+            }
+            Some(id)
+        }
+    };
     let mask_key = ObjectKey::object_file(&rec.user, &rec.session, &object, ObjectFile::Mask);
     state.ports.blobs.put(&mask_key, Bytes::from(mask.encode_png()), "image/png").await?;
     let now = now_ms();
@@ -418,6 +444,8 @@ pub async fn create_object(
         failure: None,
         stats: None,
         pose: None,
+        variant_of,
+        stage_ms: Default::default(),
         notified: false,
         created_ms: now,
         updated_ms: now,

@@ -90,6 +90,14 @@ pub struct ObjectView {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pose: Option<gen3d_domain::Pose>,
     pub options: MeshOptions,
+    /// The reconstruction's seed ("Generate again" makes a variant with another one).
+    pub seed: u64,
+    /// The object this one repeats with another seed, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub variant_of: Option<String>,
+    /// When the object entered each state after `submitted` (`created_ms`), in ms.
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub stage_ms: std::collections::BTreeMap<ObjectState, u64>,
     pub files: Vec<FileLink>,
     pub created_ms: u64,
     pub updated_ms: u64,
@@ -116,6 +124,9 @@ impl ObjectView {
             stats: r.stats.clone(),
             pose: r.pose,
             options: r.options,
+            seed: r.seed,
+            variant_of: r.variant_of.as_ref().map(ToString::to_string),
+            stage_ms: r.stage_ms.clone(),
             files: files
                 .into_iter()
                 .map(|f| FileLink { name: f.file_name(), url: format!("{base}/{}", f.file_name()), content_type: f.content_type(), direct_url: None })

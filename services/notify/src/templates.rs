@@ -141,6 +141,8 @@ mod tests {
                 splats_used: 50_000,
             }),
             pose: None,
+            variant_of: None,
+            stage_ms: Default::default(),
             notified: false,
             created_ms: 0,
             updated_ms: 0,

@@ -68,7 +68,7 @@ impl fmt::Display for Stage {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ObjectState {
     Submitted,
@@ -202,6 +202,14 @@ pub struct ObjectRecord {
     /// Set once the user has been told of the outcome (done or failed).
     #[serde(default)]
     pub notified: bool,
+    /// "Generate again": the object this one repeats with another seed (same mask and
+    /// options), in the same session.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub variant_of: Option<ObjectId>,
+    /// When the object entered each state after `submitted` (which is `created_ms`): the
+    /// card's time per stage. The latest entry wins when a replay re-enters a state.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub stage_ms: std::collections::BTreeMap<ObjectState, u64>,
     pub created_ms: u64,
     pub updated_ms: u64,
 }
@@ -211,7 +219,9 @@ impl ObjectRecord {
         if !self.state.can_become(next) {
             return Err(DomainError::IllegalTransition { what: "object", from: self.state.as_str().into(), to: next.as_str().into() });
         }
-        Ok(Self { state: next, updated_ms: now_ms, ..self.clone() })
+        let mut stage_ms = self.stage_ms.clone();
+        stage_ms.insert(next, now_ms);
+        Ok(Self { state: next, updated_ms: now_ms, stage_ms, ..self.clone() })
     }
 
     /// A failed object taken back to the stage it failed in, for a replayed message to
@@ -275,6 +285,8 @@ mod tests {
             failure: None,
             stats: None,
             pose: None,
+            variant_of: None,
+            stage_ms: Default::default(),
             notified: false,
             created_ms: 0,
             updated_ms: 0,

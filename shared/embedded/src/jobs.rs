@@ -256,6 +256,8 @@ mod tests {
             failure: None,
             stats: None,
             pose: None,
+            variant_of: None,
+            stage_ms: Default::default(),
             notified: false,
             created_ms: 3,
             updated_ms: 3,

@@ -3,7 +3,7 @@
 // 3D viewer.
 import { deleteObject, download, fileUrl, getObject, listObjects, request, submitMask } from '../api.js';
 import { STAGES, colourOf, css, h, showBanner, sleep } from '../ui.js';
-import { Viewer } from '../viewer.js';
+import { BACKGROUNDS, Viewer } from '../viewer.js';
 
 const TERMINAL = new Set(['done', 'failed']);
 const ORDER = ['submitted', 'reconstructing', 'meshing', 'done'];
@@ -105,14 +105,31 @@ export function objectsPanel({ session, signal, onStep, focus = null }) {
   function card(o, i) {
     const colour = colourOf(i);
     const at = ORDER.indexOf(o.state);
+    const times = stageSeconds(o);
     const stages = h(
       'ol.stages',
       {},
-      ORDER.map((s, k) => h(`li${o.state === 'failed' ? '' : k < at || o.state === 'done' ? '.done' : k === at ? '.current' : ''}`, { text: STAGES[s] })),
+      ORDER.map((s, k) =>
+        h(
+          `li${o.state === 'failed' ? '' : k < at || o.state === 'done' ? '.done' : k === at ? '.current' : ''}`,
+          { 'data-stage': s },
+          STAGES[s],
+          times[s] !== undefined && s !== 'done' ? h('span.secs', { testid: 'stage-time', text: ` ${times[s]} s` }) : null,
+        ),
+      ),
     );
     const secs = Math.round((o.updated_ms - o.created_ms) / 1000);
+    const from = o.variant_of ? objects.findIndex((x) => x.id === o.variant_of) : -1;
+    const title = from >= 0 ? `Object ${i + 1} · again from Object ${from + 1}` : `Object ${i + 1}`;
     const parts = [
-      h('div.head', {}, h('span.swatch', { style: `background:${css(colour)}` }), h('strong', { text: `Object ${i + 1}` }), h(`span.badge.${o.state}`, { testid: 'object-state', text: STAGES[o.state] ?? o.state })),
+      h(
+        'div.head',
+        {},
+        h('span.swatch', { style: `background:${css(colour)}` }),
+        h('strong', { testid: 'object-title', text: title }),
+        o.seed ? h('span.muted.small', { testid: 'object-seed', text: `seed ${o.seed}` }) : null,
+        h(`span.badge.${o.state}`, { testid: 'object-state', text: STAGES[o.state] ?? o.state }),
+      ),
       stages,
     ];
     if (o.state === 'failed') {
@@ -126,6 +143,8 @@ export function objectsPanel({ session, signal, onStep, focus = null }) {
       parts.push(
         h('p.small', { testid: 'object-stats', text: `${s.vertices.toLocaleString()} vertices · ${s.triangles.toLocaleString()} triangles · ${s.watertight ? 'watertight' : 'open surface'} · ${secs} s` }),
       );
+      const note = surfaceNote(o);
+      if (note) parts.push(h('p.small.note', { testid: 'object-note', text: note }));
     }
     if (o.state === 'done') {
       parts.push(
@@ -135,6 +154,7 @@ export function objectsPanel({ session, signal, onStep, focus = null }) {
           h('button.primary', { testid: 'view-object', text: 'View in 3D', onclick: () => view(o, i) }),
           o.files.filter((f) => f.name !== 'mask.png').map((f) => h('button', { testid: `download-${f.name}`, text: `⤓ ${LABELS[f.name] ?? f.name}`, title: `Download ${f.name}`, onclick: () => fetchFresh(o, f.name).then((link) => download(fileUrl(link), downloadName(o, i, f.name))) })),
         ),
+        h('button', { testid: 'generate-again', text: 'Generate again', title: 'The same selection with a new seed, kept as a variant', onclick: () => again(o) }),
       );
     }
     if (o.state === 'done' || o.state === 'failed') {
@@ -169,10 +189,15 @@ export function objectsPanel({ session, signal, onStep, focus = null }) {
     panel.onChange();
   }
 
+  async function again(o) {
+    const png = await (await request(fileUrl(await fetchFresh(o, 'mask.png')))).blob();
+    const seed = 1 + Math.floor(Math.random() * 2_147_483_646);
+    await panel.submit(png, { ...submitOptions(o), seed: String(seed), variant_of: o.variant_of ?? o.id });
+  }
+
   async function retry(o) {
     const png = await (await request(fileUrl(await fetchFresh(o, 'mask.png')))).blob();
-    const { target_triangles, method, format } = o.options;
-    await panel.submit(png, { target_triangles: String(target_triangles), method, format });
+    await panel.submit(png, submitOptions(o));
   }
 
   async function view(o, i) {
@@ -187,16 +212,37 @@ export function objectsPanel({ session, signal, onStep, focus = null }) {
       buttons.forEach((b) => b.classList.toggle('on', b.dataset.testid === `show-${which}`));
       viewerBox.dataset.showing = which;
     };
-    viewerBox.replaceChildren(h('h2', { text: `Object ${i + 1} in 3D` }), h('div.row', {}, buttons), stage, state);
-    viewer = new Viewer(stage);
+    const rotate = h('button.toggle', { testid: 'view-rotate', text: 'Auto-rotate', onclick: () => {
+      const on = !rotate.classList.contains('on');
+      rotate.classList.toggle('on', on);
+      viewer.autoRotate(on);
+    } });
+    const background = h(
+      'select',
+      { testid: 'view-background', title: 'Background', onchange: () => viewer.background(background.value) },
+      Object.keys(BACKGROUNDS).map((b) => h('option', { value: b, text: `${b[0].toUpperCase()}${b.slice(1)} background` })),
+    );
+    const tools = h(
+      'div.row.view-tools',
+      {},
+      h('button', { testid: 'view-reset', text: 'Reset view', onclick: () => viewer.resetView() }),
+      rotate,
+      h('button', { testid: 'view-fullscreen', text: 'Fullscreen', onclick: () => viewer.fullscreen() }),
+      background,
+    );
+    viewerBox.replaceChildren(h('h2', { text: `Object ${i + 1} in 3D` }), h('div.row', {}, buttons), stage, tools, state);
+    viewer = new Viewer(stage, { pose: o.pose });
     viewerBox.scrollIntoView({ behavior: 'smooth', block: 'start' });
     const file = (name) => fetchFresh(o, name).then((link) => request(fileUrl(link), { signal })).then((r) => r.arrayBuffer());
     try {
       const [splat, mesh] = await Promise.all([file('splat.ply'), file('mesh.glb')]);
-      const { points } = viewer.setSplat(splat);
+      const { points, renderer } = await viewer.setSplat(splat);
       await viewer.setMesh(mesh);
       show('mesh');
-      state.textContent = `${points.toLocaleString()} splats · drag to orbit, scroll to zoom, right-drag to pan`;
+      const how = renderer === 'gaussian' ? 'Gaussian splats' : 'splats as points';
+      const touch = matchMedia('(pointer: coarse)').matches;
+      const hint = touch ? 'drag to orbit, pinch to zoom, two-finger drag to pan' : 'drag to orbit, scroll to zoom, right-drag to pan';
+      state.textContent = `${points.toLocaleString()} ${how} · ${o.pose ? 'first view from the photo’s camera · ' : ''}${hint}`;
       viewerBox.dataset.ready = 'true';
     } catch (err) {
       state.textContent = `The 3D view could not be loaded: ${err.message}. The files can still be downloaded.`;
@@ -211,3 +257,48 @@ export function objectsPanel({ session, signal, onStep, focus = null }) {
 /** A download's file name: the photo's session and the object's number, so files from
  * different photos do not collide (`gen3d-4kq2mz-object-1-mesh.glb`). */
 export const downloadName = (o, i, name) => `gen3d-${String(o.session).slice(-6)}-object-${i + 1}-${name}`;
+
+/** Seconds spent in each stage so far (the current one until now), from `stage_ms`. */
+export function stageSeconds(o, now = Date.now()) {
+  const entered = { submitted: o.created_ms, ...(o.stage_ms ?? {}) };
+  const out = {};
+  for (let k = 0; k < ORDER.length - 1; k++) {
+    const start = entered[ORDER[k]];
+    if (start === undefined) continue;
+    const next = ORDER.slice(k + 1).map((s) => entered[s]).find((t) => t !== undefined) ?? (o.state === 'failed' ? o.updated_ms : undefined);
+    const end = next ?? (ORDER[k] === o.state ? now : undefined);
+    if (end !== undefined) out[ORDER[k]] = Math.max(0, Math.round((end - start) / 1000));
+  }
+  return out;
+}
+
+/** Why a done object's mesh is open, or has fewer triangles than asked; null when neither. */
+export function surfaceNote(o) {
+  const { stats: s, options: opt } = o;
+  if (!s || !opt) return null;
+  const notes = [];
+  if (!s.watertight) {
+    notes.push(
+      opt.method === 'ball_pivoting'
+        ? 'Open surface: ball pivoting only joins splats a ball can roll between, so thin or sparse parts stay open. Poisson closes the surface.'
+        : 'Open surface: Poisson’s surface was trimmed where no splats supported it.',
+    );
+  }
+  if (s.triangles < 0.9 * opt.target_triangles) {
+    notes.push(
+      opt.method === 'ball_pivoting'
+        ? `${s.triangles.toLocaleString()} triangles of the ${opt.target_triangles.toLocaleString()} asked: ball pivoting makes at most one triangle per few splats, and decimation only removes triangles.`
+        : `${s.triangles.toLocaleString()} triangles of the ${opt.target_triangles.toLocaleString()} asked: Poisson at its fixed depth made no more from these ${Number(s.splats_used ?? 0).toLocaleString()} splats, and decimation only removes triangles.`,
+    );
+  }
+  return notes.length ? notes.join(' ') : null;
+}
+
+/** The query parameters that submit `o`'s mask again with the same mesh options. */
+function submitOptions(o) {
+  const { target_triangles, method, format, remove_outliers, max_points } = o.options;
+  const out = { target_triangles: String(target_triangles), method, format };
+  if (remove_outliers) out.remove_outliers = 'true';
+  if (max_points) out.max_points = String(max_points);
+  return out;
+}

@@ -5,6 +5,13 @@
 import { bounds, maskPng, paint, upsample } from '../mask.js';
 import { css, h } from '../ui.js';
 
+/** Quality presets: mesh settings the API takes (docs/api.md). */
+export const PRESETS = {
+  fast: { label: 'Fast (10 000 triangles, down-sampled)', target_triangles: 10_000, method: 'poisson', max_points: 20_000 },
+  balanced: { label: 'Balanced (50 000 triangles)', target_triangles: 50_000, method: 'poisson' },
+  quality: { label: 'Quality (150 000 triangles, outliers removed)', target_triangles: 150_000, method: 'poisson', remove_outliers: true },
+};
+
 const DRAG_PX = 6;
 
 export function selector({ photo, width, height, decoder, colourFor, onSubmit, layers }) {
@@ -24,6 +31,20 @@ export function selector({ photo, width, height, decoder, colourFor, onSubmit, l
   const target = h('input', { type: 'number', min: '1000', max: '2000000', step: '1000', value: '50000', testid: 'target-triangles' });
   const method = h('select', { testid: 'method' }, h('option', { value: 'poisson', text: 'Poisson (watertight)' }), h('option', { value: 'ball_pivoting', text: 'Ball pivoting' }));
   const format = h('select', { testid: 'format' }, ['glb', 'obj', 'ply', 'stl'].map((f) => h('option', { value: f, text: f.toUpperCase() })));
+  // Presets set the mesh options the API takes; "Custom" is whatever the fields say.
+  const preset = h(
+    'select',
+    { testid: 'preset', title: 'How much detail, against how long it takes' },
+    Object.entries(PRESETS).map(([k, p]) => h('option', { value: k, text: p.label, selected: k === 'balanced' })),
+    h('option', { value: 'custom', text: 'Custom (Mesh options below)' }),
+  );
+  const applyPreset = () => {
+    const p = PRESETS[preset.value];
+    if (!p) return;
+    target.value = String(p.target_triangles);
+    method.value = p.method;
+  };
+  preset.onchange = applyPreset;
   const confirm = h('button.primary', { testid: 'confirm', text: 'Reconstruct this object', disabled: true });
   const submitError = h('p.error', { testid: 'submit-error', role: 'alert' });
   const panel = h(
@@ -36,11 +57,14 @@ export function selector({ photo, width, height, decoder, colourFor, onSubmit, l
     candidates,
     h('h3', { text: 'Cut-out' }),
     cutout,
+    h('label', {}, 'Quality', preset),
     h('details', {}, h('summary', { text: 'Mesh options' }), h('label', {}, 'Target triangles', target), h('label', {}, 'Method', method), h('label', {}, 'Primary format', format)),
     confirm,
     submitError,
   );
   const element = h('section.selector.card', {}, stage, panel);
+
+  for (const field of [target, method]) field.addEventListener('input', () => (preset.value = 'custom'));
 
   let mode = 'include';
   let points = [];
@@ -310,7 +334,11 @@ export function selector({ photo, width, height, decoder, colourFor, onSubmit, l
     confirm.textContent = 'Submitting…';
     try {
       const png = await maskPng(out.masks, pick(), width, height);
-      await onSubmit(png, { target_triangles: String(t), method: method.value, format: format.value });
+      const options = { target_triangles: String(t), method: method.value, format: format.value };
+      const p = PRESETS[preset.value];
+      if (p?.remove_outliers) options.remove_outliers = 'true';
+      if (p?.max_points) options.max_points = String(p.max_points);
+      await onSubmit(png, options);
       points = [];
       box = null;
       history = [];

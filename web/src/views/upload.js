@@ -6,6 +6,11 @@ import { bytes, h, progressBar } from '../ui.js';
 // The API's limits (docs/api.md): checked here first so a user learns at once.
 export const LIMITS = { maxBytes: 40 * 1024 * 1024, maxSide: 12000, maxPixels: 48_000_000 };
 const TYPES = ['image/jpeg', 'image/png', 'image/webp'];
+const SAMPLES = [
+  { file: 'truck.jpg', label: 'truck' },
+  { file: 'dog.jpg', label: 'dog' },
+  { file: 'groceries.jpg', label: 'groceries' },
+];
 
 /** Why `file` cannot be uploaded, or null. Decodes it to check its pixel size. */
 export async function checkPhoto(file) {
@@ -74,7 +79,33 @@ export function uploader({ onSession, session = null }) {
       input.value = '';
     }
   }
-  return h('section.card', { testid: 'uploader' }, h('h2', { text: 'New photo' }), zone, input, bar, error);
+  // A first visit can try Gen3D at once on a sample photo.
+  const samples = h(
+    'div.samples',
+    { testid: 'samples' },
+    h('span.muted', { text: 'Or try a sample:' }),
+    SAMPLES.map(({ file, label }) =>
+      h(
+        'button.sample',
+        {
+          testid: `sample-${file.split('.')[0]}`,
+          title: `Try Gen3D on the ${label} photo`,
+          onclick: async () => {
+            try {
+              const blob = await (await fetch(`/samples/${file}`)).blob();
+              send(new File([blob], file, { type: 'image/jpeg' }));
+            } catch (err) {
+              error.textContent = `The sample could not be loaded: ${err.message}`;
+            }
+          },
+        },
+        h('img', { src: `/samples/${file}`, alt: label, loading: 'lazy' }),
+        h('span', { text: label }),
+      ),
+    ),
+    h('span.muted.small', { text: 'Sample photos: Meta’s Segment Anything notebooks (Apache-2.0).' }),
+  );
+  return h('section.card', { testid: 'uploader' }, h('h2', { text: 'New photo' }), zone, samples, input, bar, error);
 }
 
 const UPLOADED = 'gen3d.uploaded.';

@@ -15,6 +15,8 @@ fn object(user: &UserId, session: &SessionId, created_ms: u64) -> ObjectRecord {
         failure: None,
         stats: None,
         pose: None,
+        variant_of: None,
+        stage_ms: Default::default(),
         notified: false,
         created_ms,
         updated_ms: created_ms,
