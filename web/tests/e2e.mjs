@@ -52,9 +52,17 @@ test('the viewer draws Gaussian splats (against points), from the photo’s came
   viewerControls(page, { url, shot, out: opts.out, signUp: localSignUp }),
 );
 
-test('presets, time per stage, Generate again as a variant, and why a mesh is open or small', async (page, url, shot) => {
+test('a sample photo in one click; presets, time per stage, Generate again as a variant, and why a mesh is open or small', async (page, url, shot) => {
   await signUp(page, url);
-  await uploadPhoto(page, TRUCK.path);
+  // A first visit: the samples are on the upload card; one click starts with the truck.
+  assert.equal(await page.getByTestId('samples').locator('img').count(), 3, 'three sample photos are offered');
+  await page.getByTestId('sample-truck').click();
+  await page.locator('[data-testid=workspace][data-state=ready]').waitFor({ timeout: 180_000 });
+  const image = await page.evaluate(async () => {
+    const r = await fetch(`/v1/sessions/${location.hash.split('/')[2]}`, { headers: { Authorization: `Bearer ${localStorage.getItem('gen3d.token')}` } });
+    return (await r.json()).image;
+  });
+  assert.deepEqual([image.width, image.height], [TRUCK.width, TRUCK.height], 'the sample uploaded is the truck photo');
   const api = (path) => page.evaluate(async (p) => (await fetch(p, { headers: { Authorization: `Bearer ${localStorage.getItem('gen3d.token')}` } })).json(), path);
   const session = page.url().split('/sessions/')[1];
   // Fast: fewer triangles, down-sampled first.
