@@ -105,6 +105,56 @@ test('a sample photo in one click; presets, time per stage, Generate again as a 
   await shot('16-variants-and-notes');
 });
 
+test('on a phone: the photo while it is prepared, touch instructions, a tap, Reconstruct in reach, earlier objects hidden', async (page, url, shot) => {
+  const phoneContext = await page.context().browser().newContext({ viewport: { width: 390, height: 844 }, hasTouch: true, isMobile: true, deviceScaleFactor: 2 });
+  const phone = await phoneContext.newPage();
+  try {
+    await signUp(phone, url);
+    // The encoder made slow: for 4 s the session says `embedding`, as a cold GPU would.
+    const holdUntil = Date.now() + 4000;
+    await phone.route(/\/v1\/sessions\/[a-z0-9]+$/, async (route) => {
+      const response = await route.fetch();
+      const json = await response.json();
+      if (route.request().method() === 'GET' && Date.now() < holdUntil && json.state === 'ready') json.state = 'embedding';
+      await route.fulfill({ response, json });
+    });
+    await phone.getByTestId('photo-input').setInputFiles(TRUCK.path);
+    const preview = phone.getByTestId('photo-preview');
+    await preview.waitFor({ timeout: 60_000 });
+    await phone.waitForFunction(() => document.querySelector('[data-testid=photo-preview]')?.naturalWidth > 0);
+    assert.equal(await preview.evaluate((img) => img.naturalWidth), TRUCK.width, 'the photo is shown while it is prepared');
+    assert.match(await phone.getByTestId('status').textContent(), /Analysing the photo/);
+    await shot('17-phone-preparing');
+    await phone.locator('[data-testid=workspace][data-state=ready]').waitFor({ timeout: 180_000 });
+    assert.match(await phone.getByTestId('status').textContent(), /^Tap the object you want/, 'touch instructions');
+    // A tap selects; Reconstruct is on screen without scrolling.
+    const stage = await phone.getByTestId('stage').boundingBox();
+    const [cx, cy] = TRUCK.click;
+    await phone.touchscreen.tap(stage.x + (cx / TRUCK.width) * stage.width, stage.y + (cy / TRUCK.height) * stage.height);
+    await phone.waitForFunction(() => Number(document.querySelector('[data-testid=overlay]')?.dataset.pixels ?? 0) > 0, null, { timeout: 30_000 });
+    const confirm = await phone.getByTestId('confirm').boundingBox();
+    assert.ok(confirm.y >= 0 && confirm.y + confirm.height <= 844 && confirm.x >= 0 && confirm.x + confirm.width <= 390, `Reconstruct is in reach: ${JSON.stringify(confirm)}`);
+    const wide = await phone.evaluate(() => document.documentElement.scrollWidth);
+    assert.ok(wide <= 390, `no sideways scrolling (${wide} px)`);
+    await shot('17-phone-selected');
+    await phone.getByTestId('confirm').click();
+    await phone.locator('[data-testid=object-card]').first().waitFor();
+    // The submitted object's mask stays tinted on the photo; it can be hidden.
+    const alpha = () => phone.evaluate(([x, y, w, h]) => {
+      const c = document.querySelector('[data-testid=overlay]');
+      return c.getContext('2d').getImageData(Math.floor((x / w) * c.width), Math.floor((y / h) * c.height), 1, 1).data[3];
+    }, [cx, cy, TRUCK.width, TRUCK.height]);
+    await phone.waitForTimeout(500);
+    assert.ok((await alpha()) > 0, 'the earlier object is tinted');
+    await phone.getByTestId('show-objects').uncheck();
+    assert.equal(await alpha(), 0, 'hidden, the photo shows through');
+    await phone.getByTestId('show-objects').check();
+    assert.ok((await alpha()) > 0, 'and shown again');
+  } finally {
+    await phoneContext.close();
+  }
+});
+
 test('the Guide page reads as text, at desktop and at phone size', async (page, url, shot) => {
   await signUp(page, url);
   for (const [width, height, name] of [[1400, 1000, 'desktop'], [390, 844, 'phone']]) {

@@ -56,7 +56,10 @@ impl NotifyService {
             return Ok(()); // not finished yet (cannot happen) or already told
         }
         let session = load_session(&self.ports, &m.user, &m.session).await?;
-        for email in compose(&self.config, &session, &rec) {
+        // The object's number as the page shows it: its place among the photo's objects.
+        let siblings = self.ports.jobs.objects(&m.user, &m.session).await?;
+        let number = siblings.iter().position(|o| o.object == rec.object).map_or(siblings.len().max(1), |i| i + 1);
+        for email in compose(&self.config, &session, &rec, number) {
             self.ports.mailer.send(&email).await?;
         }
         let told = gen3d_domain::ObjectRecord { notified: true, updated_ms: now_ms(), ..rec.clone() };

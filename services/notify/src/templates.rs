@@ -14,7 +14,32 @@ fn escape(s: &str) -> String {
 }
 
 /// The user's mail and, when an admin is configured, the admin's copy.
-pub fn compose(config: &NotifyConfig, session: &SessionRecord, object: &ObjectRecord) -> Vec<Email> {
+/// The object's name in mail: its number on the photo's page and the photo's size and
+/// date, e.g. "Object 2 of your 1800×1200 photo of 1 Dec 2026".
+pub fn object_name(session: &SessionRecord, number: usize) -> String {
+    let size = session.image.as_ref().map(|i| format!("{}×{} ", i.width, i.height)).unwrap_or_default();
+    format!("Object {number} of your {size}photo of {}", date(session.created_ms))
+}
+
+/// A UTC calendar date, "1 Dec 2026" (Howard Hinnant's civil-from-days).
+fn date(ms: u64) -> String {
+    let days = (ms / 86_400_000) as i64 + 719_468;
+    let era = days.div_euclid(146_097);
+    let doe = days - era * 146_097;
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+    format!("{day} {} {year}", MONTHS[(month - 1) as usize])
+}
+
+/// The owner's (and the admin's) mail about an ended object; `number` is its place among
+/// the photo's objects, as the page shows it.
+pub fn compose(config: &NotifyConfig, session: &SessionRecord, object: &ObjectRecord, number: usize) -> Vec<Email> {
+    let name = object_name(session, number);
     let outcome = if object.state == ObjectState::Done { Outcome::Done } else { Outcome::Failed };
     let link = format!("{}/#/sessions/{}/objects/{}", config.app_url.trim_end_matches('/'), object.session, object.object);
     let (subject, text, html) = match outcome {
@@ -23,7 +48,7 @@ pub fn compose(config: &NotifyConfig, session: &SessionRecord, object: &ObjectRe
             let triangles = stats.map(|s| s.triangles).unwrap_or(0);
             let closed = if stats.is_some_and(|s| s.watertight) { "closed (watertight)" } else { "open" };
             (
-                "Your 3D model is ready".to_owned(),
+                format!("{name} is ready in 3D"),
                 format!(
                     "Hello,\n\nyour 3D model is ready: a {closed} mesh of {triangles} triangles.\n\nView and download it (GLB mesh, PLY splat): {link}\n\nGen3D\n"
                 ),
@@ -37,7 +62,7 @@ pub fn compose(config: &NotifyConfig, session: &SessionRecord, object: &ObjectRe
         Outcome::Failed => {
             let (stage, reason) = object.failure.as_ref().map(|f| (f.stage.as_str(), f.reason.as_str())).unwrap_or(("unknown", "unknown error"));
             (
-                "We could not make your 3D model".to_owned(),
+                format!("{name}: we could not make its 3D model"),
                 format!(
                     "Hello,\n\nwe could not make your 3D model: it failed while {stage} ({reason}).\n\nYou can try again with another selection: {link}\n\nGen3D\n"
                 ),
@@ -121,7 +146,9 @@ mod tests {
             app_url: "https://gen3d.example".into(),
         };
         let user = UserId::parse("user-1").unwrap();
-        let session = SessionRecord::new(user.clone(), SessionId::parse("sess1").unwrap(), EmailAddress::parse("ann@example.com").unwrap(), 0);
+        let mut session =
+            SessionRecord::new(user.clone(), SessionId::parse("sess1").unwrap(), EmailAddress::parse("ann@example.com").unwrap(), 1_796_155_994_736);
+        session.image = Some(gen3d_domain::ImageInfo { width: 1800, height: 1200 });
         let object = ObjectRecord {
             user,
             session: session.session.clone(),
@@ -151,9 +178,17 @@ mod tests {
     }
 
     #[test]
+    fn dates_are_utc_calendar_days() {
+        assert_eq!(date(0), "1 Jan 1970");
+        assert_eq!(date(1_796_155_994_736), "1 Dec 2026");
+        assert_eq!(date(951_782_400_000), "29 Feb 2000");
+        assert_eq!(date(4_102_444_799_000), "31 Dec 2099");
+    }
+
+    #[test]
     fn done_mail() {
         let (config, session, object) = records(ObjectState::Done);
-        insta::assert_debug_snapshot!(compose(&config, &session, &object));
+        insta::assert_debug_snapshot!(compose(&config, &session, &object, 2));
     }
 
     #[test]
@@ -169,7 +204,7 @@ mod tests {
     #[test]
     fn failed_mail_escapes_the_reason() {
         let (config, session, object) = records(ObjectState::Failed);
-        let mails = compose(&config, &session, &object);
+        let mails = compose(&config, &session, &object, 2);
         assert!(mails[0].html.contains("&lt;truncated&gt;"));
         insta::assert_debug_snapshot!(mails);
     }

@@ -5,6 +5,9 @@
 import { bounds, maskPng, paint, upsample } from '../mask.js';
 import { css, h } from '../ui.js';
 
+/** A phone or tablet: touch instructions, no hover. */
+export const TOUCH = typeof matchMedia === 'function' && matchMedia('(pointer: coarse)').matches;
+
 /** Quality presets: mesh settings the API takes (docs/api.md). */
 export const PRESETS = {
   fast: { label: 'Fast (10 000 triangles, down-sampled)', target_triangles: 10_000, method: 'poisson', max_points: 20_000 },
@@ -25,6 +28,8 @@ export function selector({ photo, width, height, decoder, colourFor, onSubmit, l
   const undoBtn = h('button', { testid: 'undo', text: 'Undo', title: 'Ctrl+Z' });
   const resetBtn = h('button', { testid: 'reset', text: 'Reset', title: 'Esc' });
   const hover = h('input', { type: 'checkbox', checked: true, testid: 'hover-preview' });
+  // The masks of objects already submitted, tinted in their colours: hide them to see the photo.
+  const showObjects = h('input', { type: 'checkbox', checked: true, testid: 'show-objects', onchange: () => redraw() });
   const info = h('p.muted.small', { testid: 'decode-info' });
   const candidates = h('div.candidates', { testid: 'candidates' });
   const cutout = h('canvas.cutout', { testid: 'cutout', width: 240, height: 180 });
@@ -51,7 +56,8 @@ export function selector({ photo, width, height, decoder, colourFor, onSubmit, l
     'aside.tools',
     {},
     h('div.row', {}, modeInclude, modeExclude, undoBtn, resetBtn),
-    h('label.inline', {}, hover, 'Preview on hover'),
+    h('label.inline', {}, hover, TOUCH ? 'Preview (mouse only)' : 'Preview on hover'),
+    h('label.inline', {}, showObjects, 'Show earlier objects'),
     info,
     h('h3', { text: 'Candidates' }),
     candidates,
@@ -97,7 +103,7 @@ export function selector({ photo, width, height, decoder, colourFor, onSubmit, l
   function redraw() {
     const ctx = overlay.getContext('2d');
     ctx.clearRect(0, 0, size.w, size.h);
-    for (const layer of layers()) if (layer.image) ctx.drawImage(layer.image, 0, 0, size.w, size.h);
+    if (showObjects.checked) for (const layer of layers()) if (layer.image) ctx.drawImage(layer.image, 0, 0, size.w, size.h);
     const shown = out ?? preview;
     if (shown) {
       const bits = upsample(shown.masks, out ? pick() : best(shown), size.w, size.h);

@@ -4,7 +4,7 @@ import { decoderSplit, decoderUrl, getSession, readWithProgress, request } from 
 import { DecoderClient } from '../decoder.js';
 import { bytes, colourOf, h, hideBanner, progressBar, showBanner, sleep } from '../ui.js';
 import { objectsPanel } from './objects.js';
-import { selector } from './selector.js';
+import { TOUCH, selector } from './selector.js';
 import { recentlyUploaded, uploader } from './upload.js';
 
 const EMBEDDING_TIMEOUT_MS = 10 * 60 * 1000;
@@ -30,6 +30,22 @@ export function renderWorkspace(root, id, focus = {}) {
   let decoder = null;
   let parts = [];
 
+  // The photo, shown while its embeddings are prepared (once; a failure to show it is
+  // only cosmetic).
+  let preview = null;
+  function showPreview(s) {
+    if (preview) return;
+    preview = request(s.direct?.image ?? `/v1/sessions/${id}/image`, { signal: ctl.signal })
+      .then((r) => r.blob())
+      .then((b) => {
+        if (!alive() || body.dataset.state !== 'loading') return;
+        const url = URL.createObjectURL(b);
+        ctl.signal.addEventListener('abort', () => URL.revokeObjectURL(url));
+        body.replaceChildren(h('img.preview', { src: url, testid: 'photo-preview', alt: 'Your photo, being prepared' }));
+      })
+      .catch(() => {});
+  }
+
   async function waitReady() {
     const t0 = Date.now();
     let delay = 500;
@@ -48,6 +64,7 @@ export function renderWorkspace(root, id, focus = {}) {
       // Just uploaded straight to storage: the session says `created` until storage's
       // event has been handled. Anything else still `created` was never uploaded.
       if (s.state === 'created' && !recentlyUploaded(id)) return s;
+      if (s.state === 'uploaded' || s.state === 'embedding') showPreview(s);
       const secs = Math.round((Date.now() - t0) / 1000);
       say(
         s.state === 'embedding'
@@ -102,7 +119,12 @@ export function renderWorkspace(root, id, focus = {}) {
     if (!alive()) return;
     bar.hidden = true;
     if (photo.width !== width || photo.height !== height) console.warn('photo decoded at', photo.width, photo.height, 'server says', width, height);
-    say('Click the object you want. Right-click (or Exclude mode) removes areas; drag to draw a box.', 'ok');
+    say(
+      TOUCH
+        ? 'Tap the object you want. Switch to Exclude, then tap, to remove areas; drag to draw a box; pinch to zoom the photo.'
+        : 'Click the object you want. Right-click (or Exclude mode) removes areas; drag to draw a box.',
+      'ok',
+    );
     step(2);
     const objects = objectsPanel({ session: id, signal: ctl.signal, onStep: step, focus: focus.object });
     const sel = selector({
