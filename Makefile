@@ -23,7 +23,7 @@ TORCH_ENV = VIRTUAL_ENV=$(TORCH_VENV) PATH=$(TORCH_VENV)/bin:$$PATH LIBTORCH_USE
 	LD_LIBRARY_PATH=$$($(TORCH_VENV)/bin/python -c 'import torch, os; print(os.path.dirname(torch.__file__) + "/lib")' 2>/dev/null) \
 	GEN3D_TORCH_PYTHON=$(TORCH_VENV)/bin/python
 
-.PHONY: docs-screenshots fuzz fuzz-stable soak deps ort moto torch sam3-deps sam3-models sam3-test-models web-deps web run serve test smoke smoke-deps bench bench-aws bench-web bench-torch bench-sam3 bench-worker dist decoder
+.PHONY: bench-viewer docs-screenshots fuzz fuzz-stable soak deps ort moto torch sam3-deps sam3-models sam3-test-models web-deps web run serve test smoke smoke-deps bench bench-aws bench-web bench-torch bench-sam3 bench-worker dist decoder
 
 ## Debian packages: Open3D (C++ library + headers), Eigen, pkg-config.
 deps:
@@ -191,6 +191,12 @@ bench: deps
 bench-web: deps web
 	cargo build --release --locked -p gen3d
 	cd web && node tests/bench-decode.mjs --gen3d $(CARGO_TARGET_DIR)/release/gen3d
+
+## The 3D viewer: frame time for 100k splats (Gaussian against points) and click → mask with
+## the viewer open against closed, in headless Chromium (docs/benchmarks.md).
+bench-viewer: deps web
+	cargo build --locked -p gen3d
+	cd web && node tests/bench-viewer.mjs --gen3d $(CARGO_TARGET_DIR)/debug/gen3d
 
 ## TorchScript from Rust against the same module from Python (CUDA where present).
 bench-torch: torch

@@ -124,7 +124,7 @@ test('on a phone: the photo while it is prepared, touch instructions, a tap, Rec
     await phone.waitForFunction(() => document.querySelector('[data-testid=photo-preview]')?.naturalWidth > 0);
     assert.equal(await preview.evaluate((img) => img.naturalWidth), TRUCK.width, 'the photo is shown while it is prepared');
     assert.match(await phone.getByTestId('status').textContent(), /Analysing the photo/);
-    await shot('17-phone-preparing');
+    await phone.screenshot({ path: join(opts.out, '17-phone-preparing.jpg'), type: 'jpeg', quality: 80 });
     await phone.locator('[data-testid=workspace][data-state=ready]').waitFor({ timeout: 180_000 });
     assert.match(await phone.getByTestId('status').textContent(), /^Tap the object you want/, 'touch instructions');
     // A tap selects; Reconstruct is on screen without scrolling.
@@ -136,7 +136,7 @@ test('on a phone: the photo while it is prepared, touch instructions, a tap, Rec
     assert.ok(confirm.y >= 0 && confirm.y + confirm.height <= 844 && confirm.x >= 0 && confirm.x + confirm.width <= 390, `Reconstruct is in reach: ${JSON.stringify(confirm)}`);
     const wide = await phone.evaluate(() => document.documentElement.scrollWidth);
     assert.ok(wide <= 390, `no sideways scrolling (${wide} px)`);
-    await shot('17-phone-selected');
+    await phone.screenshot({ path: join(opts.out, '17-phone-selected.jpg'), type: 'jpeg', quality: 80 });
     await phone.getByTestId('confirm').click();
     await phone.locator('[data-testid=object-card]').first().waitFor();
     // The submitted object's mask stays tinted on the photo; it can be hidden.
