@@ -35,6 +35,19 @@ function sphere(n) {
   return Buffer.concat([Buffer.from(header, 'latin1'), Buffer.from(body.buffer)]);
 }
 
+/** Waits until the viewer has drawn no frame for 1 s (Spark sorts asynchronously). */
+async function settled(page) {
+  const frames = () => page.evaluate(() => Number(document.querySelector('[data-testid=viewer-canvas]')?.dataset.frames ?? 0));
+  let last = await frames();
+  for (let i = 0; i < 120; i++) {
+    await page.waitForTimeout(1000);
+    const now = await frames();
+    if (now === last) return;
+    last = now;
+  }
+  throw new Error('the viewer kept drawing');
+}
+
 const srv = await server({ ...opts });
 const browser = await launch();
 try {
@@ -88,7 +101,10 @@ try {
     await round('closed');
     await page.getByTestId('view-object').first().click();
     await page.locator('[data-testid=viewer][data-ready=true]').waitFor({ timeout: 120_000 });
-    await page.waitForTimeout(1500);
+    await settled(page);
+    // The viewer scrolled itself into view: bring the photo back (the viewer stays open).
+    await page.getByTestId('stage').scrollIntoViewIfNeeded();
+    await settled(page);
     await round('open');
     await page.reload();
     await page.locator('[data-testid=workspace][data-state=ready]').waitFor({ timeout: 120_000 });
