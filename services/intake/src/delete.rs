@@ -29,15 +29,16 @@ async fn object_files(state: &AppState, o: &ObjectRecord) -> ApiResult<Vec<Objec
     Ok(state.ports.blobs.list(&KeyPrefix::session(&o.user, &o.session)).await?.into_iter().filter(|k| k.as_str().starts_with(&folder)).collect())
 }
 
-async fn delete_object_record(state: &AppState, o: &ObjectRecord) -> ApiResult<()> {
-    if !o.state.is_terminal() {
-        return Err(ApiError::conflict(format!(
-            "object {} is still being made ({}); delete it when it is done or failed",
-            o.object,
-            o.state.as_str()
-        )));
+fn refuse_if_busy(o: &ObjectRecord, whole_photo: bool) -> ApiResult<()> {
+    if o.state.is_terminal() {
+        return Ok(());
     }
-    delete_files(state, &object_files(state, o).await?).await?;
+    let what = if whole_photo { "delete the photo" } else { "delete it" };
+    let of = if whole_photo { " of this photo" } else { "" };
+    Err(ApiError::conflict(format!("object {}{of} is still being made ({}); {what} when it is done or failed", o.object, o.state.as_str())))
+}
+
+async fn delete_object_record(state: &AppState, o: &ObjectRecord) -> ApiResult<()> {
     if !state.ports.jobs.delete_object(&o.user, &o.session, &o.object, o.state).await? {
         return Err(ApiError::conflict(format!("object {} changed while it was being deleted; try again", o.object)));
     }
@@ -47,6 +48,8 @@ async fn delete_object_record(state: &AppState, o: &ObjectRecord) -> ApiResult<(
 /// `DELETE /v1/sessions/{s}/objects/{o}`: 204, the object's files and record gone.
 pub async fn delete_object(State(state): State<AppState>, p: Principal, Path((session, object)): Path<(String, String)>) -> ApiResult<StatusCode> {
     let o = load_object(&state, &p, &session, &object).await?;
+    refuse_if_busy(&o, false)?;
+    delete_files(&state, &object_files(&state, &o).await?).await?;
     delete_object_record(&state, &o).await?;
     tracing::info!(user = %o.user, session = %o.session, object = %o.object, "object deleted");
     Ok(StatusCode::NO_CONTENT)
@@ -60,17 +63,14 @@ pub async fn delete_session(State(state): State<AppState>, p: Principal, Path(se
         return Err(ApiError::conflict(format!("the photo is still being prepared ({}); delete it when it is ready or failed", s.state.as_str())));
     }
     let objects = state.ports.jobs.objects(&s.user, &s.session).await?;
-    if let Some(busy) = objects.iter().find(|o| !o.state.is_terminal()) {
-        return Err(ApiError::conflict(format!(
-            "object {} of this photo is still being made ({}); delete the photo when it is done or failed",
-            busy.object,
-            busy.state.as_str()
-        )));
+    for o in &objects {
+        refuse_if_busy(o, true)?;
     }
+    // Every file of the photo and its objects in one listing, then the records.
+    delete_files(&state, &state.ports.blobs.list(&KeyPrefix::session(&s.user, &s.session)).await?).await?;
     for o in &objects {
         delete_object_record(&state, o).await?;
     }
-    delete_files(&state, &state.ports.blobs.list(&KeyPrefix::session(&s.user, &s.session)).await?).await?;
     if !state.ports.jobs.delete_session(&s.user, &s.session, s.state).await? {
         return Err(ApiError::conflict("the photo changed while it was being deleted; try again".to_owned()));
     }
