@@ -11,7 +11,8 @@ import { TRUCK } from './journey.mjs';
  * The viewer canvas, read back: `coverage` (share of pixels unlike the clear colour),
  * `gaps` (clear-colour pixels inside the drawn region's rows: a drawn pixel within 6 px on
  * both sides), and `grain` (mean colour step between neighbouring drawn pixels: dots on a
- * grid make it large, overlapping Gaussians blend). Also a 32×20 thumbnail to compare views.
+ * grid make it large, overlapping Gaussians blend), the drawn pixels' count and mean run
+ * lengths across and down (the shape splats are drawn with), and a 32×20 thumbnail.
  */
 export function canvasStats(page) {
   return page.evaluate(() => {
@@ -55,10 +56,23 @@ export function canvasStats(page) {
         }
       }
     }
+    // Mean length of the drawn pixels' horizontal and vertical runs: the splats' shape.
+    const meanRun = (outer, inner, at) => {
+      let [total, n, run] = [0, 0, 0];
+      for (let a = 0; a < outer; a++) {
+        for (let b = 0; b <= inner; b++) {
+          if (b < inner && at(a, b)) run++;
+          else if (run) [total, n, run] = [total + run, n + 1, 0];
+        }
+      }
+      return n ? total / n : 0;
+    };
+    const across = meanRun(h, w, (y, x) => drawn[y * w + x] === 1);
+    const down = meanRun(w, h, (x, y) => drawn[y * w + x] === 1);
     const t = Object.assign(document.createElement('canvas'), { width: 32, height: 20 });
     t.getContext('2d').drawImage(src, 0, 0, 32, 20);
     const thumb = Array.from(t.getContext('2d').getImageData(0, 0, 32, 20).data);
-    return { coverage: count / (w * h), gaps: inside ? gaps / inside : 1, grain: steps ? step / steps : 0, corner: bg, thumb };
+    return { drawn: count, across, down, coverage: count / (w * h), gaps: inside ? gaps / inside : 1, grain: steps ? step / steps : 0, corner: bg, thumb };
   });
 }
 
@@ -77,41 +91,6 @@ export function stretchedSplats() {
     body.set([(i - 2) * 0.2, 0, (j - 2) * 0.2, 0, 0, 0, red, -red, -red, 4, Math.log(0.03), Math.log(0.005), Math.log(0.005), 1, 0, 0, 0], k * props.length);
   }
   return Buffer.concat([Buffer.from(header, 'latin1'), Buffer.from(body.buffer)]);
-}
-
-/** Drawn pixels, and the mean length of their horizontal and vertical runs. */
-function runs(page) {
-  return page.evaluate(() => {
-    const src = document.querySelector('[data-testid=viewer-canvas] canvas');
-    const c = Object.assign(document.createElement('canvas'), { width: src.width, height: src.height });
-    const g = c.getContext('2d');
-    g.drawImage(src, 0, 0);
-    const { width: w, height: h } = c;
-    const d = g.getImageData(0, 0, w, h).data;
-    const bg = [d[0], d[1], d[2]];
-    const on = (x, y) => {
-      const i = (y * w + x) * 4;
-      return Math.abs(d[i] - bg[0]) + Math.abs(d[i + 1] - bg[1]) + Math.abs(d[i + 2] - bg[2]) > 24;
-    };
-    const mean = (outer, inner, at) => {
-      let [total, count] = [0, 0];
-      for (let a = 0; a < outer; a++) {
-        let run = 0;
-        for (let b = 0; b <= inner; b++) {
-          if (b < inner && at(a, b)) run++;
-          else if (run) {
-            total += run;
-            count++;
-            run = 0;
-          }
-        }
-      }
-      return count ? total / count : 0;
-    };
-    let drawn = 0;
-    for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) if (on(x, y)) drawn++;
-    return { drawn, across: mean(h, w, (y, x) => on(x, y)), down: mean(w, h, (x, y) => on(x, y)) };
-  });
 }
 
 const fmt = (s) => `coverage ${(s.coverage * 100).toFixed(1)} %, gaps ${(s.gaps * 100).toFixed(1)} %, grain ${s.grain.toFixed(1)}`;
@@ -216,7 +195,7 @@ export async function viewerControls(page, { url, shot, out, signUp }) {
   for (const mode of ['gaussian', 'points']) {
     await page.goto(`${url}/${mode === 'points' ? '?splats=points' : ''}#/sessions/${session}/objects/${object}`);
     await openViewer(page, mode);
-    shapes[mode] = await runs(page);
+    shapes[mode] = await canvasStats(page);
     await page.getByTestId('viewer').screenshot({ path: join(out, `15-viewer-stretched-${mode}.jpg`), type: 'jpeg', quality: 85 });
   }
   await page.unroute('**/splat.ply*');
