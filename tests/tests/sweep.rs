@@ -35,6 +35,7 @@ async fn jobs_whose_messages_were_lost_end_failed_and_told() {
         pose: None,
         variant_of: None,
         stage_ms: Default::default(),
+        name: None,
         notified: false,
         created_ms: now_ms(),
         updated_ms: now_ms(),

@@ -1,6 +1,6 @@
 use bytes::Bytes;
-use gen3d_domain::{KeyOwner, MeshFormat, MeshStats, ObjectFile, ObjectKey};
-use gen3d_media::{MAX_PHOTO_BYTES, Mask, MediaError, SplatCloud, decode_photo};
+use gen3d_domain::{KeyOwner, MeshFormat, MeshStats, ObjectFile, ObjectKey, SessionFile};
+use gen3d_media::{MAX_PHOTO_BYTES, Mask, MediaError, SplatCloud, decode_photo, photo_thumbnail, splat_thumbnail};
 use gen3d_meshing::worker::MeshFiles;
 use gen3d_models::ModelError;
 use gen3d_models::backend::{Loaded, Models};
@@ -59,6 +59,14 @@ fn mesh_outputs(output: &ObjectKey) -> Result<Vec<(MeshFormat, ObjectKey)>, Task
             Ok(MeshFormat::ALL.into_iter().map(|f| (f, ObjectKey::object_file(&user, &session, &object, ObjectFile::Mesh(f)))).collect())
         }
         _ => Err(TaskError::Rejected(format!("mesh output {output} is not an object's mesh file"))),
+    }
+}
+
+/// The key of `file` in the session whose file `output` is.
+fn sibling_of_session_file(output: &ObjectKey, file: SessionFile) -> Result<ObjectKey, TaskError> {
+    match output.owner() {
+        Some(KeyOwner::Session { user, session, .. }) => Ok(ObjectKey::session_file(&user, &session, file)),
+        _ => Err(TaskError::Rejected(format!("output {output} is not a session's file"))),
     }
 }
 
@@ -129,12 +137,15 @@ pub async fn run_task(models: &Models, mesher: &Mesher, blobs: &dyn BlobStore, r
         TaskRequest::Embed { image, output } => {
             let encoder = ready(&models.encoder, "image encoder")?;
             let bytes = read_bounded(blobs, image, "the image", MAX_PHOTO_BYTES).await?;
-            let (file, width, height) = blocking(move || -> Result<_, TaskError> {
+            let thumbnail = sibling_of_session_file(output, SessionFile::Thumbnail)?;
+            let (file, thumb, width, height) = blocking(move || -> Result<_, TaskError> {
                 let photo = decode_photo(&bytes).map_err(|e| media_err("image", e))?;
                 let embeddings = encoder.encode(&photo).map_err(model_err)?;
-                Ok((embeddings.encode(), photo.width(), photo.height()))
+                Ok((embeddings.encode(), photo_thumbnail(&photo), photo.width(), photo.height()))
             })
             .await??;
+            // The thumbnail first: the embeddings' arrival is what readies the session.
+            write(blobs, &thumbnail, thumb, "image/jpeg").await?;
             let size = write(blobs, output, file, "application/octet-stream").await?;
             Ok(TaskResponse { width: Some(width), height: Some(height), ..TaskResponse::new("embed", output, size) })
         }
@@ -165,7 +176,14 @@ pub async fn run_task(models: &Models, mesher: &Mesher, blobs: &dyn BlobStore, r
         TaskRequest::Mesh { splat, output, options, pose } => {
             let targets = mesh_outputs(output)?;
             let bytes = read_bounded(blobs, splat, "the splat file", MAX_SPLAT_BYTES).await?;
+            let thumbnail = {
+                let (bytes, pose) = (bytes.clone(), *pose);
+                blocking(move || SplatCloud::read_ply(&bytes).ok().and_then(|cloud| splat_thumbnail(&cloud, pose.as_ref()))).await?
+            };
             let MeshFiles { files, stats } = mesher.mesh(bytes, *options).await?;
+            if let (Some(png), Some(KeyOwner::Object { user, session, object, .. })) = (thumbnail, output.owner()) {
+                write(blobs, &ObjectKey::object_file(&user, &session, &object, ObjectFile::Thumbnail), png, "image/png").await?;
+            }
             let mut size = 0;
             for ((format, key), (made, file)) in targets.into_iter().zip(files) {
                 if made != format {

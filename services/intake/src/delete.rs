@@ -1,5 +1,6 @@
 //! Deleting a photo (its session, with every object) or one object: every stored file
-//! under the session's or object's keys, then the records. Only what has ended can go:
+//! under the session's or object's keys (and the photo's scene, which holds the
+//! object's geometry), then the records. Only what has ended can go:
 //! a photo still being prepared, or an object still being made, answers 409, so no step
 //! of the pipeline writes into a deleted job. Files go before records, so a delete that
 //! fails half-way (storage unavailable: 503) leaves a record to delete again, never
@@ -9,7 +10,7 @@
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use gen3d_domain::{KeyPrefix, ObjectKey, ObjectRecord, SessionState};
+use gen3d_domain::{KeyPrefix, ObjectKey, ObjectRecord, SessionFile, SessionState};
 
 use crate::routes::{load_object, load_session};
 use crate::{ApiError, AppState, Principal};
@@ -49,7 +50,9 @@ async fn delete_object_record(state: &AppState, o: &ObjectRecord) -> ApiResult<(
 pub async fn delete_object(State(state): State<AppState>, p: Principal, Path((session, object)): Path<(String, String)>) -> ApiResult<StatusCode> {
     let o = load_object(&state, &p, &session, &object).await?;
     refuse_if_busy(&o, false)?;
-    delete_files(&state, &object_files(&state, &o).await?).await?;
+    // The photo's scene holds the object's geometry: it goes too (made again on demand).
+    let scene = ObjectKey::session_file(&o.user, &o.session, SessionFile::Scene);
+    delete_files(&state, &[object_files(&state, &o).await?, vec![scene]].concat()).await?;
     delete_object_record(&state, &o).await?;
     tracing::info!(user = %o.user, session = %o.session, object = %o.object, "object deleted");
     Ok(StatusCode::NO_CONTENT)

@@ -1,6 +1,6 @@
 //! The intake service: Gen3D's HTTP API (docs/api.md). Accounts and tokens, sessions
-//! (upload a photo, get its embeddings), server-side mask decoding, objects (submit a
-//! selection, follow its stages, download its files).
+//! (upload a photo, get its embeddings, name it), server-side mask decoding, objects
+//! (submit a selection, follow its stages, name it, download its files), a photo's scene.
 //!
 //! [`app`] builds the axum router; the local runner serves it on a socket and the
 //! Lambda binary through `lambda_http`. Every route but health, sign-up/in and the
@@ -12,7 +12,9 @@ mod cognito;
 mod delete;
 mod error;
 mod limits;
+mod rename;
 mod routes;
+mod scene;
 mod views;
 
 use std::sync::Arc;
@@ -45,13 +47,16 @@ pub fn app(state: AppState) -> Router {
         .route("/v1/auth/login", post(routes::login))
         .route("/v1/models/decoder.onnx", get(routes::decoder_model))
         .route("/v1/sessions", post(routes::create_session).get(routes::list_sessions))
-        .route("/v1/sessions/{session}", get(routes::get_session).delete(delete::delete_session))
+        .route("/v1/sessions/{session}", get(routes::get_session).patch(rename::rename_session).delete(delete::delete_session))
+        .route("/v1/sessions/{session}/scene", post(scene::make_scene))
+        .route("/v1/sessions/{session}/scene.glb", get(scene::get_scene))
+        .route("/v1/sessions/{session}/thumbnail", get(routes::get_thumbnail))
         .route("/v1/sessions/{session}/image", axum::routing::put(routes::upload_image).get(routes::get_image))
         .route("/v1/sessions/{session}/upload", post(routes::upload_target))
         .route("/v1/sessions/{session}/embeddings", get(routes::get_embeddings))
         .route("/v1/sessions/{session}/masks", post(routes::decode_mask))
         .route("/v1/sessions/{session}/objects", post(routes::create_object).get(routes::list_objects))
-        .route("/v1/sessions/{session}/objects/{object}", get(routes::get_object).delete(delete::delete_object))
+        .route("/v1/sessions/{session}/objects/{object}", get(routes::get_object).patch(rename::rename_object).delete(delete::delete_object))
         .route("/v1/sessions/{session}/objects/{object}/files/{file}", get(routes::get_file))
         .layer(DefaultBodyLimit::max(gen3d_media::MAX_PHOTO_BYTES + 1024))
         .layer(axum::middleware::map_response(error::json_errors))

@@ -91,7 +91,7 @@ pub async fn get_session(State(state): State<AppState>, p: Principal, Path(sessi
 /// with presigned GETs the browser fetches itself (a redirect would reach S3 with the
 /// `null` origin of a redirected CORS request). Its `upload` is the API's route; a
 /// direct upload comes from [`upload_target`].
-async fn session_view(state: &AppState, rec: &SessionRecord) -> ApiResult<SessionView> {
+pub(crate) async fn session_view(state: &AppState, rec: &SessionRecord) -> ApiResult<SessionView> {
     let mut view = SessionView::of(rec);
     let key = |f| ObjectKey::session_file(&rec.user, &rec.session, f);
     let mut direct = crate::views::DirectUrls::default();
@@ -108,7 +108,7 @@ async fn session_view(state: &AppState, rec: &SessionRecord) -> ApiResult<Sessio
 }
 
 /// The object's view, its files with presigned GETs where the store offers them.
-async fn object_view(state: &AppState, rec: &ObjectRecord) -> ApiResult<ObjectView> {
+pub(crate) async fn object_view(state: &AppState, rec: &ObjectRecord) -> ApiResult<ObjectView> {
     let mut view = ObjectView::of(rec);
     for link in &mut view.files {
         if let Some(file) = ObjectFile::downloadable(link.name) {
@@ -122,7 +122,7 @@ async fn object_view(state: &AppState, rec: &ObjectRecord) -> ApiResult<ObjectVi
 /// A redirect to storage's own URL for `key` where it offers one (an S3 presigned GET:
 /// Lambda cannot return bodies over 6 MB); `None` where the API serves the bytes.
 /// `missing` names the file in the 404 when it is not there.
-async fn redirect_to_storage(state: &AppState, key: &ObjectKey, missing: &str) -> ApiResult<Option<Response>> {
+pub(crate) async fn redirect_to_storage(state: &AppState, key: &ObjectKey, missing: &str) -> ApiResult<Option<Response>> {
     let Some(url) = state.ports.blobs.direct_url(key, DirectAccess::Get).await? else {
         return Ok(None);
     };
@@ -259,6 +259,21 @@ pub async fn get_image(State(state): State<AppState>, p: Principal, Path(session
     }
     let bytes = state.ports.blobs.get(&key).await?;
     Ok(([(header::CONTENT_TYPE, sniff(&bytes))], bytes).into_response())
+}
+
+/// `GET /v1/sessions/{s}/thumbnail`: the photo's thumbnail (a JPEG at most 320 px a
+/// side, made with its embeddings); 404 before then.
+pub async fn get_thumbnail(State(state): State<AppState>, p: Principal, Path(session): Path<String>) -> ApiResult<Response> {
+    let rec = load_session(&state, &p, &session).await?;
+    let key = ObjectKey::session_file(&rec.user, &rec.session, SessionFile::Thumbnail);
+    if let Some(redirect) = redirect_to_storage(&state, &key, "thumbnail").await? {
+        return Ok(redirect);
+    }
+    match state.ports.blobs.get(&key).await {
+        Ok(bytes) => Ok(([(header::CONTENT_TYPE, "image/jpeg"), (header::CACHE_CONTROL, "private, max-age=3600")], bytes).into_response()),
+        Err(PortError::NotFound(_)) => Err(ApiError::not_found("thumbnail")),
+        Err(e) => Err(e.into()),
+    }
 }
 
 pub async fn get_embeddings(State(state): State<AppState>, p: Principal, Path(session): Path<String>) -> ApiResult<Response> {
@@ -446,6 +461,7 @@ pub async fn create_object(
         pose: None,
         variant_of,
         stage_ms: Default::default(),
+        name: None,
         notified: false,
         created_ms: now,
         updated_ms: now,

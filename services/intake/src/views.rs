@@ -18,6 +18,9 @@ pub struct Upload {
 #[derive(Serialize)]
 pub struct SessionView {
     pub id: String,
+    /// The name the user gave the photo, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
     pub state: SessionState,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub image: Option<ImageInfo>,
@@ -29,6 +32,9 @@ pub struct SessionView {
     pub upload: Option<Upload>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub embeddings_url: Option<String>,
+    /// The photo's thumbnail (JPEG, at most 320 px a side), once it is ready.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub thumbnail_url: Option<String>,
     /// Where storage offers them (S3 in AWS): presigned URLs for the photo and the
     /// embeddings, valid 15 minutes, for browsers to fetch without the API.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -48,6 +54,7 @@ impl SessionView {
         let base = format!("/v1/sessions/{}", r.session);
         Self {
             id: r.session.to_string(),
+            name: r.name.as_ref().map(ToString::to_string),
             state: r.state,
             image: r.image,
             failure: r.failure.clone(),
@@ -60,6 +67,7 @@ impl SessionView {
                 headers: Default::default(),
             }),
             embeddings_url: (r.state == SessionState::Ready).then(|| format!("{base}/embeddings")),
+            thumbnail_url: (r.state == SessionState::Ready).then(|| format!("{base}/thumbnail")),
             direct: None,
         }
     }
@@ -79,6 +87,9 @@ pub struct FileLink {
 pub struct ObjectView {
     pub id: String,
     pub session: String,
+    /// The name the user gave the object, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
     pub state: ObjectState,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub failure: Option<Failure>,
@@ -115,10 +126,12 @@ impl ObjectView {
             // The requested format first, then the others.
             files.push(ObjectFile::Mesh(r.options.format));
             files.extend(gen3d_domain::MeshFormat::ALL.into_iter().filter(|f| *f != r.options.format).map(ObjectFile::Mesh));
+            files.push(ObjectFile::Thumbnail);
         }
         Self {
             id: r.object.to_string(),
             session: r.session.to_string(),
+            name: r.name.as_ref().map(ToString::to_string),
             state: r.state,
             failure: r.failure.clone(),
             stats: r.stats.clone(),

@@ -170,6 +170,7 @@ mod tests {
             pose: None,
             variant_of: None,
             stage_ms: Default::default(),
+            name: None,
             notified: false,
             created_ms: 0,
             updated_ms: 0,

@@ -3,7 +3,7 @@ use std::collections::HashMap;
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::AttributeValue;
 use gen3d_config::job_table;
-use gen3d_domain::{ObjectId, ObjectRecord, ObjectState, SessionId, SessionRecord, SessionState, UserId};
+use gen3d_domain::{DisplayName, ObjectId, ObjectRecord, ObjectState, SessionId, SessionRecord, SessionState, UserId};
 use gen3d_ports::{JobStore, PortError, Stalled, Transition};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -37,9 +37,21 @@ fn state_name<T: Serialize>(state: &T) -> Result<String, PortError> {
     }
 }
 
+/// The attribute holding the name a user gave a record: apart from `body`, which the
+/// pipeline's conditional writes replace, so they never undo a rename.
+const NAME: &str = "name";
+
+/// The record in `body`, with its name from the `name` attribute.
 fn body<T: DeserializeOwned>(item: &Item) -> Result<T, PortError> {
     let raw = item.get("body").and_then(|b| b.as_s().ok()).ok_or_else(|| PortError::Internal("record without body".into()))?;
-    serde_json::from_str(raw).map_err(|e| PortError::Internal(format!("corrupt record: {e}")))
+    let mut doc: serde_json::Value = serde_json::from_str(raw).map_err(|e| PortError::Internal(format!("corrupt record: {e}")))?;
+    if let Some(fields) = doc.as_object_mut() {
+        match item.get(NAME).and_then(|n| n.as_s().ok()) {
+            Some(name) => fields.insert(NAME.to_owned(), serde_json::Value::String(name.clone())),
+            None => fields.remove(NAME),
+        };
+    }
+    serde_json::from_value(doc).map_err(|e| PortError::Internal(format!("corrupt record: {e}")))
 }
 
 /// The stored fields of one record; `expires_at` is `ttl_days` after `updated_ms`.
@@ -106,14 +118,21 @@ impl DynamoJobStore {
         Ok(out.item)
     }
 
-    /// Writes `next` if the stored item is in `state` (and `notified`, when given).
-    async fn conditional(&self, next: Item, state: &str, notified: Option<bool>, what: &str) -> Result<bool, PortError> {
+    /// Writes `next`'s attributes if the stored item is in `state` (and `notified`, when
+    /// given). An update, not a put: the `name` attribute stays as it is.
+    async fn conditional(&self, mut next: Item, state: &str, notified: Option<bool>, what: &str) -> Result<bool, PortError> {
         let mut condition = "#state = :expected".to_owned();
-        let mut req = self
-            .client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(next))
+        let (Some(pk), Some(sk)) = (next.remove(job_table::PARTITION_KEY), next.remove(job_table::SORT_KEY)) else {
+            return Err(PortError::Internal(format!("update {what}: the item has no key")));
+        };
+        let mut req = self.client.update_item().table_name(&self.table).key(job_table::PARTITION_KEY, pk).key(job_table::SORT_KEY, sk);
+        let mut sets = Vec::new();
+        for (i, (attribute, value)) in next.into_iter().enumerate() {
+            sets.push(format!("#a{i} = :a{i}"));
+            req = req.expression_attribute_names(format!("#a{i}"), attribute).expression_attribute_values(format!(":a{i}"), value);
+        }
+        req = req
+            .update_expression(format!("SET {}", sets.join(", ")))
             .expression_attribute_names("#state", "state")
             .expression_attribute_values(":expected", s(state));
         if let Some(notified) = notified {
@@ -124,6 +143,28 @@ impl DynamoJobStore {
             Ok(_) => Ok(true),
             Err(e) if e.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => Ok(false),
             Err(e) => Err(classify(&format!("update {what}"), e)),
+        }
+    }
+
+    /// Sets or removes the item's `name` attribute: `Ok(false)` when there is no item.
+    async fn rename(&self, pk: &str, sk: &str, name: Option<&DisplayName>) -> Result<bool, PortError> {
+        let mut req = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key(job_table::PARTITION_KEY, s(pk))
+            .key(job_table::SORT_KEY, s(sk))
+            .condition_expression("attribute_exists(#pk)")
+            .expression_attribute_names("#pk", job_table::PARTITION_KEY)
+            .expression_attribute_names("#name", NAME);
+        req = match name {
+            Some(name) => req.update_expression("SET #name = :name").expression_attribute_values(":name", s(name.as_str())),
+            None => req.update_expression("REMOVE #name"),
+        };
+        match req.send().await {
+            Ok(_) => Ok(true),
+            Err(e) if e.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => Ok(false),
+            Err(e) => Err(classify(&format!("rename {sk}"), e)),
         }
     }
 
@@ -239,6 +280,14 @@ impl JobStore for DynamoJobStore {
         let current =
             self.object(&next.user, &next.session, &next.object).await?.ok_or_else(|| PortError::NotFound(format!("object {}", next.object)))?;
         Ok(Transition::Stale(current))
+    }
+
+    async fn rename_session(&self, user: &UserId, session: &SessionId, name: Option<&DisplayName>) -> Result<bool, PortError> {
+        self.rename(user.as_str(), &job_table::session_sort_key(session.as_str()), name).await
+    }
+
+    async fn rename_object(&self, user: &UserId, session: &SessionId, object: &ObjectId, name: Option<&DisplayName>) -> Result<bool, PortError> {
+        self.rename(user.as_str(), &job_table::object_sort_key(session.as_str(), object.as_str()), name).await
     }
 
     /// An operator's listing (`gen3d jobs`): a filtered scan, newest first.

@@ -32,6 +32,10 @@ pub enum SessionFile {
     Image,
     Embeddings,
     EmbedRequest,
+    /// A small JPEG of the photo (the embed task writes it beside the embeddings).
+    Thumbnail,
+    /// The done objects' meshes in one .glb, one node per object (`POST …/scene`).
+    Scene,
 }
 
 /// A file of an object, relative to `.../objects/{object}/`.
@@ -43,6 +47,9 @@ pub enum ObjectFile {
     /// The mesh task's request document, when meshing runs on the inference endpoint.
     MeshRequest,
     Mesh(MeshFormat),
+    /// A small PNG of the result, drawn from the splat as the photo's camera saw it (the
+    /// mesh task writes it beside the meshes).
+    Thumbnail,
 }
 
 /// The prefix of every user's data: `users/`.
@@ -58,11 +65,14 @@ impl SessionFile {
             SessionFile::Image => "image",
             SessionFile::Embeddings => "embeddings.g3e",
             SessionFile::EmbedRequest => "embed.request.json",
+            SessionFile::Thumbnail => "thumb.jpg",
+            SessionFile::Scene => "scene.glb",
         }
     }
 
     fn from_file_name(name: &str) -> Option<Self> {
-        [SessionFile::Image, SessionFile::Embeddings, SessionFile::EmbedRequest].into_iter().find(|f| f.file_name() == name)
+        [SessionFile::Image, SessionFile::Embeddings, SessionFile::EmbedRequest, SessionFile::Thumbnail, SessionFile::Scene]
+            .into_iter().find(|f| f.file_name() == name)
     }
 }
 
@@ -74,6 +84,7 @@ impl ObjectFile {
             ObjectFile::Splat => "splat.ply",
             ObjectFile::MeshRequest => "mesh.request.json",
             ObjectFile::Mesh(format) => format.file_name(),
+            ObjectFile::Thumbnail => "thumb.png",
         }
     }
 
@@ -82,13 +93,14 @@ impl ObjectFile {
         match name {
             "mask.png" => Some(ObjectFile::Mask),
             "splat.ply" => Some(ObjectFile::Splat),
+            "thumb.png" => Some(ObjectFile::Thumbnail),
             _ => MeshFormat::ALL.into_iter().find(|f| f.file_name() == name).map(ObjectFile::Mesh),
         }
     }
 
     pub fn content_type(self) -> &'static str {
         match self {
-            ObjectFile::Mask => "image/png",
+            ObjectFile::Mask | ObjectFile::Thumbnail => "image/png",
             ObjectFile::ReconstructRequest | ObjectFile::MeshRequest => "application/json",
             ObjectFile::Splat => "application/octet-stream",
             ObjectFile::Mesh(format) => format.content_type(),

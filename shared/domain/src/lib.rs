@@ -9,6 +9,7 @@ mod error;
 mod ids;
 mod keys;
 mod messages;
+mod name;
 mod options;
 mod pose;
 mod prompt;
@@ -22,6 +23,7 @@ pub use messages::{
     EmbedRequested, InferenceNotification, InferenceStatus, MESSAGE_VERSION, MeshRequested, NotifyRequested, QueueMessage, ReconstructRequested,
     SessionNotifyRequested, inference_notification_body,
 };
+pub use name::DisplayName;
 pub use options::{MeshFormat, MeshMethod, MeshOptions};
 pub use pose::Pose;
 pub use prompt::{Point, PointLabel, Prompt, PromptBox};

@@ -14,7 +14,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::{DomainError, EmailAddress, MeshOptions, ObjectId, Prompt, SessionId, UserId};
+use crate::{DisplayName, DomainError, EmailAddress, MeshOptions, ObjectId, Prompt, SessionId, UserId};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -155,6 +155,11 @@ pub struct SessionRecord {
     /// The owner was told of the session's failure (set after the mail was sent).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub notified: bool,
+    /// The name the user gave the photo. Stores keep it apart from the pipeline's
+    /// writes (`JobStore::rename_session`), so a step moving the record never undoes a
+    /// rename.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<DisplayName>,
 }
 
 impl SessionRecord {
@@ -169,6 +174,16 @@ impl SessionRecord {
             created_ms: now_ms,
             updated_ms: now_ms,
             notified: false,
+            name: None,
+        }
+    }
+
+    /// The name the user gave the photo, else "Photo W×H" (or "Photo" before its upload).
+    pub fn display_name(&self) -> String {
+        match (&self.name, self.image) {
+            (Some(name), _) => name.to_string(),
+            (None, Some(i)) => format!("Photo {}×{}", i.width, i.height),
+            (None, None) => "Photo".to_owned(),
         }
     }
 
@@ -210,11 +225,20 @@ pub struct ObjectRecord {
     /// card's time per stage. The latest entry wins when a replay re-enters a state.
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     pub stage_ms: std::collections::BTreeMap<ObjectState, u64>,
+    /// The name the user gave the object (kept apart like the session's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<DisplayName>,
     pub created_ms: u64,
     pub updated_ms: u64,
 }
 
 impl ObjectRecord {
+    /// The name the user gave the object, else "Object N", `index` being its place
+    /// (from 0) among its photo's objects.
+    pub fn display_name(&self, index: usize) -> String {
+        self.name.as_ref().map_or_else(|| format!("Object {}", index + 1), ToString::to_string)
+    }
+
     pub fn moved(&self, next: ObjectState, now_ms: u64) -> Result<Self, DomainError> {
         if !self.state.can_become(next) {
             return Err(DomainError::IllegalTransition { what: "object", from: self.state.as_str().into(), to: next.as_str().into() });
@@ -287,6 +311,7 @@ mod tests {
             pose: None,
             variant_of: None,
             stage_ms: Default::default(),
+            name: None,
             notified: false,
             created_ms: 0,
             updated_ms: 0,

@@ -1,7 +1,7 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use gen3d_domain::{ObjectId, ObjectRecord, ObjectState, SessionId, SessionRecord, SessionState, UserId};
+use gen3d_domain::{DisplayName, ObjectId, ObjectRecord, ObjectState, SessionId, SessionRecord, SessionState, UserId};
 use gen3d_ports::{JobStore, PortError, Stalled, Transition};
 use rusqlite::{Connection, OptionalExtension, params};
 use serde_json::Value;
@@ -74,6 +74,14 @@ impl SqliteJobStore {
         Ok(n == 1)
     }
 
+    /// Sets the body's `name` (JSON null clears it); 1 row = renamed.
+    fn rename(&self, pk: &str, sk: &str, name: Option<&DisplayName>) -> Result<bool, PortError> {
+        let n = lock(&self.db)?
+            .execute("UPDATE records SET body = json_set(body, '$.name', ?3) WHERE pk = ?1 AND sk = ?2", params![pk, sk, name.map(DisplayName::as_str)])
+            .map_err(db_err)?;
+        Ok(n == 1)
+    }
+
     /// UPDATE ... WHERE state = expected [AND notified = n]; 1 row = applied.
     #[allow(clippy::too_many_arguments)] // one column each; called from two places
     fn conditional(
@@ -89,7 +97,8 @@ impl SqliteJobStore {
     ) -> Result<bool, PortError> {
         let n = lock(&self.db)?
             .execute(
-                "UPDATE records SET state = ?1, notified = ?2, updated_ms = ?3, body = ?4
+                // The stored name stays (renames go through `rename`, not the pipeline).
+                "UPDATE records SET state = ?1, notified = ?2, updated_ms = ?3, body = json_set(?4, '$.name', json_extract(body, '$.name'))
                  WHERE pk = ?5 AND sk = ?6 AND state = ?7 AND (?8 IS NULL OR notified = ?8)",
                 params![next_state, next_notified, updated as i64, body, pk, sk, expected, notified],
             )
@@ -196,6 +205,14 @@ impl JobStore for SqliteJobStore {
         Ok(Transition::Stale(from_json(&current)?))
     }
 
+    async fn rename_session(&self, user: &UserId, session: &SessionId, name: Option<&DisplayName>) -> Result<bool, PortError> {
+        self.rename(user.as_str(), &session_sk(session), name)
+    }
+
+    async fn rename_object(&self, user: &UserId, session: &SessionId, object: &ObjectId, name: Option<&DisplayName>) -> Result<bool, PortError> {
+        self.rename(user.as_str(), &object_sk(session, object), name)
+    }
+
     async fn failed_objects(&self, limit: usize) -> Result<Vec<ObjectRecord>, PortError> {
         self.query("SELECT body FROM records WHERE kind = 'object' AND state = 'failed' ORDER BY updated_ms DESC LIMIT ?1", &[&(limit as i64)])?
             .iter()
@@ -258,6 +275,7 @@ mod tests {
             pose: None,
             variant_of: None,
             stage_ms: Default::default(),
+            name: None,
             notified: false,
             created_ms: 3,
             updated_ms: 3,

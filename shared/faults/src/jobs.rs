@@ -1,7 +1,7 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use gen3d_domain::{ObjectId, ObjectRecord, ObjectState, SessionId, SessionRecord, SessionState, UserId};
+use gen3d_domain::{DisplayName, ObjectId, ObjectRecord, ObjectState, SessionId, SessionRecord, SessionState, UserId};
 use gen3d_ports::{JobStore, PortError, Stalled, Transition};
 
 use crate::schedule::READ;
@@ -77,6 +77,14 @@ impl JobStore for FaultyJobs {
 
     async fn delete_object(&self, user: &UserId, session: &SessionId, object: &ObjectId, expected: ObjectState) -> Result<bool, PortError> {
         self.faults.write(Port::Jobs, "delete_object", self.inner.delete_object(user, session, object, expected)).await
+    }
+
+    async fn rename_session(&self, user: &UserId, session: &SessionId, name: Option<&DisplayName>) -> Result<bool, PortError> {
+        self.faults.write(Port::Jobs, "rename_session", self.inner.rename_session(user, session, name)).await
+    }
+
+    async fn rename_object(&self, user: &UserId, session: &SessionId, object: &ObjectId, name: Option<&DisplayName>) -> Result<bool, PortError> {
+        self.faults.write(Port::Jobs, "rename_object", self.inner.rename_object(user, session, object, name)).await
     }
 
     async fn failed_objects(&self, limit: usize) -> Result<Vec<ObjectRecord>, PortError> {

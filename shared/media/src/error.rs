@@ -18,6 +18,8 @@ pub enum MediaError {
     EmptyMask,
     #[error("invalid ply: {0}")]
     Ply(String),
+    #[error("invalid GLB: {0}")]
+    Glb(String),
     #[error("invalid embeddings file: {0}")]
     Embeddings(String),
 }

@@ -1,5 +1,5 @@
 use async_trait::async_trait;
-use gen3d_domain::{ObjectId, ObjectRecord, ObjectState, SessionId, SessionRecord, SessionState, UserId};
+use gen3d_domain::{DisplayName, ObjectId, ObjectRecord, ObjectState, SessionId, SessionRecord, SessionState, UserId};
 
 use crate::PortError;
 
@@ -42,6 +42,12 @@ pub trait JobStore: Send + Sync {
     /// Removes the object's record if it is still in state `expected`: `Ok(false)` when it
     /// moved on or is gone.
     async fn delete_object(&self, user: &UserId, session: &SessionId, object: &ObjectId, expected: ObjectState) -> Result<bool, PortError>;
+    /// Sets (or with `None` clears) the photo's name, and nothing else: `Ok(false)` when
+    /// there is no such record. The name is kept apart from the pipeline's conditional
+    /// writes, which never change or undo it.
+    async fn rename_session(&self, user: &UserId, session: &SessionId, name: Option<&DisplayName>) -> Result<bool, PortError>;
+    /// As [`JobStore::rename_session`], for an object.
+    async fn rename_object(&self, user: &UserId, session: &SessionId, object: &ObjectId, name: Option<&DisplayName>) -> Result<bool, PortError>;
     /// Objects in state `failed` across all users, newest first (operators' view).
     async fn failed_objects(&self, limit: usize) -> Result<Vec<ObjectRecord>, PortError>;
     /// Jobs across all users that have not moved since `before_ms`, oldest first, at most

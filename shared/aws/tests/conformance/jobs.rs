@@ -1,5 +1,5 @@
 use gen3d_domain::{
-    EmailAddress, MeshFormat, MeshMethod, MeshOptions, ObjectId, ObjectRecord, ObjectState, SessionId, SessionRecord, SessionState, UserId,
+    DisplayName, EmailAddress, MeshFormat, MeshMethod, MeshOptions, ObjectId, ObjectRecord, ObjectState, SessionId, SessionRecord, SessionState, UserId,
 };
 use gen3d_ports::{JobStore, PortError, Transition};
 
@@ -17,6 +17,7 @@ fn object(user: &UserId, session: &SessionId, created_ms: u64) -> ObjectRecord {
         pose: None,
         variant_of: None,
         stage_ms: Default::default(),
+        name: None,
         notified: false,
         created_ms,
         updated_ms: created_ms,
@@ -85,6 +86,28 @@ pub async fn suite(store: &dyn JobStore) {
         "ended but not told"
     );
     assert!(store.stalled(10_000, 1).await.unwrap().objects.len() <= 1, "the limit holds");
+
+    // Renames touch the name only, and the pipeline's conditional writes keep it.
+    let mug = DisplayName::parse("Red mug").unwrap();
+    let stale_read = store.object(&user, &s1.session, &o1.object).await.unwrap().unwrap();
+    assert!(store.rename_object(&user, &s1.session, &o1.object, Some(&mug)).await.unwrap());
+    assert!(!store.rename_object(&UserId::generate(), &s1.session, &o1.object, Some(&mug)).await.unwrap(), "another user renames nothing");
+    assert!(!store.rename_object(&user, &s1.session, &ObjectId::generate(), Some(&mug)).await.unwrap(), "no such object");
+    let retried = stale_read.resumed(6_000).unwrap(); // read before the rename, written after it
+    assert!(matches!(store.update_object(ObjectState::Failed, true, &retried).await.unwrap(), Transition::Applied(_)));
+    let stored = store.object(&user, &s1.session, &o1.object).await.unwrap().unwrap();
+    assert_eq!((stored.name.as_ref(), stored.state), (Some(&mug), ObjectState::Submitted), "the step moved the record and kept the name");
+    assert_eq!(store.objects(&user, &s1.session).await.unwrap()[0].name.as_ref(), Some(&mug), "listings carry names");
+    assert!(store.rename_object(&user, &s1.session, &o1.object, None).await.unwrap());
+    assert_eq!(store.object(&user, &s1.session, &o1.object).await.unwrap().unwrap().name, None, "a cleared name stays cleared");
+    let kitchen = DisplayName::parse("Kitchen").unwrap();
+    assert!(store.rename_session(&user, &s1.session, Some(&kitchen)).await.unwrap());
+    let ready = next.moved(SessionState::Embedding, 6_500).unwrap(); // `next` was read before the rename
+    assert!(matches!(store.update_session(SessionState::Uploaded, &ready).await.unwrap(), Transition::Applied(_)));
+    let stored = store.session(&user, &s1.session).await.unwrap().unwrap();
+    assert_eq!((stored.name.as_ref(), stored.state), (Some(&kitchen), SessionState::Embedding));
+    assert_eq!(store.sessions(&user).await.unwrap().iter().find(|s| s.session == s1.session).unwrap().name.as_ref(), Some(&kitchen));
+    assert!(!store.rename_session(&user, &SessionId::generate(), Some(&kitchen)).await.unwrap(), "no such photo");
 
     // Deletes are conditional on the state read, and touch one record only.
     assert!(!store.delete_object(&user, &s1.session, &o2.object, ObjectState::Submitted).await.unwrap(), "o2 moved on to failed");
