@@ -121,6 +121,7 @@ serve: deps web
 ## Every test of the workspace, then the model crates again with the torch backend, and
 ## the product on the real SAM 3 architecture (random weights, 2 ViT layers).
 test: deps ort moto web torch sam3-test-models smoke-deps
+	cd web && node --test tests/unit/
 	tests/with-moto.sh $(MOTO_VENV) -- env GEN3D_ORT_PYTHON=$(ORT_VENV)/bin/python GEN3D_SAM3_MODELS=$(SAM3_TEST_MODELS) cargo test --workspace --locked --no-fail-fast
 	tests/smoke-local.sh $(CARGO_TARGET_DIR)/debug/gen3d
 	$(TORCH_ENV) GEN3D_ORT_PYTHON=$(ORT_VENV)/bin/python GEN3D_SAM3_MODELS=$(SAM3_TEST_MODELS) \

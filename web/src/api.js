@@ -194,6 +194,20 @@ export const getObject = (s, o) => getJson(`/v1/sessions/${s}/objects/${o}`);
 /** Deletes a photo with every object (204), or one object; 409 while still being made. */
 export const deleteSession = (id) => request(`/v1/sessions/${id}`, { method: 'DELETE' });
 export const deleteObject = (s, o) => request(`/v1/sessions/${s}/objects/${o}`, { method: 'DELETE' });
+/** Names a photo or an object (`null` goes back to the default name). */
+export const renameSession = (id, name) => getJson(`/v1/sessions/${id}`, { method: 'PATCH', json: { name } });
+export const renameObject = (s, o, name) => getJson(`/v1/sessions/${s}/objects/${o}`, { method: 'PATCH', json: { name } });
+/** Makes the photo's scene (every done object in one GLB, placed by its pose). */
+export const makeScene = (id) => getJson(`/v1/sessions/${id}/scene`, { method: 'POST' });
+/** An object URL for an API image (the token cannot ride on an <img src>); null when it
+ * cannot be had (an object made before thumbnails existed, say). */
+export async function imageUrl(path, signal) {
+  try {
+    return URL.createObjectURL(await (await request(path, { signal })).blob());
+  } catch {
+    return null;
+  }
+}
 /** The click decoder's ONNX file: `config.decoderUrl` (in AWS, CloudFront next to the app,
  * since the file is larger than a Lambda may return), else the API's copy. Fetched
  * without a token. */

@@ -1,4 +1,5 @@
 // Small DOM helpers shared by the views.
+import { PALETTE } from './colours.js';
 
 /** h('div.card', {onclick}, child, ...) -> an element. */
 export function h(tag, attrs = {}, ...children) {
@@ -59,17 +60,7 @@ export function when(ms) {
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-/** Object colours, one per selection on a photo (RGB). */
-export const PALETTE = [
-  [30, 144, 255],
-  [255, 99, 71],
-  [46, 204, 113],
-  [255, 193, 7],
-  [155, 89, 182],
-  [0, 188, 212],
-  [233, 30, 99],
-  [139, 195, 74],
-];
+/** The palette's colours in turn (before an object's pixels are known). */
 export const colourOf = (i) => PALETTE[i % PALETTE.length];
 export const css = ([r, g, b], a = 1) => `rgba(${r},${g},${b},${a})`;
 

@@ -123,6 +123,7 @@ export class Viewer {
     return mesh;
   }
 
+  /** Shows a GLB (an object's mesh, or a scene of several); returns its root nodes' count. */
   async setMesh(buffer) {
     const gltf = await new GLTFLoader().parseAsync(buffer, '');
     this.mesh = gltf.scene;
@@ -135,6 +136,7 @@ export class Viewer {
       this.firstView();
     }
     this.requestRender();
+    return gltf.scene.children.length;
   }
 
   /** 'splat', 'mesh' or 'both'. */

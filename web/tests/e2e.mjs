@@ -15,6 +15,7 @@ import { deflateSync } from 'node:zlib';
 import { PASSWORD, args, clickPhoto, cognitoCall, launch, server, signUp, uploadPhoto } from './harness.mjs';
 import { TRUCK, boxAndTwoObjects, overlayAlpha, photoToMesh } from './journey.mjs';
 import { viewerControls } from './viewer.mjs';
+import { PALETTE, distance } from '../src/colours.js';
 
 /** A new local account through the app's form. */
 const localSignUp = async (page, url) => ({ email: await signUp(page, url), password: PASSWORD });
@@ -103,6 +104,91 @@ test('a sample photo in one click; presets, time per stage, Generate again as a 
   const third = page.locator('[data-testid=object-card]').nth(2);
   await assertText(third.getByTestId('object-note'), /triangles of the 200,000 asked: ball pivoting/);
   await shot('16-variants-and-notes');
+});
+
+test('a library: the example on the first screen, colours against the object, names, thumbnails, the scene of all objects; at phone size', async (page, url, shot) => {
+  // Before signing in: what Gen3D makes, from a sample photo.
+  await page.goto(url);
+  const example = page.getByTestId('example');
+  await example.locator('img.result').evaluate((img) => img.decode());
+  assert.ok(await example.locator('img').evaluateAll((imgs) => imgs.every((i) => i.naturalWidth > 0)), 'the example photo and result load');
+  await shot('18-first-visit');
+  await signUp(page, url);
+  await uploadPhoto(page, TRUCK.path);
+
+  // The window is dark blue: its tint is the palette colour farthest from its pixels.
+  await clickPhoto(page, ...TRUCK.click, TRUCK);
+  const under = await page.evaluate(() => {
+    const photo = document.querySelector('[data-testid=photo]');
+    const overlay = document.querySelector('[data-testid=overlay]');
+    const p = photo.getContext('2d').getImageData(0, 0, photo.width, photo.height).data;
+    const o = overlay.getContext('2d').getImageData(0, 0, overlay.width, overlay.height).data;
+    const sum = [0, 0, 0];
+    let n = 0;
+    for (let i = 0; i < o.length; i += 4) if (o[i + 3] >= 60) (sum[0] += p[i]), (sum[1] += p[i + 1]), (sum[2] += p[i + 2]), n++;
+    return sum.map((v) => v / n);
+  });
+  const chosen = (await page.getByTestId('overlay').getAttribute('data-colour')).split(',').map(Number);
+  const farthest = Math.max(...PALETTE.map((c) => distance(c, under)));
+  assert.ok(distance(chosen, under) >= farthest - 1, `tint ${chosen} stands out from the window's ${under.map(Math.round)}`);
+  assert.notDeepEqual(chosen, PALETTE[0], 'not the blue the palette starts with (a dark blue window)');
+  await page.getByTestId('confirm').click();
+  const card = page.locator('[data-testid=object-card]').first();
+  await page.locator('[data-testid=object-card][data-state=done]').first().waitFor({ timeout: 300_000 });
+  assert.equal(await card.getByTestId('object-swatch').getAttribute('data-colour'), chosen.join(','), 'the card keeps the tint the selection had');
+  // The object's picture: the splat from the photo's camera.
+  const thumb = card.getByTestId('object-thumb');
+  await thumb.waitFor();
+  assert.equal(await thumb.evaluate(async (img) => (await img.decode(), img.naturalWidth)), 256);
+
+  // Names: the object and the photo, kept over a reload; downloads named after both.
+  await card.getByTestId('rename-object').click();
+  await page.getByTestId('rename-field').fill('Truck window');
+  await page.getByTestId('rename-field').press('Enter');
+  await assertText(card.getByTestId('object-title'), /^Truck window$/);
+  await page.getByTestId('rename-photo').click();
+  await page.getByTestId('rename-photo-field').fill('My truck');
+  await page.getByTestId('rename-photo-field').press('Enter');
+  await assertText(page.getByTestId('photo-title'), /^My truck$/);
+  await page.reload();
+  await page.locator('[data-testid=object-card][data-state=done]').first().waitFor({ timeout: 60_000 });
+  assert.equal(await page.getByTestId('photo-title').textContent(), 'My truck');
+  assert.equal(await card.getByTestId('object-title').textContent(), 'Truck window');
+  const [mesh] = await Promise.all([page.waitForEvent('download'), card.getByTestId('download-mesh.glb').click()]);
+  assert.equal(mesh.suggestedFilename(), 'gen3d-my-truck-truck-window-mesh.glb');
+
+  // A second object, then every done object in one scene: one node each, named.
+  await clickPhoto(page, 1250, 560, TRUCK);
+  const second = (await page.getByTestId('overlay').getAttribute('data-colour'));
+  assert.notEqual(second, chosen.join(','), 'a second object does not reuse the first one’s colour');
+  await page.getByTestId('confirm').click();
+  await page.waitForFunction(() => [...document.querySelectorAll('[data-testid=object-card]')].filter((c) => c.dataset.state === 'done').length === 2, null, { timeout: 300_000 });
+  await page.getByTestId('view-scene').click();
+  await page.locator('[data-testid=viewer][data-ready=true]').waitFor({ timeout: 120_000 });
+  assert.equal(await page.getByTestId('viewer').getAttribute('data-nodes'), '2', 'the scene shows both objects');
+  await shot('19-scene');
+  const [scene] = await Promise.all([page.waitForEvent('download'), page.getByTestId('download-scene').click()]);
+  assert.equal(scene.suggestedFilename(), 'gen3d-my-truck-scene.glb');
+  const glb = readFileSync(await scene.path());
+  const doc = JSON.parse(glb.subarray(20, 20 + glb.readUInt32LE(12)).toString('utf8'));
+  assert.deepEqual(doc.scenes[doc.scene].nodes.map((n) => doc.nodes[n].name), ['Truck window', 'Object 2'], 'one node per object');
+  assert.ok(doc.scenes[doc.scene].nodes.every((n) => doc.nodes[n].matrix?.length === 16), 'each placed by its pose');
+
+  // My photos: the photo by its name, with its thumbnail.
+  await page.goto(`${url}#/`);
+  const row = page.locator('[data-testid=session-row]').first();
+  await assertText(row.getByTestId('session-name'), /^My truck$/);
+  await row.getByTestId('session-thumb').waitFor();
+  assert.ok(await row.getByTestId('session-thumb').evaluate((img) => img.naturalWidth === 320));
+  await shot('20-library');
+  // At phone size, the library and the workspace with its pictures and scene bar fit.
+  await page.setViewportSize({ width: 390, height: 844 });
+  const fits = () => page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth);
+  assert.ok(await fits(), 'no sideways scrolling in My photos at 390 px');
+  await row.getByTestId('session-name').click();
+  await page.locator('[data-testid=object-card][data-state=done]').first().waitFor({ timeout: 60_000 });
+  await page.getByTestId('object-thumb').first().waitFor();
+  assert.ok(await fits(), 'no sideways scrolling in the workspace at 390 px');
 });
 
 test('on a phone: the photo while it is prepared, touch instructions, a tap, Reconstruct in reach, earlier objects hidden', async (page, url, shot) => {

@@ -1,31 +1,41 @@
 // Steps 3 and 4: the photo's objects, each with its colour and live stage (polled),
 // failures with their reason and a retry, and once done: statistics, downloads and the
 // 3D viewer.
-import { deleteObject, download, fileUrl, getObject, listObjects, request, submitMask } from '../api.js';
-import { STAGES, colourOf, css, h, showBanner, sleep } from '../ui.js';
+import { deleteObject, download, fileUrl, getObject, imageUrl, listObjects, makeScene, renameObject, request, submitMask } from '../api.js';
+import { contrasting, meanUnder } from '../colours.js';
+import { downloadName, objectName, sceneName } from '../names.js';
+import { STAGES, css, h, showBanner, sleep } from '../ui.js';
 import { BACKGROUNDS, Viewer } from '../viewer.js';
 
 const TERMINAL = new Set(['done', 'failed']);
 const ORDER = ['submitted', 'reconstructing', 'meshing', 'done'];
-const LABELS = { 'splat.ply': 'Splat PLY', 'mesh.glb': 'GLB', 'mesh.obj': 'OBJ', 'mesh.ply': 'Mesh PLY', 'mesh.stl': 'STL' };
+const LABELS = { 'splat.ply': 'Splat PLY', 'mesh.glb': 'GLB', 'mesh.obj': 'OBJ', 'mesh.ply': 'Mesh PLY', 'mesh.stl': 'STL', 'thumb.png': 'Picture' };
 
-export function objectsPanel({ session, signal, onStep, focus = null }) {
+/** `photo`: the photo's ImageBitmap (object colours are picked against its pixels);
+ * `photoView()`: the photo's current view (its name, for download names). */
+export function objectsPanel({ session, photo = null, photoView = () => ({}), signal, onStep, focus = null }) {
   const list = h('div.objects', { testid: 'objects' });
+  const sceneBar = h('div.row.scene', { testid: 'scene-bar', hidden: true });
   const viewerBox = h('section.viewer.card', { testid: 'viewer', hidden: true });
-  const element = h('div.results', {}, h('h2', { text: 'Objects' }), list, viewerBox);
+  const element = h('div.results', {}, h('h2', { text: 'Objects' }), list, sceneBar, viewerBox);
   let objects = [];
-  const masks = new Map(); // object id -> tinted overlay canvas
+  const masks = new Map(); // object id -> { bits, mean, canvas }: the mask and its tinted overlay
+  const colours = new Map(); // object id -> [r, g, b]
+  const thumbs = new Map(); // object id -> object URL of its picture (null: none)
+  let photoPixels = null;
   let viewer = null;
   let polling = false;
   const panel = { element, onChange: () => {} };
 
   panel.count = () => objects.length;
-  panel.masks = () => objects.map((o) => ({ image: masks.get(o.id) }));
+  panel.masks = () => objects.map((o) => ({ image: masks.get(o.id)?.canvas }));
+  /** The colours of the objects so far, in order (a new selection avoids them). */
+  panel.colours = () => objects.map((o) => colours.get(o.id)).filter(Boolean);
 
   panel.load = async () => {
     objects = (await listObjects(session)).objects;
     render();
-    objects.forEach((o, i) => loadMask(o, i));
+    objects.forEach((o) => loadMask(o));
     const i = objects.findIndex((o) => o.id === focus);
     if (i >= 0) {
       list.querySelector(`[data-id="${focus}"]`)?.scrollIntoView({ block: 'center' });
@@ -41,30 +51,74 @@ export function objectsPanel({ session, signal, onStep, focus = null }) {
     render();
     // The new card may be below the fold: bring it into view, as little as needed.
     list.querySelector(`[data-id="${view.id}"]`)?.scrollIntoView({ behavior: 'smooth', block: 'nearest' });
-    loadMask(view, objects.length - 1);
+    loadMask(view);
     poll();
     return view;
   };
 
-  async function loadMask(o, i) {
+  async function loadMask(o) {
     try {
       const mask = o.files.find((f) => f.name === 'mask.png');
       const bitmap = await createImageBitmap(await (await request(fileUrl(mask), { signal })).blob());
       const c = new OffscreenCanvas(bitmap.width, bitmap.height);
       const g = c.getContext('2d');
       g.drawImage(bitmap, 0, 0);
-      const image = g.getImageData(0, 0, c.width, c.height);
-      const [r, gr, b] = colourOf(i);
-      for (let p = 0; p < image.data.length; p += 4) {
-        const on = image.data[p] > 127 && image.data[p + 3] > 127;
-        image.data.set(on ? [r, gr, b, 90] : [0, 0, 0, 0], p);
-      }
-      g.putImageData(image, 0, 0);
-      masks.set(o.id, c);
-      panel.onChange();
+      const data = g.getImageData(0, 0, c.width, c.height).data;
+      const bits = new Uint8Array(c.width * c.height);
+      for (let p = 0; p < bits.length; p++) bits[p] = data[p * 4] > 127 && data[p * 4 + 3] > 127 ? 1 : 0;
+      masks.set(o.id, { bits, mean: meanUnder(pixelsOf(c.width, c.height), bits), canvas: c });
+      recolour();
     } catch {
       /* the overlay of a past object is a convenience */
     }
+  }
+
+  /** The photo's pixels at the masks' size (read once). */
+  function pixelsOf(w, h) {
+    if (!photo) return new Uint8ClampedArray(w * h * 4);
+    if (!photoPixels || photoPixels.w !== w) {
+      const c = new OffscreenCanvas(w, h);
+      const g = c.getContext('2d', { willReadFrequently: true });
+      g.drawImage(photo, 0, 0, w, h);
+      photoPixels = { w, data: g.getImageData(0, 0, w, h).data };
+    }
+    return photoPixels.data;
+  }
+
+  /** Every object's colour, in order: the one standing out most from its pixels that no
+   * earlier object has; the overlays repainted in them. */
+  function recolour() {
+    const used = [];
+    for (const o of objects) {
+      const m = masks.get(o.id);
+      const colour = contrasting(m?.mean ?? null, used);
+      used.push(colour);
+      if (m && m.painted !== colour.join()) {
+        const g = m.canvas.getContext('2d');
+        const image = g.createImageData(m.canvas.width, m.canvas.height);
+        const [r, gr, b] = colour;
+        for (let p = 0; p < m.bits.length; p++) if (m.bits[p]) image.data.set([r, gr, b, 90], p * 4);
+        g.putImageData(image, 0, 0);
+        m.painted = colour.join();
+      }
+      colours.set(o.id, colour);
+    }
+    render();
+    panel.onChange();
+  }
+
+  /** The object's picture (once per object: a poll re-renders every second). */
+  function loadThumb(o) {
+    if (thumbs.has(o.id)) return;
+    const link = o.files.find((f) => f.name === 'thumb.png');
+    if (!link) return;
+    thumbs.set(o.id, null);
+    imageUrl(fileUrl(link), signal).then((url) => {
+      if (!url) return;
+      thumbs.set(o.id, url);
+      signal.addEventListener('abort', () => URL.revokeObjectURL(url));
+      render();
+    });
   }
 
   async function poll() {
@@ -99,11 +153,21 @@ export function objectsPanel({ session, signal, onStep, focus = null }) {
     }
     const lost = list.dataset.connection === 'lost' ? h('p.warn', { text: 'Connection lost: retrying. Your objects keep processing on the server.' }) : null;
     list.replaceChildren(...[lost, ...objects.map(card)].filter(Boolean));
-    if (objects.some((o) => o.state === 'done')) onStep(4);
+    const done = objects.filter((o) => o.state === 'done').length;
+    sceneBar.hidden = done === 0;
+    if (done) {
+      onStep(4);
+      objects.filter((o) => o.state === 'done').forEach(loadThumb);
+      sceneBar.replaceChildren(
+        h('span.muted.small', { text: `${done} done object${done === 1 ? '' : 's'}, placed as in the photo:` }),
+        h('button', { testid: 'view-scene', text: 'View all in one scene', onclick: () => viewScene() }),
+        h('button', { testid: 'download-scene', text: '⤓ Scene GLB', title: 'Every done object in one GLB, one node each', onclick: () => downloadScene() }),
+      );
+    }
   }
 
   function card(o, i) {
-    const colour = colourOf(i);
+    const colour = colours.get(o.id) ?? contrasting(null, objects.slice(0, i).map((x) => colours.get(x.id)).filter(Boolean));
     const at = ORDER.indexOf(o.state);
     const times = stageSeconds(o);
     const stages = h(
@@ -120,13 +184,16 @@ export function objectsPanel({ session, signal, onStep, focus = null }) {
     );
     const secs = Math.round((o.updated_ms - o.created_ms) / 1000);
     const from = o.variant_of ? objects.findIndex((x) => x.id === o.variant_of) : -1;
-    const title = from >= 0 ? `Object ${i + 1} · again from Object ${from + 1}` : `Object ${i + 1}`;
+    const title = from >= 0 ? `${objectName(o, i)} · again from ${objectName(objects[from], from)}` : objectName(o, i);
+    const thumb = thumbs.get(o.id);
     const parts = [
+      thumb ? h('img.thumb', { testid: 'object-thumb', src: thumb, alt: `${objectName(o, i)}, as the photo's camera sees it` }) : null,
       h(
         'div.head',
         {},
-        h('span.swatch', { style: `background:${css(colour)}` }),
+        h('span.swatch', { testid: 'object-swatch', 'data-colour': colour.join(','), style: `background:${css(colour)}` }),
         h('strong', { testid: 'object-title', text: title }),
+        h('button.link', { testid: 'rename-object', text: 'Rename', title: 'Give this object a name', onclick: (e) => rename(o, i, e.target.closest('.head')) }),
         o.seed ? h('span.muted.small', { testid: 'object-seed', text: `seed ${o.seed}` }) : null,
         h(`span.badge.${o.state}`, { testid: 'object-state', text: STAGES[o.state] ?? o.state }),
       ),
@@ -152,7 +219,7 @@ export function objectsPanel({ session, signal, onStep, focus = null }) {
           'div.row',
           {},
           h('button.primary', { testid: 'view-object', text: 'View in 3D', onclick: () => view(o, i) }),
-          o.files.filter((f) => f.name !== 'mask.png').map((f) => h('button', { testid: `download-${f.name}`, text: `⤓ ${LABELS[f.name] ?? f.name}`, title: `Download ${f.name}`, onclick: () => fetchFresh(o, f.name).then((link) => download(fileUrl(link), downloadName(o, i, f.name))) })),
+          o.files.filter((f) => f.name !== 'mask.png').map((f) => h('button', { testid: `download-${f.name}`, text: `⤓ ${LABELS[f.name] ?? f.name}`, title: `Download ${f.name}`, onclick: () => fetchFresh(o, f.name).then((link) => download(fileUrl(link), downloadName(photoView(), o, i, f.name))) })),
         ),
         h('button', { testid: 'generate-again', text: 'Generate again', title: 'The same selection with a new seed, kept as a variant', onclick: () => again(o) }),
       );
@@ -160,7 +227,37 @@ export function objectsPanel({ session, signal, onStep, focus = null }) {
     if (o.state === 'done' || o.state === 'failed') {
       parts.push(h('button.link.danger', { testid: 'delete-object', text: 'Delete', title: 'Delete this object and its files', onclick: () => remove(o, i) }));
     }
-    return h(`article.object${o.id === focus ? '.focus' : ''}`, { testid: 'object-card', 'data-state': o.state, 'data-id': o.id }, ...parts);
+    return h(`article.object${o.id === focus ? '.focus' : ''}${thumb ? '.with-thumb' : ''}`, { testid: 'object-card', 'data-state': o.state, 'data-id': o.id }, ...parts.filter(Boolean));
+  }
+
+  /** Swaps the card's title for a field: Enter (or leaving it) saves, Escape cancels; an
+   * empty name goes back to "Object N". */
+  function rename(o, i, head) {
+    const field = h('input.rename', { testid: 'rename-field', value: o.name ?? '', placeholder: `Object ${i + 1}`, maxLength: 80, 'aria-label': 'Object name' });
+    let done = false;
+    const finish = async (save) => {
+      if (done) return;
+      done = true;
+      const name = field.value.trim();
+      if (save && name !== (o.name ?? '')) {
+        try {
+          const view = await renameObject(session, o.id, name || null);
+          objects = objects.map((x) => (x.id === o.id ? { ...x, name: view.name } : x));
+        } catch (err) {
+          showBanner(`Could not rename ${objectName(o, i)}: ${err.message}`);
+        }
+      }
+      render();
+    };
+    field.onkeydown = (e) => {
+      if (e.key === 'Enter') finish(true);
+      if (e.key === 'Escape') finish(false);
+    };
+    field.onblur = () => finish(true);
+    head.querySelector('[data-testid="object-title"]').replaceWith(field);
+    head.querySelector('[data-testid="rename-object"]').remove();
+    field.focus();
+    field.select();
   }
 
   /** The file's link from a fresh view: presigned URLs only live 15 minutes. */
@@ -185,8 +282,7 @@ export function objectsPanel({ session, signal, onStep, focus = null }) {
     }
     objects = objects.filter((x) => x.id !== o.id);
     masks.delete(o.id);
-    render();
-    panel.onChange();
+    recolour();
   }
 
   async function again(o) {
@@ -200,8 +296,49 @@ export function objectsPanel({ session, signal, onStep, focus = null }) {
     await panel.submit(png, submitOptions(o));
   }
 
+  async function downloadScene() {
+    try {
+      const scene = await makeScene(session);
+      await download(fileUrl(scene.file), sceneName(photoView(), session));
+    } catch (err) {
+      showBanner(`Could not make the scene: ${err.message}`);
+    }
+  }
+
+  /** Every done object's mesh in one view, placed by its pose (the scene GLB). */
+  async function viewScene() {
+    viewer?.dispose();
+    viewerBox.hidden = false;
+    viewerBox.dataset.object = 'scene';
+    delete viewerBox.dataset.ready;
+    const stage = h('div.canvas-box', { testid: 'viewer-canvas' });
+    const state = h('p.muted.small', { testid: 'viewer-state', text: 'Making the scene…' });
+    const tools = h(
+      'div.row.view-tools',
+      {},
+      h('button', { testid: 'view-reset', text: 'Reset view', onclick: () => viewer.resetView() }),
+      h('button', { testid: 'view-fullscreen', text: 'Fullscreen', onclick: () => viewer.fullscreen() }),
+      h('button', { testid: 'scene-download', text: '⤓ Scene GLB', onclick: () => downloadScene() }),
+    );
+    viewerBox.replaceChildren(h('h2', { text: 'All objects in one scene' }), stage, tools, state);
+    viewer = new Viewer(stage);
+    viewerBox.scrollIntoView({ behavior: 'smooth', block: 'start' });
+    try {
+      const scene = await makeScene(session);
+      const glb = await (await request(fileUrl(scene.file), { signal })).arrayBuffer();
+      const nodes = await viewer.setMesh(glb);
+      viewerBox.dataset.nodes = String(nodes);
+      state.textContent = `${scene.objects.length} object${scene.objects.length === 1 ? '' : 's'} as the photo's camera placed them (meshes) · drag to orbit, scroll to zoom`;
+      viewerBox.dataset.ready = 'true';
+    } catch (err) {
+      state.textContent = `The scene could not be shown: ${err.message}.`;
+      state.className = 'error';
+    }
+  }
+
   async function view(o, i) {
     viewer?.dispose();
+    delete viewerBox.dataset.ready;
     viewerBox.hidden = false;
     viewerBox.dataset.object = o.id;
     const stage = h('div.canvas-box', { testid: 'viewer-canvas' });
@@ -230,7 +367,7 @@ export function objectsPanel({ session, signal, onStep, focus = null }) {
       h('button', { testid: 'view-fullscreen', text: 'Fullscreen', onclick: () => viewer.fullscreen() }),
       background,
     );
-    viewerBox.replaceChildren(h('h2', { text: `Object ${i + 1} in 3D` }), h('div.row', {}, buttons), stage, tools, state);
+    viewerBox.replaceChildren(h('h2', { text: `${objectName(o, i)} in 3D` }), h('div.row', {}, buttons), stage, tools, state);
     viewer = new Viewer(stage, { pose: o.pose });
     viewerBox.scrollIntoView({ behavior: 'smooth', block: 'start' });
     const file = (name) => fetchFresh(o, name).then((link) => request(fileUrl(link), { signal })).then((r) => r.arrayBuffer());
@@ -253,10 +390,6 @@ export function objectsPanel({ session, signal, onStep, focus = null }) {
   panel.dispose = () => viewer?.dispose();
   return panel;
 }
-
-/** A download's file name: the photo's session and the object's number, so files from
- * different photos do not collide (`gen3d-4kq2mz-object-1-mesh.glb`). */
-export const downloadName = (o, i, name) => `gen3d-${String(o.session).slice(-6)}-object-${i + 1}-${name}`;
 
 /** Seconds spent in each stage so far (the current one until now), from `stage_ms`. */
 export function stageSeconds(o, now = Date.now()) {

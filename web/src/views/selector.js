@@ -2,6 +2,7 @@
 // excludes, a drag draws a box; markers remove their point when clicked; undo/reset;
 // a hover preview before the first click; the three candidate masks; a cut-out preview.
 // Every change re-runs the decoder in the worker and redraws the overlay.
+import { meanUnder } from '../colours.js';
 import { bounds, maskPng, paint, upsample } from '../mask.js';
 import { css, h } from '../ui.js';
 
@@ -80,6 +81,8 @@ export function selector({ photo, width, height, decoder, colourFor, onSubmit, l
   let chosen = null; // the user's candidate pick, null = best IoU
   let preview = null; // hover output
   let size = { w: 1, h: 1 };
+  let photoPixels = null; // the photo at `size`, read back once per layout
+  let colour = colourFor(null);
   let generation = 0;
   let extras = null; // the shown mask's bits, for the cut-out
   let extrasFrame = 0;
@@ -93,7 +96,8 @@ export function selector({ photo, width, height, decoder, colourFor, onSubmit, l
     if (w === size.w && hgt === size.h) return;
     size = { w, h: hgt };
     for (const c of [photoCanvas, overlay]) Object.assign(c, { width: w, height: hgt });
-    photoCanvas.getContext('2d').drawImage(photo, 0, 0, w, hgt);
+    photoCanvas.getContext('2d', { willReadFrequently: true }).drawImage(photo, 0, 0, w, hgt);
+    photoPixels = null;
     redraw();
   }
 
@@ -108,7 +112,11 @@ export function selector({ photo, width, height, decoder, colourFor, onSubmit, l
     if (shown) {
       const bits = upsample(shown.masks, out ? pick() : best(shown), size.w, size.h);
       const image = ctx.createImageData(size.w, size.h);
-      const set = paint(image, bits, colourFor(), out ? 130 : 70);
+      // The tint stands out from the pixels under the mask (see colours.js).
+      photoPixels ??= photoCanvas.getContext('2d', { willReadFrequently: true }).getImageData(0, 0, size.w, size.h).data;
+      colour = colourFor(meanUnder(photoPixels, bits));
+      overlay.dataset.colour = colour.join(',');
+      const set = paint(image, bits, colour, out ? 130 : 70);
       const tmp = new OffscreenCanvas(size.w, size.h);
       tmp.getContext('2d').putImageData(image, 0, 0);
       ctx.drawImage(tmp, 0, 0);
@@ -130,14 +138,14 @@ export function selector({ photo, width, height, decoder, colourFor, onSubmit, l
   }
 
   function drawMarkers() {
-    const colour = css(colourFor());
+    const markerColour = css(colour);
     markers.replaceChildren(
       ...points.map((p, i) =>
         h('button.marker', {
           testid: 'marker',
           class: `marker ${p.label}`,
           title: `${p.label} point: click to remove`,
-          style: `left:${(p.x / width) * 100}%;top:${(p.y / height) * 100}%;--c:${colour}`,
+          style: `left:${(p.x / width) * 100}%;top:${(p.y / height) * 100}%;--c:${markerColour}`,
           onpointerdown: (e) => e.stopPropagation(),
           onclick: (e) => {
             e.stopPropagation();
@@ -149,7 +157,7 @@ export function selector({ photo, width, height, decoder, colourFor, onSubmit, l
         ? [
             h(
               'div.box',
-              { testid: 'box', style: `left:${(box.x0 / width) * 100}%;top:${(box.y0 / height) * 100}%;width:${((box.x1 - box.x0) / width) * 100}%;height:${((box.y1 - box.y0) / height) * 100}%;--c:${colour}` },
+              { testid: 'box', style: `left:${(box.x0 / width) * 100}%;top:${(box.y0 / height) * 100}%;width:${((box.x1 - box.x0) / width) * 100}%;height:${((box.y1 - box.y0) / height) * 100}%;--c:${markerColour}` },
               h('button.remove', { title: 'Remove the box', text: '×', onpointerdown: (e) => e.stopPropagation(), onclick: (e) => (e.stopPropagation(), change(() => (box = null))) }),
             ),
           ]

@@ -1,5 +1,6 @@
 // Home: start from a new photo, or go back to any earlier one and its objects.
-import { deleteSession, listObjects, listSessions } from '../api.js';
+import { deleteSession, imageUrl, listObjects, listSessions } from '../api.js';
+import { sessionName } from '../names.js';
 import { STAGES, h, showBanner, when } from '../ui.js';
 import { uploader } from './upload.js';
 
@@ -27,16 +28,23 @@ export function renderSessions(root) {
 
 function row(s) {
   const objects = h('span.objects', { text: '' });
+  const thumb = h('a.thumb', { href: `#/sessions/${s.id}`, 'aria-hidden': 'true', tabindex: '-1' });
+  if (s.thumbnail_url) {
+    imageUrl(s.thumbnail_url).then((url) => {
+      if (url) thumb.append(h('img', { src: url, alt: '', testid: 'session-thumb', onload: () => URL.revokeObjectURL(url) }));
+    });
+  }
   const li = h(
     'li',
     { testid: 'session-row' },
-    h('a', { href: `#/sessions/${s.id}`, text: s.image ? `Photo ${s.image.width}×${s.image.height}` : 'Photo (not uploaded)' }),
+    thumb,
+    h('a', { href: `#/sessions/${s.id}`, testid: 'session-name', text: sessionName(s) }),
     h('span.muted', { text: when(s.created_ms) }),
     h(`span.badge.${s.state}`, { text: SESSION_STATES[s.state] ?? s.state }),
     objects,
   );
   if (s.state !== 'uploaded' && s.state !== 'embedding') {
-    const name = s.image ? `this photo (${s.image.width}×${s.image.height})` : 'this photo';
+    const name = s.name ? `“${s.name}”` : s.image ? `this photo (${s.image.width}×${s.image.height})` : 'this photo';
     li.append(
       h('button.link.danger', {
         testid: 'delete-session',

@@ -112,6 +112,18 @@ export function renderSignIn(root) {
     toggle,
     resend,
   );
-  root.replaceChildren(form);
+  root.replaceChildren(h('div.welcome', {}, form, example()));
   email.focus();
+}
+
+/** What Gen3D does, before signing in: a sample photo and what one click on it made.
+ * The picture is the built-in models' own output for the truck's window (`gen3d run
+ * truck.jpg --point 500,375` writes it as thumb.png), drawn from the photo's camera. */
+function example() {
+  return h(
+    'figure.example.card',
+    { testid: 'example' },
+    h('div.pair', {}, h('img', { src: 'samples/truck.jpg', alt: 'A photo of a truck' }), h('span.arrow', { text: '→' }), h('img.result', { src: 'example/truck-window-3d.png', alt: 'The truck’s window as a 3D splat' })),
+    h('figcaption.muted.small', { text: 'Example: one click on the truck’s window made this 3D model (its splats, seen from the photo’s camera), with a mesh to download as GLB, OBJ, PLY or STL. Sign in, then try it on this photo in one click.' }),
+  );
 }

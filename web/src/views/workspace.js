@@ -1,8 +1,10 @@
 // One photo's workspace: wait for its embeddings, click to select objects (decoded in
 // the browser), submit each selection, follow it to a mesh, view and download it.
-import { decoderSplit, decoderUrl, getSession, readWithProgress, request } from '../api.js';
+import { decoderSplit, decoderUrl, getSession, readWithProgress, renameSession, request } from '../api.js';
+import { contrasting } from '../colours.js';
 import { DecoderClient } from '../decoder.js';
-import { bytes, colourOf, h, hideBanner, progressBar, showBanner, sleep } from '../ui.js';
+import { sessionName } from '../names.js';
+import { bytes, h, hideBanner, progressBar, showBanner, sleep } from '../ui.js';
 import { objectsPanel } from './objects.js';
 import { TOUCH, selector } from './selector.js';
 import { recentlyUploaded, uploader } from './upload.js';
@@ -21,7 +23,42 @@ export function renderWorkspace(root, id, focus = {}) {
     ['Photo', 'Select', 'Reconstruct', 'View'].map((s, i) => h('li', { 'data-step': String(i + 1), text: s })),
   );
   const body = h('div.workspace', { testid: 'workspace', 'data-state': 'loading' });
-  root.replaceChildren(h('div.title', {}, h('a', { href: '#/', text: '← My photos' }), h('h1', { text: 'Photo' })), steps, status, bar, body);
+  const heading = h('h1', { testid: 'photo-title', text: 'Photo' });
+  const renameBtn = h('button.link', { testid: 'rename-photo', text: 'Rename', title: 'Give this photo a name', hidden: true });
+  root.replaceChildren(h('div.title', {}, h('a', { href: '#/', text: '← My photos' }), heading, renameBtn), steps, status, bar, body);
+  let view = {}; // the session's latest view (its name, for titles and download names)
+  const titled = (s) => {
+    view = s;
+    heading.textContent = sessionName(s);
+    renameBtn.hidden = false;
+  };
+  renameBtn.onclick = () => {
+    const field = h('input.rename', { testid: 'rename-photo-field', value: view.name ?? '', placeholder: sessionName({ ...view, name: undefined }), maxLength: 80, 'aria-label': 'Photo name' });
+    let done = false;
+    const finish = async (save) => {
+      if (done) return;
+      done = true;
+      const name = field.value.trim();
+      if (save && name !== (view.name ?? '')) {
+        try {
+          titled(await renameSession(id, name || null));
+        } catch (err) {
+          showBanner(`Could not rename the photo: ${err.message}`);
+        }
+      }
+      field.replaceWith(heading);
+      renameBtn.hidden = false;
+    };
+    field.onkeydown = (e) => {
+      if (e.key === 'Enter') finish(true);
+      if (e.key === 'Escape') finish(false);
+    };
+    field.onblur = () => finish(true);
+    heading.replaceWith(field);
+    renameBtn.hidden = true;
+    field.focus();
+    field.select();
+  };
   const step = (n) => steps.querySelectorAll('li').forEach((li, i) => li.classList.toggle('current', i + 1 === n));
   const say = (text, cls = '') => {
     status.textContent = text;
@@ -87,6 +124,7 @@ export function renderWorkspace(root, id, focus = {}) {
     bar.hidden = true;
     const session = await waitReady();
     if (!session) return;
+    titled(session);
     if (session.state === 'created') {
       say('This photo was never uploaded. Choose it again:');
       body.replaceChildren(uploader({ session, onSession: () => start() }));
@@ -126,13 +164,14 @@ export function renderWorkspace(root, id, focus = {}) {
       'ok',
     );
     step(2);
-    const objects = objectsPanel({ session: id, signal: ctl.signal, onStep: step, focus: focus.object });
+    const objects = objectsPanel({ session: id, photo, photoView: () => view, signal: ctl.signal, onStep: step, focus: focus.object });
     const sel = selector({
       photo,
       width,
       height,
       decoder,
-      colourFor: () => colourOf(objects.count()),
+      // The new object's colour: standing out from its pixels, unlike the earlier objects'.
+      colourFor: (mean) => contrasting(mean, objects.colours()),
       onSubmit: (png, options) => objects.submit(png, options),
       layers: () => objects.masks(),
     });
