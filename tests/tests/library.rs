@@ -54,6 +54,22 @@ async fn names_thumbnails_and_the_scene() {
     let drawn = png.pixels().filter(|p| p[3] > 0).count();
     assert!(drawn > 2_000 && drawn < png.len() / 4, "the object drawn on a transparent square: {drawn} px");
 
+    // The done mail shows the same picture inline.
+    let mut mail = None;
+    for _ in 0..300 {
+        mail = app.outbox().into_iter().find(|p| p.to_string_lossy().ends_with(&format!("{first}-done.eml")));
+        if mail.is_some() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let eml = std::fs::read_to_string(mail.expect("the done mail")).unwrap();
+    assert!(eml.contains("cid:result") && eml.contains("Content-ID: <result>"), "the picture rides inline");
+    let b64: String = eml.split("Content-ID: <result>").nth(1).unwrap().split("\r\n\r\n").nth(1).unwrap().split("\r\n--").next().unwrap().replace("\r\n", "");
+    use base64::Engine;
+    let inline = base64::engine::general_purpose::STANDARD.decode(b64).expect("base64");
+    assert_eq!(inline, api.get(link["url"].as_str().unwrap()).await.body.to_vec(), "the mail's picture is the object's thumbnail");
+
     // A second object, then the scene: one root node per done object, named, posed.
     let second = api.post_json(&format!("/v1/sessions/{session}/objects"), &json!({"points": [{"x": 100, "y": 80, "label": "include"}]})).await;
     assert_eq!(second.status, StatusCode::CREATED, "{}", second.error_message());

@@ -5,9 +5,9 @@
 mod templates;
 
 use async_trait::async_trait;
-use gen3d_domain::{EmailAddress, NotifyRequested, QueueMessage, SessionNotifyRequested, SessionState};
+use gen3d_domain::{EmailAddress, NotifyRequested, ObjectFile, ObjectKey, QueueMessage, SessionNotifyRequested, SessionState};
 use gen3d_pipeline::{Handler, HandlerError, load_object, load_session};
-use gen3d_ports::{Ports, now_ms};
+use gen3d_ports::{PortError, Ports, now_ms};
 
 pub use templates::{Outcome, compose, compose_session_failed};
 
@@ -59,7 +59,18 @@ impl NotifyService {
         // The object's number as the page shows it: its place among the photo's objects.
         let siblings = self.ports.jobs.objects(&m.user, &m.session).await?;
         let number = siblings.iter().position(|o| o.object == rec.object).map_or(siblings.len().max(1), |i| i + 1);
-        for email in compose(&self.config, &session, &rec, number) {
+        // The result's picture, shown in the mail (a mail without it beats no mail).
+        let picture = if rec.state == gen3d_domain::ObjectState::Done {
+            let key = ObjectKey::object_file(&rec.user, &rec.session, &rec.object, ObjectFile::Thumbnail);
+            match self.ports.blobs.get(&key).await {
+                Ok(png) => Some(png.to_vec()),
+                Err(PortError::NotFound(_)) => None,
+                Err(e) => return Err(e.into()),
+            }
+        } else {
+            None
+        };
+        for email in compose(&self.config, &session, &rec, number, picture) {
             self.ports.mailer.send(&email).await?;
         }
         let told = gen3d_domain::ObjectRecord { notified: true, updated_ms: now_ms(), ..rec.clone() };

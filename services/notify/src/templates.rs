@@ -1,5 +1,5 @@
 use gen3d_domain::{ObjectRecord, ObjectState, SessionRecord};
-use gen3d_ports::Email;
+use gen3d_ports::{Email, InlineImage};
 
 use crate::NotifyConfig;
 
@@ -13,13 +13,22 @@ fn escape(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 
-/// The user's mail and, when an admin is configured, the admin's copy.
-/// The object's name in mail: its number on the photo's page and the photo's size and
-/// date, e.g. "Object 2 of your 1800×1200 photo of 1 Dec 2026".
-pub fn object_name(session: &SessionRecord, number: usize) -> String {
-    let size = session.image.as_ref().map(|i| format!("{}×{} ", i.width, i.height)).unwrap_or_default();
-    format!("Object {number} of your {size}photo of {}", date(session.created_ms))
+/// The object's name in mail: the names the user gave, else its number on the photo's
+/// page and the photo's size and date, e.g. "Object 2 of your 1800×1200 photo of 1 Dec
+/// 2026" or "Red mug of your photo “Kitchen”".
+pub fn object_name(session: &SessionRecord, object: &ObjectRecord, number: usize) -> String {
+    let what = object.display_name(number.saturating_sub(1));
+    match &session.name {
+        Some(photo) => format!("{what} of your photo “{photo}”"),
+        None => {
+            let size = session.image.as_ref().map(|i| format!("{}×{} ", i.width, i.height)).unwrap_or_default();
+            format!("{what} of your {size}photo of {}", date(session.created_ms))
+        }
+    }
 }
+
+/// The content id the done mail's HTML shows the result's picture by.
+pub const PICTURE_ID: &str = "result";
 
 /// A UTC calendar date, "1 Dec 2026" (Howard Hinnant's civil-from-days).
 fn date(ms: u64) -> String {
@@ -37,9 +46,11 @@ fn date(ms: u64) -> String {
 }
 
 /// The owner's (and the admin's) mail about an ended object; `number` is its place among
-/// the photo's objects, as the page shows it.
-pub fn compose(config: &NotifyConfig, session: &SessionRecord, object: &ObjectRecord, number: usize) -> Vec<Email> {
-    let name = object_name(session, number);
+/// the photo's objects, as the page shows it; `picture`, the result's picture (PNG), shown
+/// in the HTML of a done object's mail.
+pub fn compose(config: &NotifyConfig, session: &SessionRecord, object: &ObjectRecord, number: usize, picture: Option<Vec<u8>>) -> Vec<Email> {
+    let name = object_name(session, object, number);
+    let picture = picture.filter(|_| object.state == ObjectState::Done);
     let outcome = if object.state == ObjectState::Done { Outcome::Done } else { Outcome::Failed };
     let link = format!("{}/#/sessions/{}/objects/{}", config.app_url.trim_end_matches('/'), object.session, object.object);
     let (subject, text, html) = match outcome {
@@ -53,9 +64,19 @@ pub fn compose(config: &NotifyConfig, session: &SessionRecord, object: &ObjectRe
                     "Hello,\n\nyour 3D model is ready: a {closed} mesh of {triangles} triangles.\n\nView and download it (GLB mesh, PLY splat): {link}\n\nGen3D\n"
                 ),
                 format!(
-                    "<p>Hello,</p><p>your 3D model is ready: a {closed} mesh of {triangles} triangles.</p>\
+                    "<p>Hello,</p><p>your 3D model is ready: a {closed} mesh of {triangles} triangles.</p>{img}\
                      <p><a href=\"{href}\">View and download it</a> (GLB mesh, PLY splat).</p><p>Gen3D</p>",
-                    href = escape(&link)
+                    href = escape(&link),
+                    img = if picture.is_some() {
+                        format!(
+                            "<p><a href=\"{href}\"><img src=\"cid:{PICTURE_ID}\" width=\"256\" height=\"256\" alt=\"{alt}\" \
+                             style=\"background:#9aa1ad;border-radius:8px\"></a></p>",
+                            href = escape(&link),
+                            alt = escape(&format!("{}, as the photo's camera sees it", object.display_name(number.saturating_sub(1)))),
+                        )
+                    } else {
+                        String::new()
+                    },
                 ),
             )
         }
@@ -81,7 +102,12 @@ pub fn compose(config: &NotifyConfig, session: &SessionRecord, object: &ObjectRe
         Outcome::Failed => "failed",
     };
     let about = format!("user {}, object {}", object.user, object.object);
-    addressed(config, session, Letter { subject, text, html }, &format!("{}-{tag}", object.object), &about)
+    let mut mails = addressed(config, session, Letter { subject, text, html }, &format!("{}-{tag}", object.object), &about);
+    if let Some(png) = picture {
+        let image = InlineImage { content_id: PICTURE_ID.to_owned(), file_name: "object.png".to_owned(), content_type: "image/png".to_owned(), bytes: png };
+        mails.iter_mut().for_each(|m| m.inline = vec![image.clone()]);
+    }
+    mails
 }
 
 /// The mail telling the owner their photo could not be prepared (a failed session), and
@@ -120,6 +146,7 @@ fn addressed(config: &NotifyConfig, session: &SessionRecord, letter: Letter, key
         text: text.clone(),
         html: html.clone(),
         idempotency_key: key.to_owned(),
+        inline: vec![],
     }];
     if let Some(admin) = &config.admin {
         mails.push(Email {
@@ -129,6 +156,7 @@ fn addressed(config: &NotifyConfig, session: &SessionRecord, letter: Letter, key
             text: format!("Copy of the mail sent to {}:\n\n{text}", session.owner_email),
             html: format!("<p>Copy of the mail sent to {}:</p>{html}", escape(session.owner_email.as_str())),
             idempotency_key: format!("{key}-admin"),
+            inline: vec![],
         });
     }
     mails
@@ -189,7 +217,20 @@ mod tests {
     #[test]
     fn done_mail() {
         let (config, session, object) = records(ObjectState::Done);
-        insta::assert_debug_snapshot!(compose(&config, &session, &object, 2));
+        insta::assert_debug_snapshot!(compose(&config, &session, &object, 2, Some(vec![0x89, b'P', b'N', b'G'])));
+    }
+
+    #[test]
+    fn names_given_by_the_user_name_the_mail_and_no_picture_no_image() {
+        let (config, mut session, mut object) = records(ObjectState::Done);
+        session.name = Some(gen3d_domain::DisplayName::parse("Kitchen").unwrap());
+        object.name = Some(gen3d_domain::DisplayName::parse("Red <mug>").unwrap());
+        let mails = compose(&config, &session, &object, 2, None);
+        assert_eq!(mails[0].subject, "Red <mug> of your photo “Kitchen” is ready in 3D");
+        assert!(!mails[0].html.contains("cid:") && mails[0].inline.is_empty(), "no picture, no image");
+        let with = compose(&config, &session, &object, 2, Some(vec![1, 2, 3]));
+        assert!(with[0].html.contains("alt=\"Red &lt;mug&gt;, as the photo's camera sees it\""), "{}", with[0].html);
+        assert_eq!(with[1].inline.len(), 1, "the admin's copy shows it too");
     }
 
     #[test]
@@ -205,7 +246,8 @@ mod tests {
     #[test]
     fn failed_mail_escapes_the_reason() {
         let (config, session, object) = records(ObjectState::Failed);
-        let mails = compose(&config, &session, &object, 2);
+        let mails = compose(&config, &session, &object, 2, Some(vec![1, 2, 3]));
+        assert!(mails[0].inline.is_empty(), "a failed object's mail has no picture");
         assert!(mails[0].html.contains("&lt;truncated&gt;"));
         insta::assert_debug_snapshot!(mails);
     }

@@ -1,10 +1,12 @@
 use async_trait::async_trait;
-use aws_sdk_sesv2::types::{Body, Content, Destination, EmailContent, Message};
+use aws_sdk_sesv2::primitives::Blob;
+use aws_sdk_sesv2::types::{Attachment, AttachmentContentDisposition, Body, Content, Destination, EmailContent, Message};
 use gen3d_ports::{Email, Mailer, PortError};
 
 use crate::error::classify;
 
-/// Mail through SES v2 `SendEmail`: a text and an HTML part. Sending once per outcome is
+/// Mail through SES v2 `SendEmail`: a text and an HTML part, and the inline images as
+/// attachments with `INLINE` disposition and their content ids. Sending once per outcome is
 /// the notify service's job (its `notified` flag); SES has no idempotency key.
 pub struct SesMailer {
     client: aws_sdk_sesv2::Client,
@@ -24,10 +26,21 @@ fn content(text: &str) -> Result<Content, PortError> {
 impl Mailer for SesMailer {
     async fn send(&self, email: &Email) -> Result<(), PortError> {
         let destination = Destination::builder().set_to_addresses(Some(email.to.iter().map(|a| a.to_string()).collect())).build();
-        let message = Message::builder()
+        let mut message = Message::builder()
             .subject(content(&email.subject)?)
-            .body(Body::builder().text(content(&email.text)?).html(content(&email.html)?).build())
-            .build();
+            .body(Body::builder().text(content(&email.text)?).html(content(&email.html)?).build());
+        for image in &email.inline {
+            let attachment = Attachment::builder()
+                .raw_content(Blob::new(image.bytes.clone()))
+                .content_disposition(AttachmentContentDisposition::Inline)
+                .file_name(&image.file_name)
+                .content_id(&image.content_id)
+                .content_type(&image.content_type)
+                .build()
+                .map_err(|e| PortError::Internal(format!("mail attachment: {e}")))?;
+            message = message.attachments(attachment);
+        }
+        let message = message.build();
         self.client
             .send_email()
             .from_email_address(email.from.as_str())

@@ -24,8 +24,9 @@ fn header_text(s: &str) -> String {
     if clean.is_ascii() { clean } else { format!("=?utf-8?B?{}?=", base64::engine::general_purpose::STANDARD.encode(clean.as_bytes())) }
 }
 
-/// An RFC 5322 multipart/alternative message (text + HTML). Deterministic for a given
-/// email and date: boundary and Message-ID derive from the idempotency key.
+/// An RFC 5322 message: multipart/alternative (text + HTML), inside multipart/related
+/// with the inline images when there are any. Deterministic for a given email and date:
+/// boundary and Message-ID derive from the idempotency key.
 pub fn render_eml(email: &Email, date: OffsetDateTime) -> String {
     let digest = Sha256::digest(email.idempotency_key.as_bytes());
     let tag: String = digest.iter().take(12).map(|b| format!("{b:02x}")).collect();
@@ -34,17 +35,39 @@ pub fn render_eml(email: &Email, date: OffsetDateTime) -> String {
     let domain = email.from.as_str().rsplit('@').next().unwrap_or("localhost");
     let date = date.format(&Rfc2822).unwrap_or_else(|_| "Thu, 01 Jan 1970 00:00:00 +0000".into());
     let crlf = |s: &str| s.replace("\r\n", "\n").replace('\n', "\r\n");
-    format!(
-        "From: Gen3D <{from}>\r\nTo: {to}\r\nSubject: {subject}\r\nDate: {date}\r\nMessage-ID: <{tag}@{domain}>\r\nMIME-Version: 1.0\r\n\
-         Content-Type: multipart/alternative; boundary=\"{boundary}\"\r\n\r\n\
+    let alternative = format!(
+        "Content-Type: multipart/alternative; boundary=\"{boundary}\"\r\n\r\n\
          --{boundary}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n{text}\r\n\
          --{boundary}\r\nContent-Type: text/html; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n{html}\r\n\
          --{boundary}--\r\n",
+        text = crlf(&email.text),
+        html = crlf(&email.html),
+    );
+    let body = if email.inline.is_empty() {
+        alternative
+    } else {
+        let related = format!("{boundary}-related");
+        let mut out = format!("Content-Type: multipart/related; boundary=\"{related}\"\r\n\r\n--{related}\r\n{alternative}");
+        for image in &email.inline {
+            let data = base64::engine::general_purpose::STANDARD.encode(&image.bytes);
+            let lines: Vec<&str> = data.as_bytes().chunks(76).map(|c| std::str::from_utf8(c).unwrap_or_default()).collect();
+            let name = header_text(&image.file_name);
+            out.push_str(&format!(
+                "--{related}\r\nContent-Type: {kind}; name=\"{name}\"\r\nContent-Transfer-Encoding: base64\r\n\
+                 Content-ID: <{id}>\r\nContent-Disposition: inline; filename=\"{name}\"\r\n\r\n{data}\r\n",
+                kind = header_text(&image.content_type),
+                id = header_text(&image.content_id),
+                data = lines.join("\r\n"),
+            ));
+        }
+        out.push_str(&format!("--{related}--\r\n"));
+        out
+    };
+    format!(
+        "From: Gen3D <{from}>\r\nTo: {to}\r\nSubject: {subject}\r\nDate: {date}\r\nMessage-ID: <{tag}@{domain}>\r\nMIME-Version: 1.0\r\n{body}",
         from = email.from,
         to = to.join(", "),
         subject = header_text(&email.subject),
-        text = crlf(&email.text),
-        html = crlf(&email.html),
     )
 }
 
@@ -86,7 +109,29 @@ mod tests {
             text: "Hello\nworld".into(),
             html: "<p>Hello</p>".into(),
             idempotency_key: "obj1-done".into(),
+            inline: vec![],
         }
+    }
+
+    #[test]
+    fn inline_images_ride_in_multipart_related() {
+        let mut e = email();
+        e.html = "<p><img src=\"cid:result\"></p>".into();
+        e.inline = vec![gen3d_ports::InlineImage {
+            content_id: "result".into(),
+            file_name: "object.png".into(),
+            content_type: "image/png".into(),
+            bytes: vec![7; 100],
+        }];
+        let eml = render_eml(&e, OffsetDateTime::UNIX_EPOCH);
+        let related = eml.find("Content-Type: multipart/related").expect("related at the top");
+        let alternative = eml.find("Content-Type: multipart/alternative").unwrap();
+        let image = eml.find("Content-ID: <result>").unwrap();
+        assert!(related < alternative && alternative < image, "{eml}");
+        let data = base64::engine::general_purpose::STANDARD.encode([7u8; 100]);
+        assert!(eml.contains(&data[..76]) && eml.contains(&data[76..]), "the image, base64 in lines of 76");
+        assert!(eml.trim_end().ends_with("-related--"));
+        assert!(!render_eml(&email(), OffsetDateTime::UNIX_EPOCH).contains("multipart/related"), "no images, no related part");
     }
 
     #[tokio::test]

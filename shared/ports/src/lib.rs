@@ -18,7 +18,7 @@ pub use blob::{BlobStore, DIRECT_URL_TTL, DirectAccess, DirectPut};
 pub use error::PortError;
 pub use inference::{InferenceEndpoint, InferenceInvocation, InferenceTask, TaskRequest};
 pub use jobs::{JobStore, Stalled, Transition};
-pub use mail::{Email, Mailer};
+pub use mail::{Email, InlineImage, Mailer};
 pub use metrics::{Metrics, MetricsSnapshot};
 pub use queue::{Queue, QueueName, Receipt, Received};
 pub use topic::Topic;

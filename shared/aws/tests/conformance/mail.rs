@@ -9,6 +9,13 @@ pub fn email(key: &str) -> Email {
         text: "Download it at http://app/objects/1".into(),
         html: "<p>Download it <a href=\"http://app/objects/1\">here</a></p>".into(),
         idempotency_key: key.to_owned(),
+        // The result's picture, inline (SES: an INLINE attachment with its content id).
+        inline: vec![gen3d_ports::InlineImage {
+            content_id: "result".into(),
+            file_name: "object.png".into(),
+            content_type: "image/png".into(),
+            bytes: vec![0x89, b'P', b'N', b'G', 13, 10, 26, 10],
+        }],
     }
 }
 
