@@ -56,9 +56,9 @@ async fn check_photo(app: &TestApp, photo: &str, x: u32, y: u32) {
     let gltf_json: serde_json::Value = serde_json::from_slice(&glb[20..20 + json_len]).unwrap();
     assert_eq!(&gltf_json["scenes"][0]["extras"]["gen3d"]["pose"], pose, "{photo}: the GLB carries the pose");
 
-    // Every mesh format is offered and downloads.
+    // Every mesh format is offered and downloads, and the object's picture.
     let names: Vec<&str> = done["files"].as_array().unwrap().iter().map(|f| f["name"].as_str().unwrap()).collect();
-    assert_eq!(names, ["mask.png", "splat.ply", "mesh.glb", "mesh.obj", "mesh.ply", "mesh.stl"]);
+    assert_eq!(names, ["mask.png", "splat.ply", "mesh.glb", "mesh.obj", "mesh.ply", "mesh.stl", "thumb.png"]);
     let stl = api.get(&file("mesh.stl")).await.body;
     assert_eq!(stl.len(), 84 + 50 * triangles, "binary STL of the same triangles");
     let obj = api.get(&file("mesh.obj")).await.body;

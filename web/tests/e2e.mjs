@@ -250,11 +250,11 @@ test('the Guide page reads as text, at desktop and at phone size', async (page, 
     await guide.waitFor();
     const text = await guide.innerText();
     assert.ok(!text.includes('[object'), `the guide shows elements as text at ${name}: ${text.slice(0, 200)}`);
-    for (const heading of ['How to use Gen3D', '1. Add a photo', '2. Select an object', '3. Reconstruct', '4. View and download']) {
+    for (const heading of ['How to use Gen3D', '1. Add a photo', '2. Select an object', '3. Reconstruct', '4. View and download', 'All objects together', 'Names, pictures and colours']) {
       assert.ok(text.includes(heading), `the guide shows "${heading}" at ${name}`);
     }
-    assert.equal(await guide.locator('h2').count(), 6, 'every section has its heading');
-    assert.ok((await guide.locator('p').count()) >= 7, 'and its paragraph');
+    assert.equal(await guide.locator('h2').count(), 8, 'every section has its heading');
+    assert.ok((await guide.locator('p').count()) >= 9, 'and its paragraph');
     // Nothing sideways on a phone: the page is no wider than the screen and the header's
     // last control (Sign out) is on it.
     const layout = await page.evaluate(() => {

@@ -107,13 +107,18 @@ pub(crate) async fn session_view(state: &AppState, rec: &SessionRecord) -> ApiRe
     Ok(view)
 }
 
-/// The object's view, its files with presigned GETs where the store offers them.
+/// The object's view, its files with presigned GETs where the store offers them. A link
+/// storage could not sign this time keeps only its API `url` (which serves or redirects):
+/// one file's link never fails the view, or a listing of many objects' seven files each.
 pub(crate) async fn object_view(state: &AppState, rec: &ObjectRecord) -> ApiResult<ObjectView> {
     let mut view = ObjectView::of(rec);
     for link in &mut view.files {
         if let Some(file) = ObjectFile::downloadable(link.name) {
             let key = ObjectKey::object_file(&rec.user, &rec.session, &rec.object, file);
-            link.direct_url = state.ports.blobs.direct_url(&key, DirectAccess::Get).await?;
+            match state.ports.blobs.direct_url(&key, DirectAccess::Get).await {
+                Ok(url) => link.direct_url = url,
+                Err(e) => tracing::warn!(object = %rec.object, file = link.name, error = %e, "no direct URL this time; the API's route serves the file"),
+            }
         }
     }
     Ok(view)
