@@ -83,6 +83,20 @@ impl TestApp {
         files.sort();
         files
     }
+
+    /// The outbox's mail whose file name ends with `suffix` (`{object}-done.eml`), waited
+    /// for: the mail is sent by the notify step, after the object is `done` (panics after
+    /// 30 s).
+    pub async fn wait_mail(&self, suffix: &str) -> PathBuf {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Some(found) = self.outbox().into_iter().find(|p| p.to_string_lossy().ends_with(suffix)) {
+                return found;
+            }
+            assert!(Instant::now() < deadline, "no mail *{suffix} in the outbox after 30 s: {:?}", self.outbox());
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
 }
 
 /// Creates a session and uploads a photo; returns the session id and the reply.

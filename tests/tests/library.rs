@@ -55,15 +55,7 @@ async fn names_thumbnails_and_the_scene() {
     assert!(drawn > 2_000 && drawn < png.len() / 4, "the object drawn on a transparent square: {drawn} px");
 
     // The done mail shows the same picture inline.
-    let mut mail = None;
-    for _ in 0..300 {
-        mail = app.outbox().into_iter().find(|p| p.to_string_lossy().ends_with(&format!("{first}-done.eml")));
-        if mail.is_some() {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-    let eml = std::fs::read_to_string(mail.expect("the done mail")).unwrap();
+    let eml = std::fs::read_to_string(app.wait_mail(&format!("{first}-done.eml")).await).unwrap();
     assert!(eml.contains("cid:result") && eml.contains("Content-ID: <result>"), "the picture rides inline");
     let b64: String = eml.split("Content-ID: <result>").nth(1).unwrap().split("\r\n\r\n").nth(1).unwrap().split("\r\n--").next().unwrap().replace("\r\n", "");
     use base64::Engine;

@@ -65,8 +65,8 @@ async fn check_photo(app: &TestApp, photo: &str, x: u32, y: u32) {
     assert_eq!(obj.split(|&b| b == b'\n').filter(|l| l.starts_with(b"f ")).count(), triangles);
 
     // The user was mailed (and the admin got a copy).
+    app.wait_mail(&format!("{object}-done.eml")).await;
     let outbox = app.outbox();
-    assert!(outbox.iter().any(|p| p.ends_with(format!("{object}-done.eml"))), "{outbox:?}");
     assert!(outbox.iter().any(|p| p.ends_with(format!("{object}-done-admin.eml"))), "{outbox:?}");
 }
 

@@ -40,5 +40,5 @@ async fn photo_to_mesh_and_mail_through_the_python_worker() {
     assert_eq!(pose["translation"], serde_json::json!([0.1, -0.2, 2.5]), "{pose}");
     assert!((pose["scale"].as_f64().unwrap() - 0.8).abs() < 1e-6, "{pose}");
     let object = done["id"].as_str().unwrap();
-    assert!(app.outbox().iter().any(|p| p.ends_with(format!("{object}-done.eml"))), "the owner was mailed");
+    app.wait_mail(&format!("{object}-done.eml")).await; // the owner was mailed
 }

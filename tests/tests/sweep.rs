@@ -59,8 +59,7 @@ async fn jobs_whose_messages_were_lost_end_failed_and_told() {
     assert!(s.failure.as_deref().unwrap().contains("no progress"), "{s:?}");
     assert_eq!(o.state, ObjectState::Failed);
     assert!(o.failure.as_ref().unwrap().reason.contains("no progress"), "{o:?}");
-    let outbox = app.outbox();
-    assert!(outbox.iter().any(|p| p.ends_with(format!("{}-session-failed.eml", session.session))), "{outbox:?}");
-    assert!(outbox.iter().any(|p| p.ends_with(format!("{}-failed.eml", object.object))), "{outbox:?}");
+    app.wait_mail(&format!("{}-session-failed.eml", session.session)).await;
+    app.wait_mail(&format!("{}-failed.eml", object.object)).await;
     assert_eq!(jobs.session(&user, &waiting.session).await.unwrap().unwrap().state, SessionState::Created);
 }
