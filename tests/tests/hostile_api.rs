@@ -169,7 +169,8 @@ async fn scheme_and_media_type_are_case_insensitive() {
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.error_message());
 }
 
-/// A number beyond u32 in the query string is refused, not wrapped around.
+/// A number beyond u32 in the query string or a JSON body is refused, not wrapped around,
+/// with a message naming the field.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn out_of_range_query_numbers_are_refused() {
     let app = TestApp::start();
@@ -186,6 +187,22 @@ async fn out_of_range_query_numbers_are_refused() {
     let r = api.call(Method::POST, &format!("/v1/sessions/{session}/objects?target_triangles=4294968296"), Some("image/png"), mask).await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.error_message());
     assert!(r.error_message().contains("target_triangles"), "{}", r.error_message());
+    // The same in a JSON body, and every numeric field names itself: out of range, negative,
+    // fractional, below the minimum.
+    let point = json!([{"x": 400, "y": 300, "label": "include"}]);
+    for (field, value) in [
+        ("target_triangles", json!(4_294_968_296u64)),
+        ("target_triangles", json!(-5)),
+        ("target_triangles", json!(20000.5)),
+        ("target_triangles", json!(5)),
+        ("max_points", json!(4_294_968_296u64)),
+        ("max_points", json!(10)),
+        ("seed", json!(-1)),
+    ] {
+        let r = api.post_json(&format!("/v1/sessions/{session}/objects"), &json!({"points": point, field: value})).await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{field}={value}: {}", r.error_message());
+        assert!(r.error_message().contains(field), "{field}={value}: {}", r.error_message());
+    }
     assert_eq!(api.get(&format!("/v1/sessions/{session}/objects")).await.json()["objects"], json!([]));
 }
 

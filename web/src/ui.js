@@ -21,6 +21,38 @@ export function h(tag, attrs = {}, ...children) {
 
 const banner = () => document.querySelector('[data-testid=banner]');
 
+/**
+ * An inline name field in place of `shown` (a title): Enter or leaving the field saves
+ * (`save(name or null)` when the name changed; null goes back to the default), Escape
+ * cancels; then `after()` puts the page back. A failed save shows a banner naming `what`.
+ */
+export function renameField(shown, { current, placeholder, label, testid, what, save, after }) {
+  const field = h('input.rename', { testid, value: current ?? '', placeholder, maxLength: 80, 'aria-label': label });
+  let done = false;
+  const finish = async (keep) => {
+    if (done) return;
+    done = true;
+    const name = field.value.trim();
+    if (keep && name !== (current ?? '')) {
+      try {
+        await save(name || null);
+      } catch (err) {
+        showBanner(`Could not rename ${what}: ${err.message}`);
+      }
+    }
+    after(field);
+  };
+  field.onkeydown = (e) => {
+    if (e.key === 'Enter') finish(true);
+    if (e.key === 'Escape') finish(false);
+  };
+  field.onblur = () => finish(true);
+  shown.replaceWith(field);
+  field.focus();
+  field.select();
+  return field;
+}
+
 /** A message across the top of the page, with an optional action button. */
 export function showBanner(message, { kind = 'error', action, label } = {}) {
   const b = banner();

@@ -1,3 +1,6 @@
+//! The endpoint's own queue of accepted invocations, run one at a time, with results
+//! written and announced.
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 

@@ -1,3 +1,6 @@
+//! One inference task (embed, reconstruct, mesh): read its inputs, run the model, write
+//! its outputs.
+
 use bytes::Bytes;
 use gen3d_domain::{KeyOwner, MeshFormat, MeshStats, ObjectFile, ObjectKey, SessionFile};
 use gen3d_media::{MAX_PHOTO_BYTES, Mask, MediaError, SplatCloud, decode_photo, photo_thumbnail, splat_thumbnail};

@@ -78,7 +78,7 @@ async fn serves_sam3_embeddings_equal_to_transformers() {
     let input = floats(&dir.join("encoder_input.f32"));
     let direct = encoder.run(&input).unwrap();
     for (name, got) in
-        [("image_embed", &direct.image_embed), ("high_res_feats_0", &direct.high_res_feats_0), ("high_res_feats_1", &direct.high_res_feats_1)]
+        [("image_embed", direct.image_embed()), ("high_res_feats_0", direct.high_res_feats_0()), ("high_res_feats_1", direct.high_res_feats_1())]
     {
         let diff = relative_difference(got, &floats(&dir.join(format!("{name}.f32"))));
         eprintln!("{name} through tch on transformers' input: within {diff:.1e} of transformers");
@@ -94,7 +94,7 @@ async fn serves_sam3_embeddings_equal_to_transformers() {
         photo_pixels.iter().zip(&input).map(|(a, b)| f64::from((a - b).abs())).sum::<f64>() / input.len() as f64
     );
     for (name, got) in
-        [("image_embed", &served.image_embed), ("high_res_feats_0", &served.high_res_feats_0), ("high_res_feats_1", &served.high_res_feats_1)]
+        [("image_embed", served.image_embed()), ("high_res_feats_0", served.high_res_feats_0()), ("high_res_feats_1", served.high_res_feats_1())]
     {
         let want = floats(&dir.join(format!("{name}.f32")));
         let mean = mean_relative_difference(got, &want);

@@ -155,11 +155,12 @@ impl Decoder {
             )));
         }
         // One click plus the pad point, on zero embeddings: checks the output shapes.
-        let zeros = Embeddings {
-            image_embed: vec![0.0; EMBED_SHAPE.iter().product()],
-            high_res_feats_0: vec![0.0; HIGH_RES_0_SHAPE.iter().product()],
-            high_res_feats_1: vec![0.0; HIGH_RES_1_SHAPE.iter().product()],
-        };
+        let zeros = Embeddings::new(
+            vec![0.0; EMBED_SHAPE.iter().product()],
+            vec![0.0; HIGH_RES_0_SHAPE.iter().product()],
+            vec![0.0; HIGH_RES_1_SHAPE.iter().product()],
+        )
+        .expect("zeros of the contract's shapes");
         let probe = PromptTensors { point_coords: vec![504.0, 504.0, 0.0, 0.0], point_labels: vec![1.0, -1.0] };
         decoder.run(&zeros, &probe, None)?;
         Ok(decoder)
@@ -216,9 +217,9 @@ impl Decoder {
             None => (&zeros[..], 0.0),
         };
         let inputs: TVec<TValue> = tvec![
-            tensor(&EMBED_SHAPE, &embeddings.image_embed)?.into(),
-            tensor(&HIGH_RES_0_SHAPE, &embeddings.high_res_feats_0)?.into(),
-            tensor(&HIGH_RES_1_SHAPE, &embeddings.high_res_feats_1)?.into(),
+            tensor(&EMBED_SHAPE, embeddings.image_embed())?.into(),
+            tensor(&HIGH_RES_0_SHAPE, embeddings.high_res_feats_0())?.into(),
+            tensor(&HIGH_RES_1_SHAPE, embeddings.high_res_feats_1())?.into(),
             tensor(&[1, n, 2], &prompt.point_coords)?.into(),
             tensor(&[1, n], &prompt.point_labels)?.into(),
             tensor(&[1, 1, 288, 288], mask_input)?.into(),

@@ -167,12 +167,12 @@ impl TorchEncoder {
         }
         guarded("encoder", || {
             let [embed, hr0, hr1] = self.forward(&Tensor::from_slice(input).view([1, 3, side as i64, side as i64]))?;
-            let embeddings = Embeddings {
-                image_embed: values(&embed, "image_embed", &dims(&EMBED_SHAPE))?,
-                high_res_feats_0: values(&hr0, "high_res_feats_0", &dims(&HIGH_RES_0_SHAPE))?,
-                high_res_feats_1: values(&hr1, "high_res_feats_1", &dims(&HIGH_RES_1_SHAPE))?,
-            };
-            Ok(embeddings)
+            Embeddings::new(
+                values(&embed, "image_embed", &dims(&EMBED_SHAPE))?,
+                values(&hr0, "high_res_feats_0", &dims(&HIGH_RES_0_SHAPE))?,
+                values(&hr1, "high_res_feats_1", &dims(&HIGH_RES_1_SHAPE))?,
+            )
+            .map_err(|e| ModelError::Run(format!("encoder output: {e}")))
         })
     }
 

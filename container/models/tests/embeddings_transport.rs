@@ -40,7 +40,7 @@ fn wire_embeddings_fit_the_budget_and_keep_every_mask_pixel() {
         eprintln!(
             "{name}: {} bytes on the wire (fp32 {} bytes)",
             wire.len(),
-            4 * (exact.image_embed.len() + exact.high_res_feats_0.len() + exact.high_res_feats_1.len())
+            4 * (exact.image_embed().len() + exact.high_res_feats_0().len() + exact.high_res_feats_1().len())
         );
         assert!(wire.len() <= MAX_WIRE_BYTES, "{name}: {} bytes", wire.len());
         let received = Embeddings::decode(&wire).unwrap();

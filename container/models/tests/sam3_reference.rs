@@ -50,11 +50,12 @@ impl Reference {
     fn open(models: &Path) -> Self {
         let dir = models.join("reference");
         let text = std::fs::read_to_string(dir.join("reference.json")).expect("reference/reference.json");
-        let embeddings = Embeddings {
-            image_embed: floats(&dir.join("image_embed.f32")),
-            high_res_feats_0: floats(&dir.join("high_res_feats_0.f32")),
-            high_res_feats_1: floats(&dir.join("high_res_feats_1.f32")),
-        };
+        let embeddings = Embeddings::new(
+            floats(&dir.join("image_embed.f32")),
+            floats(&dir.join("high_res_feats_0.f32")),
+            floats(&dir.join("high_res_feats_1.f32")),
+        )
+        .expect("the reference's tensors have the contract's shapes");
         Self { json: serde_json::from_str(&text).unwrap(), dir, embeddings }
     }
 

@@ -51,9 +51,9 @@ fn torchscript_outputs_match_python() {
     let dir = dir.path();
     let encoder = TorchEncoder::load(&dir.join("sam3_image_encoder.pt"), DeviceChoice::Cpu, Dtype::Float32).unwrap();
     let got = encoder.run(&floats(&reference(dir, "encoder_input"))).unwrap();
-    assert_close("image_embed", &got.image_embed, &floats(&reference(dir, "image_embed")), 1e-5);
-    assert_close("high_res_feats_0", &got.high_res_feats_0, &floats(&reference(dir, "high_res_feats_0")), 1e-5);
-    assert_close("high_res_feats_1", &got.high_res_feats_1, &floats(&reference(dir, "high_res_feats_1")), 1e-5);
+    assert_close("image_embed", got.image_embed(), &floats(&reference(dir, "image_embed")), 1e-5);
+    assert_close("high_res_feats_0", got.high_res_feats_0(), &floats(&reference(dir, "high_res_feats_0")), 1e-5);
+    assert_close("high_res_feats_1", got.high_res_feats_1(), &floats(&reference(dir, "high_res_feats_1")), 1e-5);
 
     let reconstructor = TorchReconstructor::load(&dir.join("sam3d_objects.pt"), DeviceChoice::Cpu).unwrap();
     let (w, h) = (960, 720);

@@ -117,15 +117,15 @@ pub fn reconstruct(prepared: &PreparedCloud, options: &MeshOptions) -> Result<Me
     let err = |e: cxx::Exception| MeshError::Reconstruction(e.what().to_owned());
     let _guard = OPEN3D.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
     let cleaned;
-    let prepared = if options.remove_outliers || options.max_points.is_some_and(|m| (m as usize) < prepared.positions.len() / 3) {
+    let prepared = if options.remove_outliers() || options.max_points().is_some_and(|m| (m as usize) < prepared.positions.len() / 3) {
         let n = prepared.positions.len() / 3;
         // A voxel of the spacing that max_points splats would have on the same surface.
         let voxel = options
-            .max_points
+            .max_points()
             .filter(|&m| (m as usize) < n)
             .map(|m| spacing(&prepared.positions) * 0.5 * (n as f32 / m as f32).sqrt())
             .unwrap_or(0.0);
-        let (k, std) = if options.remove_outliers { (20, 2.0) } else { (0, 0.0) };
+        let (k, std) = if options.remove_outliers() { (20, 2.0) } else { (0, 0.0) };
         let b = clean_points(&prepared.positions, &prepared.normals, &prepared.colors, voxel, k, std).map_err(err)?;
         cleaned = PreparedCloud { positions: b.positions, normals: b.normals, colors: b.colors };
         &cleaned
@@ -133,21 +133,21 @@ pub fn reconstruct(prepared: &PreparedCloud, options: &MeshOptions) -> Result<Me
         prepared
     };
     let s = spacing(&prepared.positions);
-    let buffers: MeshBuffers = match options.method {
+    let buffers: MeshBuffers = match options.method() {
         MeshMethod::Poisson => {
             let params = PoissonParams {
-                depth: poisson_depth(options.target_triangles),
+                depth: poisson_depth(options.target_triangles()),
                 trim_voxels: TRIM_VOXELS,
-                target_triangles: options.target_triangles,
+                target_triangles: options.target_triangles(),
                 threads: -1,
             };
             poisson_mesh(&prepared.positions, &prepared.normals, &prepared.colors, &params).map_err(err)?
         }
         MeshMethod::BallPivoting => {
             let radii = [1.0, 2.0, 4.0].map(|k| k * s);
-            ball_pivoting_mesh(&prepared.positions, &prepared.normals, &prepared.colors, &radii, options.target_triangles).map_err(err)?
+            ball_pivoting_mesh(&prepared.positions, &prepared.normals, &prepared.colors, &radii, options.target_triangles()).map_err(err)?
         }
-        MeshMethod::AlphaShape => alpha_shape_mesh(&prepared.positions, &prepared.colors, 4.0 * s, options.target_triangles).map_err(err)?,
+        MeshMethod::AlphaShape => alpha_shape_mesh(&prepared.positions, &prepared.colors, 4.0 * s, options.target_triangles()).map_err(err)?,
     };
     let triples = |v: &[f32]| v.chunks_exact(3).map(|c| [c[0], c[1], c[2]]).collect::<Vec<_>>();
     let indices = buffers.indices;

@@ -1,3 +1,6 @@
+//! Splats to the points, normals and colours meshing takes: faint splats dropped, z-up to
+//! y-up.
+
 use gen3d_media::{PointCloud, Splat, SplatCloud};
 
 use crate::MeshError;

@@ -1,3 +1,5 @@
+//! API errors: a status, a stable code and a message naming the problem, always as JSON.
+
 use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};

@@ -1,3 +1,5 @@
+//! The API's handlers for accounts, sessions (photos, embeddings, masks) and objects.
+
 use std::collections::HashMap;
 
 use axum::Json;
@@ -301,10 +303,11 @@ pub struct PromptBody {
     points: Vec<Point>,
     #[serde(rename = "box", default)]
     bbox: Option<PromptBox>,
+    // Numbers arrive as JSON numbers and are narrowed by `whole` (naming the field).
     #[serde(default)]
-    seed: Option<u64>,
+    seed: Option<serde_json::Number>,
     #[serde(default)]
-    target_triangles: Option<u32>,
+    target_triangles: Option<serde_json::Number>,
     #[serde(default)]
     method: Option<MeshMethod>,
     #[serde(default)]
@@ -312,9 +315,17 @@ pub struct PromptBody {
     #[serde(default)]
     remove_outliers: bool,
     #[serde(default)]
-    max_points: Option<u32>,
+    max_points: Option<serde_json::Number>,
     #[serde(default)]
     variant_of: Option<String>,
+}
+
+/// A JSON body's number `field` as a whole number that fits `T`; else 400 naming the field
+/// (serde's own message would not).
+fn whole<T: TryFrom<u64>>(field: &str, value: Option<&serde_json::Number>) -> ApiResult<Option<T>> {
+    value
+        .map(|n| n.as_u64().and_then(|v| T::try_from(v).ok()).ok_or_else(|| ApiError::bad_request(format!("{field}: {n} is not a whole number in range"))))
+        .transpose()
 }
 
 /// Runs the click decoder server-side: the same ONNX file and arithmetic as the browser.
@@ -357,7 +368,7 @@ pub async fn decode_mask(
 
 fn options_of(method: Option<MeshMethod>, target: Option<u32>, format: Option<MeshFormat>) -> ApiResult<MeshOptions> {
     MeshOptions::new(method.unwrap_or(MeshMethod::Poisson), target.unwrap_or(MeshOptions::DEFAULT_TRIANGLES), format.unwrap_or(MeshFormat::Glb))
-        .map_err(|e| ApiError::bad_request(e.to_string()))
+        .map_err(|e| ApiError::bad_request(format!("target_triangles: {e}")))
 }
 
 /// `POST /v1/sessions/{id}/objects`: a JSON prompt (decoded server-side), or a mask PNG
@@ -426,10 +437,10 @@ pub async fn create_object(
         let prompt = prompt_of(&body, &rec)?;
         json_variant = body.variant_of.clone();
         let mask = decode(&state, &rec, &prompt).await?;
-        let options = options_of(body.method, body.target_triangles, body.format)?
-            .with_cleanup(body.remove_outliers, body.max_points)
+        let options = options_of(body.method, whole("target_triangles", body.target_triangles.as_ref())?, body.format)?
+            .with_cleanup(body.remove_outliers, whole("max_points", body.max_points.as_ref())?)
             .map_err(|e| ApiError::bad_request(format!("max_points: {e}")))?;
-        (mask, Some(prompt), options, body.seed)
+        (mask, Some(prompt), options, whole("seed", body.seed.as_ref())?)
     } else {
         return Err(ApiError::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,

@@ -124,8 +124,8 @@ impl ObjectView {
         }
         if r.state == ObjectState::Done {
             // The requested format first, then the others.
-            files.push(ObjectFile::Mesh(r.options.format));
-            files.extend(gen3d_domain::MeshFormat::ALL.into_iter().filter(|f| *f != r.options.format).map(ObjectFile::Mesh));
+            files.push(ObjectFile::Mesh(r.options.format()));
+            files.extend(gen3d_domain::MeshFormat::ALL.into_iter().filter(|f| *f != r.options.format()).map(ObjectFile::Mesh));
             files.push(ObjectFile::Thumbnail);
         }
         Self {

@@ -1,3 +1,5 @@
+//! The local stack: every service over the embedded adapters in one process.
+
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;

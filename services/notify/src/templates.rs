@@ -1,3 +1,6 @@
+//! The mails: subjects, text and HTML of an ended object's or a failed photo's mail, and
+//! the admin's copy.
+
 use gen3d_domain::{ObjectRecord, ObjectState, SessionRecord};
 use gen3d_ports::{Email, InlineImage};
 

@@ -1,3 +1,5 @@
+//! The `JobStore` port on DynamoDB: conditional writes on the state read.
+
 use std::collections::HashMap;
 
 use async_trait::async_trait;

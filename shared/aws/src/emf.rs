@@ -1,3 +1,5 @@
+//! The `Metrics` port as CloudWatch Embedded Metric Format log lines.
+
 use std::io::Write;
 use std::sync::Mutex;
 

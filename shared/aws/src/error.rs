@@ -1,3 +1,6 @@
+//! SDK errors mapped to `PortError`: throttling, timeouts and service faults are
+//! retryable, a missing resource is `NotFound`, the rest are not retryable.
+
 use std::error::Error;
 
 use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};

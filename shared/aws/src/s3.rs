@@ -1,3 +1,5 @@
+//! The `BlobStore` port on S3: every version deleted, presigned URLs.
+
 use std::time::Duration;
 
 use async_trait::async_trait;

@@ -1,3 +1,5 @@
+//! The `InferenceEndpoint` port on a SageMaker asynchronous endpoint.
+
 use async_trait::async_trait;
 use gen3d_ports::{InferenceEndpoint, InferenceInvocation, PortError};
 

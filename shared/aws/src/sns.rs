@@ -1,3 +1,5 @@
+//! The `Topic` port on SNS.
+
 use async_trait::async_trait;
 use gen3d_config::{ResourceNames, Service};
 use gen3d_ports::{PortError, QueueName, Topic};

@@ -1,3 +1,6 @@
+//! The `Queue` port on SQS: visibility timeouts, dead-letter queues from the redrive
+//! policy, replay.
+
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::Duration;

@@ -1,3 +1,7 @@
+//! Physical resource names of one deployment (queues, tables, buckets, functions), all
+//! derived from `{project}-{stack}`: the names `Pulumi.yaml` creates and the code looks
+//! up.
+
 use gen3d_domain::DomainError;
 
 /// Physical resource names of one deployment, all derived from `{project}-{stack}`

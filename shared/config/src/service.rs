@@ -1,3 +1,6 @@
+//! The deployable services: one Lambda function each in AWS, one worker each locally,
+//! with the queue each consumes.
+
 use std::fmt;
 
 use gen3d_domain::{ObjectFile, SessionFile};

@@ -1,3 +1,6 @@
+//! Each service's deployed configuration, read from its environment here and nowhere
+//! else; a missing or bad variable fails naming it.
+
 use std::fmt;
 
 use gen3d_domain::EmailAddress;

@@ -1,3 +1,5 @@
+//! Email addresses, checked once at the edge.
+
 use std::fmt;
 
 use serde::{Deserialize, Serialize};

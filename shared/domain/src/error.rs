@@ -1,3 +1,5 @@
+//! `DomainError`: why a value from outside was rejected.
+
 use thiserror::Error;
 
 /// Why a value from outside was rejected. Messages are lowercase and name the problem.

@@ -1,3 +1,6 @@
+//! Mesh options: method, triangle target, format and clean-up, checked whenever they are
+//! built or read.
+
 use std::fmt;
 use std::str::FromStr;
 
@@ -95,25 +98,48 @@ impl fmt::Display for MeshMethod {
 }
 
 /// How an object's splat becomes a mesh. Carried on the object record so a replayed or
-/// redelivered step meshes exactly as first asked.
+/// redelivered step meshes exactly as first asked. Its fields are private: every value,
+/// built in code or read from JSON (a record, a queue message, a request document), has
+/// passed [`MeshOptions::new`] and [`MeshOptions::with_cleanup`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "MeshOptionsFields")]
 pub struct MeshOptions {
-    pub method: MeshMethod,
+    method: MeshMethod,
     /// Upper bound on triangles after decimation.
-    pub target_triangles: u32,
-    pub format: MeshFormat,
+    target_triangles: u32,
+    format: MeshFormat,
     /// Drop points far from their neighbours (statistical outlier removal) first.
-    #[serde(default)]
-    pub remove_outliers: bool,
+    remove_outliers: bool,
     /// Voxel down-sample to about this many points first, when there are more.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub max_points: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    max_points: Option<u32>,
+}
+
+/// [`MeshOptions`] as JSON holds it, before its checks.
+#[derive(Deserialize)]
+struct MeshOptionsFields {
+    method: MeshMethod,
+    target_triangles: u32,
+    format: MeshFormat,
+    #[serde(default)]
+    remove_outliers: bool,
+    #[serde(default)]
+    max_points: Option<u32>,
+}
+
+impl TryFrom<MeshOptionsFields> for MeshOptions {
+    type Error = DomainError;
+    fn try_from(f: MeshOptionsFields) -> Result<Self, DomainError> {
+        MeshOptions::new(f.method, f.target_triangles, f.format)?.with_cleanup(f.remove_outliers, f.max_points)
+    }
 }
 
 impl MeshOptions {
     pub const MIN_TRIANGLES: u32 = 1_000;
     pub const MAX_TRIANGLES: u32 = 2_000_000;
     pub const DEFAULT_TRIANGLES: u32 = 50_000;
+    /// The fewest points a voxel down-sample may aim for.
+    pub const MIN_POINTS: u32 = 1_000;
 
     pub fn new(method: MeshMethod, target_triangles: u32, format: MeshFormat) -> Result<Self, DomainError> {
         if !(Self::MIN_TRIANGLES..=Self::MAX_TRIANGLES).contains(&target_triangles) {
@@ -138,12 +164,59 @@ impl MeshOptions {
     /// The same options with the optional clean-up steps.
     pub fn with_cleanup(mut self, remove_outliers: bool, max_points: Option<u32>) -> Result<Self, DomainError> {
         if let Some(m) = max_points
-            && m < 1_000
+            && m < Self::MIN_POINTS
         {
-            return Err(DomainError::invalid("max points", format!("{m} is below 1000")));
+            return Err(DomainError::invalid("max points", format!("{m} is below {}", Self::MIN_POINTS)));
         }
         self.remove_outliers = remove_outliers;
         self.max_points = max_points;
         Ok(self)
+    }
+
+    pub fn method(&self) -> MeshMethod {
+        self.method
+    }
+
+    /// Upper bound on triangles after decimation.
+    pub fn target_triangles(&self) -> u32 {
+        self.target_triangles
+    }
+
+    /// The primary format (every format is written).
+    pub fn format(&self) -> MeshFormat {
+        self.format
+    }
+
+    /// Drop points far from their neighbours (statistical outlier removal) first.
+    pub fn remove_outliers(&self) -> bool {
+        self.remove_outliers
+    }
+
+    /// Voxel down-sample to about this many points first, when there are more.
+    pub fn max_points(&self) -> Option<u32> {
+        self.max_points
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_cannot_bypass_the_checks() {
+        let ok = r#"{"method":"poisson","target_triangles":20000,"format":"glb"}"#;
+        let parsed: MeshOptions = serde_json::from_str(ok).unwrap();
+        assert_eq!(parsed, MeshOptions::new(MeshMethod::Poisson, 20_000, MeshFormat::Glb).unwrap());
+        assert_eq!(serde_json::to_string(&parsed).unwrap(), r#"{"method":"poisson","target_triangles":20000,"format":"glb","remove_outliers":false}"#);
+        for bad in [
+            r#"{"method":"poisson","target_triangles":5,"format":"glb"}"#,
+            r#"{"method":"poisson","target_triangles":4294967295,"format":"glb"}"#,
+            r#"{"method":"poisson","target_triangles":20000,"format":"glb","max_points":10}"#,
+        ] {
+            let err = serde_json::from_str::<MeshOptions>(bad).unwrap_err().to_string();
+            assert!(err.contains("target triangles") || err.contains("max points"), "{bad}: {err}");
+        }
+        let with = MeshOptions::standard().with_cleanup(true, Some(5_000)).unwrap();
+        assert_eq!(serde_json::from_str::<MeshOptions>(&serde_json::to_string(&with).unwrap()).unwrap(), with, "a round trip keeps everything");
     }
 }

@@ -1,3 +1,5 @@
+//! An object's pose in the photo's camera frame.
+
 use serde::{Deserialize, Serialize};
 
 /// Where an object sits in the photo's camera frame, as SAM 3D Objects gives it: the

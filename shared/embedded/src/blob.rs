@@ -1,3 +1,5 @@
+//! The `BlobStore` port on the file system.
+
 use std::path::{Path, PathBuf};
 
 use async_trait::async_trait;

@@ -1,3 +1,5 @@
+//! The embedded SQLite database: opening it (WAL) and its schema.
+
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 

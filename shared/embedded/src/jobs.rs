@@ -1,3 +1,5 @@
+//! The `JobStore` port on SQLite, shaped like the DynamoDB table.
+
 use std::sync::Arc;
 
 use async_trait::async_trait;

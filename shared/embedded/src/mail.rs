@@ -1,3 +1,5 @@
+//! The `Mailer` port as an outbox of `.eml` files, the local stand-in for SES.
+
 use std::path::PathBuf;
 
 use async_trait::async_trait;

@@ -1,3 +1,5 @@
+//! The `Metrics` port in memory.
+
 use std::sync::Mutex;
 
 use gen3d_ports::{Metrics, MetricsSnapshot};

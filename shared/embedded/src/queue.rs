@@ -1,3 +1,5 @@
+//! The `Queue` port on SQLite, with SQS's semantics.
+
 use std::sync::Arc;
 use std::time::Duration;
 

@@ -1,3 +1,5 @@
+//! Fault injection around an `InferenceEndpoint`.
+
 use std::sync::Arc;
 
 use async_trait::async_trait;

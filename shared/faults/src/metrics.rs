@@ -1,3 +1,5 @@
+//! Fault injection around `Metrics` (lost data points only).
+
 use std::sync::Arc;
 
 use gen3d_ports::{Metrics, MetricsSnapshot};

@@ -1,3 +1,6 @@
+//! Fault injection around a `Queue`: failures, duplicates, reordering, lost
+//! acknowledgements.
+
 use std::sync::Arc;
 use std::time::Duration;
 

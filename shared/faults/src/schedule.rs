@@ -1,3 +1,6 @@
+//! The seeded schedule that decides which call fails, and how, and the record of what was
+//! injected.
+
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};

@@ -1,3 +1,6 @@
+//! One SQS batch as a Lambda receives it, handled message by message with partial batch
+//! failures.
+
 use std::sync::Arc;
 use std::time::Duration;
 

@@ -1,3 +1,5 @@
+//! SQS polling as Lambda's event source mapping does it, for local runs and tests.
+
 use std::time::Duration;
 
 use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};

@@ -51,12 +51,13 @@ const PLANES: u32 = 2;
 const NAMES: [&str; 3] = ["image_embed", "high_res_feats_0", "high_res_feats_1"];
 const SHAPES: [[usize; 4]; 3] = [EMBED_SHAPE, HIGH_RES_0_SHAPE, HIGH_RES_1_SHAPE];
 
-/// The encoder's output, f32, NCHW.
+/// The encoder's output, f32, NCHW. Built only through [`Embeddings::new`] or
+/// [`Embeddings::decode`], so every value has the contract's shapes.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Embeddings {
-    pub image_embed: Vec<f32>,
-    pub high_res_feats_0: Vec<f32>,
-    pub high_res_feats_1: Vec<f32>,
+    image_embed: Vec<f32>,
+    high_res_feats_0: Vec<f32>,
+    high_res_feats_1: Vec<f32>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -85,10 +86,35 @@ fn total_elements() -> usize {
 }
 
 impl Embeddings {
+    /// The three tensors, refused unless each has its shape's number of values
+    /// ([`EMBED_SHAPE`], [`HIGH_RES_0_SHAPE`], [`HIGH_RES_1_SHAPE`]).
+    pub fn new(image_embed: Vec<f32>, high_res_feats_0: Vec<f32>, high_res_feats_1: Vec<f32>) -> Result<Self, MediaError> {
+        let e = Self { image_embed, high_res_feats_0, high_res_feats_1 };
+        e.check_shapes()?;
+        Ok(e)
+    }
+
+    /// `image_embed`, [`EMBED_SHAPE`].
+    pub fn image_embed(&self) -> &[f32] {
+        &self.image_embed
+    }
+
+    /// `high_res_feats_0`, [`HIGH_RES_0_SHAPE`].
+    pub fn high_res_feats_0(&self) -> &[f32] {
+        &self.high_res_feats_0
+    }
+
+    /// `high_res_feats_1`, [`HIGH_RES_1_SHAPE`].
+    pub fn high_res_feats_1(&self) -> &[f32] {
+        &self.high_res_feats_1
+    }
+
     fn tensors(&self) -> [&Vec<f32>; 3] {
         [&self.image_embed, &self.high_res_feats_0, &self.high_res_feats_1]
     }
 
+    /// Always `Ok` for a value of this type (its constructors check); kept for callers
+    /// that assert it.
     pub fn check_shapes(&self) -> Result<(), MediaError> {
         for ((t, shape), name) in self.tensors().iter().zip(SHAPES).zip(NAMES) {
             if t.len() != numel(&shape) {
@@ -100,7 +126,6 @@ impl Embeddings {
 
     /// The values as f16 bit patterns, tensor after tensor.
     fn half_bits(&self) -> Vec<u16> {
-        self.check_shapes().expect("encoder output has the contract's shapes");
         self.tensors().iter().flat_map(|t| t.iter().map(|&v| round_mantissa(f16::from_f32(v).to_bits(), WIRE_MANTISSA_BITS))).collect()
     }
 
@@ -208,11 +233,13 @@ mod tests {
 
     fn sample() -> Embeddings {
         let ramp = |n: usize| (0..n).map(|i| ((i % 1000) as f32 - 500.0) / 250.0).collect();
-        Embeddings {
-            image_embed: ramp(numel(&EMBED_SHAPE)),
-            high_res_feats_0: ramp(numel(&HIGH_RES_0_SHAPE)),
-            high_res_feats_1: ramp(numel(&HIGH_RES_1_SHAPE)),
-        }
+        Embeddings::new(ramp(numel(&EMBED_SHAPE)), ramp(numel(&HIGH_RES_0_SHAPE)), ramp(numel(&HIGH_RES_1_SHAPE))).unwrap()
+    }
+
+    #[test]
+    fn wrong_shapes_are_refused_when_built() {
+        let err = Embeddings::new(vec![0.0; 3], vec![0.0; numel(&HIGH_RES_0_SHAPE)], vec![0.0; numel(&HIGH_RES_1_SHAPE)]).unwrap_err();
+        assert!(err.to_string().contains("image_embed has 3 values"), "{err}");
     }
 
     #[test]

@@ -1,3 +1,5 @@
+//! Why a file was refused, in words a user can act on.
+
 use thiserror::Error;
 
 #[derive(Debug, Error, Clone, PartialEq, Eq)]

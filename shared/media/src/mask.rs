@@ -1,3 +1,5 @@
+//! Binary masks at the photo's resolution, as PNG.
+
 use std::io::Cursor;
 
 use image::{GrayImage, ImageReader, Luma};

@@ -1,3 +1,6 @@
+//! Untrusted photos: their size from the header, their pixels decoded within limits,
+//! upright.
+
 use std::io::Cursor;
 
 use image::{DynamicImage, ImageDecoder, ImageReader, Limits, RgbImage};

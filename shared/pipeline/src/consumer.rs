@@ -1,3 +1,6 @@
+//! The queue consumer: receive, handle, delete or retry with backoff, dead-letter after
+//! the last try.
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 

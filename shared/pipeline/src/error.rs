@@ -1,3 +1,5 @@
+//! What a step's failure means for its message: retry it, or give up on it.
+
 use std::fmt;
 
 use gen3d_ports::PortError;

@@ -1,3 +1,5 @@
+//! Loading the records a step works on, a missing one being a permanent error.
+
 use gen3d_domain::{NotifyRequested, ObjectId, ObjectRecord, QueueMessage, SessionId, SessionRecord, UserId};
 use gen3d_ports::{Ports, QueueName, Transition, now_ms};
 

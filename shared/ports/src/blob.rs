@@ -1,3 +1,6 @@
+//! The `BlobStore` port: files at keys, and direct (presigned) URLs where storage offers
+//! them.
+
 use async_trait::async_trait;
 use bytes::Bytes;
 use gen3d_domain::{KeyPrefix, ObjectKey};

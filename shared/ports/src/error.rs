@@ -1,3 +1,5 @@
+//! `PortError`: what can go wrong behind a port, and whether trying again may help.
+
 use thiserror::Error;
 
 /// What can go wrong behind a port. Each variant knows whether trying again may help;

@@ -1,3 +1,5 @@
+//! The `JobStore` port: session and object records with conditional updates.
+
 use async_trait::async_trait;
 use gen3d_domain::{DisplayName, ObjectId, ObjectRecord, ObjectState, SessionId, SessionRecord, SessionState, UserId};
 

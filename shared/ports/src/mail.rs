@@ -1,3 +1,5 @@
+//! The `Mailer` port and the mail it sends.
+
 use async_trait::async_trait;
 use gen3d_domain::EmailAddress;
 use serde::Serialize;

@@ -1,3 +1,5 @@
+//! The `Metrics` port: counters and timings.
+
 use std::collections::BTreeMap;
 
 /// Counters and timings. Implementations must be cheap and never fail the caller.

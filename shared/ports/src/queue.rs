@@ -1,3 +1,5 @@
+//! The `Queue` port and queue names.
+
 use std::fmt;
 use std::time::Duration;
 

@@ -1,3 +1,5 @@
+//! The `Topic` port: where the inference endpoint announces results.
+
 use async_trait::async_trait;
 
 use crate::PortError;

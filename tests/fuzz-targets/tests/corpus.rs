@@ -45,11 +45,7 @@ fn write_corpus() {
     write("splat_ply", "four.ply", &SplatCloud { splats }.write_ply());
 
     let zeros = |shape: [usize; 4]| vec![0.0f32; shape.iter().product()];
-    let e = Embeddings {
-        image_embed: zeros(gen3d_media::EMBED_SHAPE),
-        high_res_feats_0: zeros(gen3d_media::HIGH_RES_0_SHAPE),
-        high_res_feats_1: zeros(gen3d_media::HIGH_RES_1_SHAPE),
-    };
+    let e = Embeddings::new(zeros(gen3d_media::EMBED_SHAPE), zeros(gen3d_media::HIGH_RES_0_SHAPE), zeros(gen3d_media::HIGH_RES_1_SHAPE)).unwrap();
     write("embeddings", "zeros.g3e", &e.encode());
 
     write("queue_message", "embed.json", br#"{"v":1,"type":"embed_requested","user":"u1","session":"s1"}"#);

@@ -1,3 +1,5 @@
+//! Loading `Pulumi.yaml` and a stack's config into a resource inventory.
+
 use std::collections::BTreeMap;
 use std::path::Path;
 

@@ -1,5 +1,7 @@
-//! House rules that are cheap to check: only the AWS adapter crate depends on
-//! `aws-sdk-*`, only the meshing bridge allows `unsafe`.
+//! House rules that are cheap to check (ARCHITECTURE.md's invariants): only the AWS
+//! adapter crate depends on `aws-sdk-*`; every crate takes the workspace lints and only the
+//! meshing bridge allows `unsafe`; every module says what it is for (`//!`); the HTTP edge
+//! never narrows a number with `as` (a wrapped value would pass its range check).
 
 mod common;
 
@@ -56,4 +58,54 @@ fn only_the_meshing_bridge_allows_unsafe_code() {
         let allows = std::fs::read_to_string(&lib).is_ok_and(|s| s.contains("allow(unsafe_code)"));
         assert_eq!(allows, dir == "meshing/bridge", "{dir}: only meshing/bridge may allow unsafe code");
     }
+}
+
+/// Every `.rs` file under a member crate's `src/`.
+fn sources() -> Vec<std::path::PathBuf> {
+    fn walk(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
+        for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                walk(&path, out);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                out.push(path);
+            }
+        }
+    }
+    let root = common::repo();
+    let mut out = Vec::new();
+    for (dir, _) in crates() {
+        walk(&root.join(dir).join("src"), &mut out);
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn every_module_says_what_it_is_for() {
+    let undocumented: Vec<String> = sources()
+        .into_iter()
+        .filter(|p| !std::fs::read_to_string(p).expect("source readable").starts_with("//!"))
+        .map(|p| p.display().to_string())
+        .collect();
+    assert!(sources().len() > 100, "the walk found the sources");
+    assert!(undocumented.is_empty(), "modules without a `//!` doc at their top: {undocumented:#?}");
+}
+
+#[test]
+fn the_http_edge_never_narrows_a_number_with_as() {
+    let edge = common::repo().join("services/intake/src");
+    let mut found = Vec::new();
+    for path in sources().into_iter().filter(|p| p.starts_with(&edge)) {
+        let text = std::fs::read_to_string(&path).expect("source readable");
+        for (n, line) in text.lines().enumerate() {
+            let code = line.split("//").next().unwrap_or_default();
+            for target in ["u8", "u16", "u32", "i8", "i16", "i32", "usize"] {
+                if code.contains(&format!(" as {target}")) && !code.contains(&format!(" as {target}_")) {
+                    found.push(format!("{}:{}: {}", path.display(), n + 1, line.trim()));
+                }
+            }
+        }
+    }
+    assert!(found.is_empty(), "use `{{target}}::try_from` and answer 400 naming the field: {found:#?}");
 }

@@ -4,7 +4,7 @@
 import { deleteObject, download, fileUrl, getObject, imageUrl, listObjects, makeScene, renameObject, request, submitMask } from '../api.js';
 import { contrasting, meanUnder } from '../colours.js';
 import { downloadName, objectName, sceneName } from '../names.js';
-import { STAGES, css, h, showBanner, sleep } from '../ui.js';
+import { STAGES, css, h, renameField, showBanner, sleep } from '../ui.js';
 import { BACKGROUNDS, Viewer } from '../viewer.js';
 
 const TERMINAL = new Set(['done', 'failed']);
@@ -233,31 +233,19 @@ export function objectsPanel({ session, photo = null, photoView = () => ({}), si
   /** Swaps the card's title for a field: Enter (or leaving it) saves, Escape cancels; an
    * empty name goes back to "Object N". */
   function rename(o, i, head) {
-    const field = h('input.rename', { testid: 'rename-field', value: o.name ?? '', placeholder: `Object ${i + 1}`, maxLength: 80, 'aria-label': 'Object name' });
-    let done = false;
-    const finish = async (save) => {
-      if (done) return;
-      done = true;
-      const name = field.value.trim();
-      if (save && name !== (o.name ?? '')) {
-        try {
-          const view = await renameObject(session, o.id, name || null);
-          objects = objects.map((x) => (x.id === o.id ? { ...x, name: view.name } : x));
-        } catch (err) {
-          showBanner(`Could not rename ${objectName(o, i)}: ${err.message}`);
-        }
-      }
-      render();
-    };
-    field.onkeydown = (e) => {
-      if (e.key === 'Enter') finish(true);
-      if (e.key === 'Escape') finish(false);
-    };
-    field.onblur = () => finish(true);
-    head.querySelector('[data-testid="object-title"]').replaceWith(field);
     head.querySelector('[data-testid="rename-object"]').remove();
-    field.focus();
-    field.select();
+    renameField(head.querySelector('[data-testid="object-title"]'), {
+      current: o.name,
+      placeholder: `Object ${i + 1}`,
+      label: 'Object name',
+      testid: 'rename-field',
+      what: objectName(o, i),
+      save: async (name) => {
+        const view = await renameObject(session, o.id, name);
+        objects = objects.map((x) => (x.id === o.id ? { ...x, name: view.name } : x));
+      },
+      after: () => render(),
+    });
   }
 
   /** The file's link from a fresh view: presigned URLs only live 15 minutes. */
@@ -269,11 +257,11 @@ export function objectsPanel({ session, photo = null, photoView = () => ({}), si
   }
 
   async function remove(o, i) {
-    if (!confirm(`Delete object ${i + 1} and its files? This cannot be undone.`)) return;
+    if (!confirm(`Delete ${objectName(o, i)} and its files? This cannot be undone.`)) return;
     try {
       await deleteObject(session, o.id);
     } catch (err) {
-      if (err.status !== 404) return showBanner(`Could not delete object ${i + 1}: ${err.message}`);
+      if (err.status !== 404) return showBanner(`Could not delete ${objectName(o, i)}: ${err.message}`);
     }
     if (viewerBox.dataset.object === o.id) {
       viewer?.dispose();

@@ -4,7 +4,7 @@ import { decoderSplit, decoderUrl, getSession, readWithProgress, renameSession, 
 import { contrasting } from '../colours.js';
 import { DecoderClient } from '../decoder.js';
 import { sessionName } from '../names.js';
-import { bytes, h, hideBanner, progressBar, showBanner, sleep } from '../ui.js';
+import { bytes, h, hideBanner, progressBar, renameField, showBanner, sleep } from '../ui.js';
 import { objectsPanel } from './objects.js';
 import { TOUCH, selector } from './selector.js';
 import { recentlyUploaded, uploader } from './upload.js';
@@ -33,31 +33,19 @@ export function renderWorkspace(root, id, focus = {}) {
     renameBtn.hidden = false;
   };
   renameBtn.onclick = () => {
-    const field = h('input.rename', { testid: 'rename-photo-field', value: view.name ?? '', placeholder: sessionName({ ...view, name: undefined }), maxLength: 80, 'aria-label': 'Photo name' });
-    let done = false;
-    const finish = async (save) => {
-      if (done) return;
-      done = true;
-      const name = field.value.trim();
-      if (save && name !== (view.name ?? '')) {
-        try {
-          titled(await renameSession(id, name || null));
-        } catch (err) {
-          showBanner(`Could not rename the photo: ${err.message}`);
-        }
-      }
-      field.replaceWith(heading);
-      renameBtn.hidden = false;
-    };
-    field.onkeydown = (e) => {
-      if (e.key === 'Enter') finish(true);
-      if (e.key === 'Escape') finish(false);
-    };
-    field.onblur = () => finish(true);
-    heading.replaceWith(field);
     renameBtn.hidden = true;
-    field.focus();
-    field.select();
+    renameField(heading, {
+      current: view.name,
+      placeholder: sessionName({ ...view, name: undefined }),
+      label: 'Photo name',
+      testid: 'rename-photo-field',
+      what: 'the photo',
+      save: async (name) => titled(await renameSession(id, name)),
+      after: (field) => {
+        field.replaceWith(heading);
+        renameBtn.hidden = false;
+      },
+    });
   };
   const step = (n) => steps.querySelectorAll('li').forEach((li, i) => li.classList.toggle('current', i + 1 === n));
   const say = (text, cls = '') => {
