@@ -1,14 +1,12 @@
 //! A binary glTF 2.0 writer (Open3D 0.16's own puts the buffer in the JSON chunk as
 //! base64 and writes a wrong index `max`). One buffer in the BIN chunk; accessors carry
-//! exact min/max; colours are linear, as glTF requires.
+//! exact min/max; colours are linear, as glTF requires. The container itself (header,
+//! chunks) is `gen3d_media::glb_bytes`, shared with the scene GLB.
 
 use serde_json::json;
 
 use crate::Mesh;
 
-const GLB_MAGIC: u32 = 0x4654_6C67; // "glTF"
-const CHUNK_JSON: u32 = 0x4E4F_534A;
-const CHUNK_BIN: u32 = 0x004E_4942;
 const FLOAT: u32 = 5126;
 const UNSIGNED_INT: u32 = 5125;
 const ARRAY_BUFFER: u32 = 34962;
@@ -88,47 +86,16 @@ pub fn write_glb(mesh: &Mesh) -> Vec<u8> {
     if let Some(attrs) = doc.pointer_mut("/meshes/0/primitives/0/attributes").and_then(|a| a.as_object_mut()) {
         attrs.retain(|_, v| !v.is_null());
     }
-    let mut bin_chunk = Vec::with_capacity(8 + bin.len());
-    bin_chunk.extend_from_slice(&(bin.len() as u32).to_le_bytes());
-    bin_chunk.extend_from_slice(&CHUNK_BIN.to_le_bytes());
-    bin_chunk.extend_from_slice(&bin);
-    container(&doc, &bin_chunk)
-}
-
-/// A .glb file: the header, `doc` as the JSON chunk (padded with spaces), then the
-/// following chunks as given.
-fn container(doc: &serde_json::Value, rest: &[u8]) -> Vec<u8> {
-    let mut json_bytes = serde_json::to_vec(doc).expect("gltf json serialises");
-    while !json_bytes.len().is_multiple_of(4) {
-        json_bytes.push(b' ');
-    }
-    let total = 12 + 8 + json_bytes.len() + rest.len();
-    let mut out = Vec::with_capacity(total);
-    out.extend_from_slice(&GLB_MAGIC.to_le_bytes());
-    out.extend_from_slice(&2u32.to_le_bytes());
-    out.extend_from_slice(&(total as u32).to_le_bytes());
-    out.extend_from_slice(&(json_bytes.len() as u32).to_le_bytes());
-    out.extend_from_slice(&CHUNK_JSON.to_le_bytes());
-    out.extend_from_slice(&json_bytes);
-    out.extend_from_slice(rest);
-    out
+    gen3d_media::glb_bytes(&doc, &bin)
 }
 
 /// `glb` with `extras` set on its scene (`scenes[0].extras`; three.js's GLTFLoader puts
 /// it in the scene's `userData`). The geometry is untouched.
 pub fn with_scene_extras(glb: &[u8], extras: serde_json::Value) -> Result<Vec<u8>, String> {
-    let word = |at: usize| -> Result<u32, String> {
-        glb.get(at..at + 4).map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]])).ok_or_else(|| "the GLB is cut short".to_owned())
-    };
-    if word(0)? != GLB_MAGIC || word(12 + 4)? != CHUNK_JSON {
-        return Err("not a GLB with a JSON chunk".into());
-    }
-    let json_len = word(12)? as usize;
-    let rest = glb.get(20 + json_len..).ok_or("the GLB's JSON chunk is cut short")?;
-    let mut doc: serde_json::Value = serde_json::from_slice(&glb[20..20 + json_len]).map_err(|e| format!("the GLB's JSON chunk: {e}"))?;
+    let (mut doc, bin) = gen3d_media::glb_parts(glb).map_err(|e| e.to_string())?;
     let scene = doc.pointer_mut("/scenes/0").and_then(|s| s.as_object_mut()).ok_or("the GLB has no scene")?;
     scene.insert("extras".into(), extras);
-    Ok(container(&doc, rest))
+    Ok(gen3d_media::glb_bytes(&doc, &bin))
 }
 
 #[cfg(test)]

@@ -15,6 +15,6 @@ pub use error::MediaError;
 pub use mask::Mask;
 pub use photo::{MAX_PHOTO_BYTES, MAX_PHOTO_PIXELS, MAX_PHOTO_SIDE, Photo, decode_photo, photo_size};
 pub use points::PointCloud;
-pub use scene::{ScenePart, pose_matrix, scene_glb};
+pub use scene::{ScenePart, glb_bytes, glb_parts, pose_matrix, scene_glb};
 pub use splat::{SH_C0, Splat, SplatCloud};
 pub use thumbnail::{OBJECT_THUMBNAIL_SIDE, PHOTO_THUMBNAIL_SIDE, photo_thumbnail, splat_thumbnail};

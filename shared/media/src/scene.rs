@@ -22,7 +22,11 @@ fn err(part: &str, why: impl std::fmt::Display) -> MediaError {
     MediaError::Glb(format!("{part}: {why}"))
 }
 
-/// The JSON document and BIN chunk of a .glb.
+/// The JSON document and BIN chunk (empty when absent) of a .glb.
+pub fn glb_parts(glb: &[u8]) -> Result<(Value, Vec<u8>), MediaError> {
+    split(glb, "the GLB")
+}
+
 fn split(glb: &[u8], part: &str) -> Result<(Value, Vec<u8>), MediaError> {
     let word = |at: usize| glb.get(at..at + 4).map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]])).ok_or_else(|| err(part, "cut short"));
     if word(0)? != GLB_MAGIC || word(16)? != CHUNK_JSON {
@@ -161,23 +165,31 @@ pub fn scene_glb(parts: &[ScenePart<'_>]) -> Result<Vec<u8>, MediaError> {
         "bufferViews": views,
         "buffers": [{"byteLength": bin.len()}],
     });
-    Ok(container(&doc, &bin))
+    Ok(glb_bytes(&doc, &bin))
 }
 
-fn container(doc: &Value, bin: &[u8]) -> Vec<u8> {
+/// A .glb file: the header, `doc` as the JSON chunk (padded with spaces), then `bin` as
+/// the BIN chunk (padded with zeros; none when empty).
+pub fn glb_bytes(doc: &Value, bin: &[u8]) -> Vec<u8> {
     let mut json_bytes = serde_json::to_vec(doc).expect("a JSON value serialises");
     while !json_bytes.len().is_multiple_of(4) {
         json_bytes.push(b' ');
     }
-    let total = 12 + 8 + json_bytes.len() + 8 + bin.len();
+    let mut bin = bin.to_vec();
+    while !bin.len().is_multiple_of(4) {
+        bin.push(0);
+    }
+    let total = 12 + 8 + json_bytes.len() + if bin.is_empty() { 0 } else { 8 + bin.len() };
     let mut out = Vec::with_capacity(total);
     for word in [GLB_MAGIC, 2, total as u32, json_bytes.len() as u32, CHUNK_JSON] {
         out.extend_from_slice(&word.to_le_bytes());
     }
     out.extend_from_slice(&json_bytes);
-    out.extend_from_slice(&(bin.len() as u32).to_le_bytes());
-    out.extend_from_slice(&CHUNK_BIN.to_le_bytes());
-    out.extend_from_slice(bin);
+    if !bin.is_empty() {
+        out.extend_from_slice(&(bin.len() as u32).to_le_bytes());
+        out.extend_from_slice(&CHUNK_BIN.to_le_bytes());
+        out.extend_from_slice(&bin);
+    }
     out
 }
 
