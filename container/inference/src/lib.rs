@@ -19,4 +19,4 @@ pub use endpoint::{INFERENCE_QUEUE, LocalAsyncEndpoint, Runner};
 pub use gen3d_models::backend::Models;
 pub use mesher::{ChildMesher, DEFAULT_MESH_TIMEOUT, Mesher};
 pub use server::{ServerState, app};
-pub use task::{TaskError, TaskResponse, run_task};
+pub use task::{TaskError, run_task};

@@ -2,13 +2,12 @@
 //! its outputs.
 
 use bytes::Bytes;
-use gen3d_domain::{KeyOwner, MeshFormat, MeshStats, ObjectFile, ObjectKey, SessionFile};
+use gen3d_domain::{KeyOwner, MeshFormat, ObjectFile, ObjectKey, SessionFile};
 use gen3d_media::{MAX_PHOTO_BYTES, Mask, MediaError, SplatCloud, decode_photo, photo_thumbnail, splat_thumbnail};
 use gen3d_meshing::worker::MeshFiles;
 use gen3d_models::ModelError;
 use gen3d_models::backend::{Loaded, Models};
-use gen3d_ports::{BlobStore, PortError, TaskRequest};
-use serde::Serialize;
+use gen3d_ports::{BlobStore, InferenceTask, PortError, TaskRequest, TaskResponse};
 use thiserror::Error;
 
 use crate::Mesher;
@@ -31,27 +30,6 @@ impl TaskError {
     pub fn is_retryable(&self) -> bool {
         matches!(self, TaskError::Unavailable(_))
     }
-}
-
-/// The response document (the body SageMaker writes to the output location).
-#[derive(Debug, Serialize)]
-pub struct TaskResponse {
-    pub task: &'static str,
-    pub output: String,
-    pub bytes: usize,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub width: Option<u32>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub height: Option<u32>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub splats: Option<usize>,
-    /// The mesh task's statistics (what the meshing service records on the object).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub stats: Option<MeshStats>,
-    /// The reconstruct task's object pose in the camera frame (what the reconstruction
-    /// service records on the object).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub pose: Option<gen3d_domain::Pose>,
 }
 
 /// The key of every mesh format next to a mesh task's `output`, which must be one of an
@@ -107,12 +85,6 @@ async fn write(blobs: &dyn BlobStore, key: &ObjectKey, bytes: Vec<u8>, content_t
     Ok(size)
 }
 
-impl TaskResponse {
-    fn new(task: &'static str, output: &ObjectKey, bytes: usize) -> Self {
-        Self { task, output: output.to_string(), bytes, width: None, height: None, splats: None, stats: None, pose: None }
-    }
-}
-
 fn media_err(what: &str, e: MediaError) -> TaskError {
     TaskError::Rejected(format!("{what}: {e}"))
 }
@@ -150,7 +122,7 @@ pub async fn run_task(models: &Models, mesher: &Mesher, blobs: &dyn BlobStore, r
             // The thumbnail first: the embeddings' arrival is what readies the session.
             write(blobs, &thumbnail, thumb, "image/jpeg").await?;
             let size = write(blobs, output, file, "application/octet-stream").await?;
-            Ok(TaskResponse { width: Some(width), height: Some(height), ..TaskResponse::new("embed", output, size) })
+            Ok(TaskResponse { width: Some(width), height: Some(height), ..TaskResponse::new(InferenceTask::Embed, output.clone(), size) })
         }
         TaskRequest::Reconstruct { image, mask, output, seed } => {
             let reconstructor = ready(&models.reconstructor, "reconstructor")?;
@@ -173,7 +145,7 @@ pub async fn run_task(models: &Models, mesher: &Mesher, blobs: &dyn BlobStore, r
                 height: Some(height),
                 splats: Some(splats),
                 pose,
-                ..TaskResponse::new("reconstruct", output, size)
+                ..TaskResponse::new(InferenceTask::Reconstruct, output.clone(), size)
             })
         }
         TaskRequest::Mesh { splat, output, options, pose } => {
@@ -210,7 +182,7 @@ pub async fn run_task(models: &Models, mesher: &Mesher, blobs: &dyn BlobStore, r
                 }
             }
             let splats = usize::try_from(stats.splats_in).ok();
-            Ok(TaskResponse { splats, stats: Some(stats), pose: *pose, ..TaskResponse::new("mesh", output, size) })
+            Ok(TaskResponse { splats, stats: Some(stats), pose: *pose, ..TaskResponse::new(InferenceTask::Mesh, output.clone(), size) })
         }
     }
 }

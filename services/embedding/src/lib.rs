@@ -11,16 +11,23 @@
 //! finds the session failed asks again (the notify service sends once).
 
 use async_trait::async_trait;
-use bytes::Bytes;
 use gen3d_domain::{
-    EmbedRequested, ImageInfo, InferenceNotification, InferenceStatus, KeyOwner, ObjectKey, QueueMessage, SessionFile, SessionNotifyRequested,
-    SessionRecord, SessionState,
+    EmbedRequested, ImageInfo, InferenceNotification, KeyOwner, ObjectKey, QueueMessage, SessionFile, SessionId, SessionNotifyRequested, SessionRecord,
+    SessionState, UserId,
 };
-use gen3d_pipeline::{Handler, HandlerError, load_session, send};
-use gen3d_ports::{InferenceInvocation, InferenceTask, Ports, QueueName, TaskRequest, Transition, now_ms};
+use gen3d_pipeline::{Handler, HandlerError, TaskOutcome, invoke, load_session, notification_owner, outcome, send};
+use gen3d_ports::{Ports, QueueName, TaskRequest, Transition, now_ms};
 
 pub struct EmbeddingService {
     ports: Ports,
+}
+
+/// The embed task of one session (what the request document says).
+fn task(user: &UserId, session: &SessionId) -> TaskRequest {
+    TaskRequest::Embed {
+        image: ObjectKey::session_file(user, session, SessionFile::Image),
+        output: ObjectKey::session_file(user, session, SessionFile::Embeddings),
+    }
 }
 
 impl EmbeddingService {
@@ -29,7 +36,7 @@ impl EmbeddingService {
     }
 
     async fn move_session(&self, rec: &SessionRecord, next: SessionState, failure: Option<String>) -> Result<SessionRecord, HandlerError> {
-        let mut moved = rec.moved(next, now_ms()).map_err(|e| HandlerError::Permanent(e.to_string()))?;
+        let mut moved = rec.moved(next, now_ms())?;
         moved.failure = failure;
         let stored = match self.ports.jobs.update_session(rec.state, &moved).await? {
             Transition::Applied(r) => {
@@ -69,9 +76,7 @@ impl EmbeddingService {
             let bytes = self.ports.blobs.get(&key).await?;
             gen3d_media::photo_size(&bytes).map(|(width, height)| ImageInfo { width, height }).map_err(|e| format!("photo: {e}"))
         };
-        let mut next = rec
-            .moved(if checked.is_ok() { SessionState::Uploaded } else { SessionState::Failed }, now_ms())
-            .map_err(|e| HandlerError::Permanent(e.to_string()))?;
+        let mut next = rec.moved(if checked.is_ok() { SessionState::Uploaded } else { SessionState::Failed }, now_ms())?;
         match checked {
             Ok(info) => next.image = Some(info),
             Err(reason) => next.failure = Some(reason),
@@ -108,35 +113,23 @@ impl EmbeddingService {
         // (Re-)invoke: after a crash we cannot know whether the last invocation was
         // accepted; a repeated one rewrites the same output.
         let request = ObjectKey::session_file(&m.user, &m.session, SessionFile::EmbedRequest);
-        let doc = TaskRequest::Embed {
-            image: ObjectKey::session_file(&m.user, &m.session, SessionFile::Image),
-            output: ObjectKey::session_file(&m.user, &m.session, SessionFile::Embeddings),
-        };
-        self.ports.blobs.put(&request, Bytes::from(serde_json::to_vec(&doc).expect("request serialises")), "application/json").await?;
-        let invocation = InferenceInvocation { inference_id: format!("embed-{}", m.session), request, task: InferenceTask::Embed };
-        self.ports.inference.invoke_async(&invocation).await?;
-        Ok(())
+        invoke(&self.ports, request, format!("embed-{}", m.session), &task(&m.user, &m.session)).await
     }
 
     async fn result(&self, note: InferenceNotification) -> Result<(), HandlerError> {
-        let Some(KeyOwner::Session { user, session, file: SessionFile::EmbedRequest }) = note.request_key.as_ref().and_then(|k| k.owner()) else {
+        let Some(KeyOwner::Session { user, session, file: SessionFile::EmbedRequest }) = notification_owner(&note) else {
             return Err(HandlerError::Permanent(format!("inference result {} is not for an embedding request", note.inference_id)));
         };
         let rec = load_session(&self.ports, &user, &session).await?;
         if rec.state != SessionState::Embedding {
             return self.tell_if_failed(&rec).await; // a duplicate notification
         }
-        match note.invocation_status {
-            InferenceStatus::Completed => {
-                let key = ObjectKey::session_file(&user, &session, SessionFile::Embeddings);
-                if self.ports.blobs.head(&key).await?.is_none() {
-                    return Err(HandlerError::Retryable("endpoint reported success but the embeddings are not there yet".into()));
-                }
+        match outcome(&self.ports, &note, &task(&user, &session)).await? {
+            TaskOutcome::Done(_) => {
                 self.move_session(&rec, SessionState::Ready, None).await?;
                 self.ports.metrics.count("sessions_ready", 1, &[]);
             }
-            InferenceStatus::Failed | InferenceStatus::Expired => {
-                let reason = note.failure_reason.unwrap_or_else(|| format!("embedding {:?}", note.invocation_status).to_lowercase());
+            TaskOutcome::Failed(reason) => {
                 self.move_session(&rec, SessionState::Failed, Some(reason)).await?;
             }
         }
@@ -150,7 +143,7 @@ impl Handler for EmbeddingService {
         let outcome = match message {
             QueueMessage::EmbedRequested(m) => self.requested(m.clone()).await.map_err(|e| (Some((m.user, m.session)), e)),
             QueueMessage::InferenceResult(n) => {
-                let owner = match n.request_key.as_ref().and_then(|k| k.owner()) {
+                let owner = match notification_owner(&n) {
                     Some(KeyOwner::Session { user, session, .. }) => Some((user, session)),
                     _ => None,
                 };

@@ -8,23 +8,28 @@
 //! response document with the mesh statistics.
 
 use async_trait::async_trait;
-use bytes::Bytes;
 use gen3d_domain::{
-    InferenceNotification, InferenceStatus, KeyOwner, MeshFormat, MeshRequested, MeshStats, ObjectFile, ObjectId, ObjectKey, ObjectState,
-    QueueMessage, SessionId, Stage, UserId,
+    InferenceNotification, KeyOwner, MeshFormat, MeshOptions, MeshRequested, ObjectFile, ObjectId, ObjectKey, ObjectState, Pose, QueueMessage,
+    SessionId, Stage, UserId,
 };
-use gen3d_pipeline::{Handler, HandlerError, fail_object, fail_object_by_id, load_object, move_object, notify_unless_told, settle_object};
-use gen3d_ports::{InferenceInvocation, InferenceTask, Ports, TaskRequest, Transition, now_ms};
-use serde::Deserialize;
+use gen3d_pipeline::{
+    Handler, HandlerError, TaskOutcome, fail_object, fail_object_by_id, invoke, load_object, move_object, notification_owner, notify_unless_told,
+    outcome, settle_object,
+};
+use gen3d_ports::{Ports, TaskRequest, Transition, now_ms};
 
 pub struct MeshingService {
     ports: Ports,
 }
 
-/// The part of the mesh task's response document the service reads.
-#[derive(Deserialize)]
-struct MeshResponse {
-    stats: MeshStats,
+/// The mesh task of one object (what the request document says).
+fn task(user: &UserId, session: &SessionId, object: &ObjectId, options: MeshOptions, pose: Option<Pose>) -> TaskRequest {
+    TaskRequest::Mesh {
+        splat: ObjectKey::object_file(user, session, object, ObjectFile::Splat),
+        output: ObjectKey::object_file(user, session, object, ObjectFile::Mesh(MeshFormat::Glb)),
+        options,
+        pose,
+    }
 }
 
 impl MeshingService {
@@ -36,66 +41,40 @@ impl MeshingService {
         let mut rec = load_object(&self.ports, &m.user, &m.session, &m.object).await?;
         if rec.state == ObjectState::Failed && rec.failure.as_ref().is_some_and(|f| f.stage == Stage::Meshing) {
             // A replayed message: mesh again.
-            rec = move_object(&self.ports, &rec, rec.resumed(now_ms()).map_err(|e| HandlerError::Permanent(e.to_string()))?).await?;
+            rec = move_object(&self.ports, &rec, rec.resumed(now_ms())?).await?;
         }
-        if rec.state == ObjectState::Meshing {
-            let request = ObjectKey::object_file(&m.user, &m.session, &m.object, ObjectFile::MeshRequest);
-            let doc = TaskRequest::Mesh {
-                splat: ObjectKey::object_file(&m.user, &m.session, &m.object, ObjectFile::Splat),
-                output: ObjectKey::object_file(&m.user, &m.session, &m.object, ObjectFile::Mesh(MeshFormat::Glb)),
-                options: rec.options,
-                pose: rec.pose,
-            };
-            self.ports.blobs.put(&request, Bytes::from(serde_json::to_vec(&doc).expect("request serialises")), "application/json").await?;
-            let invocation = InferenceInvocation { inference_id: format!("mesh-{}", m.object), request, task: InferenceTask::Mesh };
-            self.ports.inference.invoke_async(&invocation).await?;
-            return Ok(());
+        if rec.state != ObjectState::Meshing {
+            return notify_unless_told(&self.ports, &rec).await; // not (or no longer) this stage's: a duplicate
         }
-        notify_unless_told(&self.ports, &rec).await
+        let request = ObjectKey::object_file(&m.user, &m.session, &m.object, ObjectFile::MeshRequest);
+        invoke(&self.ports, request, format!("mesh-{}", m.object), &task(&m.user, &m.session, &m.object, rec.options, rec.pose)).await
     }
 
     async fn result(&self, note: InferenceNotification) -> Result<(), HandlerError> {
-        let Some(KeyOwner::Object { user, session, object, file: ObjectFile::MeshRequest }) = note.request_key.as_ref().and_then(|k| k.owner())
-        else {
+        let Some(KeyOwner::Object { user, session, object, file: ObjectFile::MeshRequest }) = notification_owner(&note) else {
             return Err(HandlerError::Permanent(format!("inference result {} is not for a mesh request", note.inference_id)));
         };
         let mut rec = load_object(&self.ports, &user, &session, &object).await?;
-        match (rec.state, note.invocation_status) {
-            (ObjectState::Meshing, InferenceStatus::Completed) => {
-                let stats = self.read_stats(&note).await?;
-                let glb = ObjectKey::object_file(&user, &session, &object, ObjectFile::Mesh(MeshFormat::Glb));
-                if self.ports.blobs.head(&glb).await?.is_none() {
-                    return Err(HandlerError::Retryable("endpoint reported success but the mesh is not there yet".into()));
+        if rec.state == ObjectState::Meshing {
+            match outcome(&self.ports, &note, &task(&user, &session, &object, rec.options, rec.pose)).await? {
+                TaskOutcome::Done(response) => {
+                    let Some(stats) = response.stats else {
+                        return Err(HandlerError::Permanent(format!("the mesh response for {object} has no statistics")));
+                    };
+                    let mut next = rec.moved(ObjectState::Done, now_ms())?;
+                    next.stats = Some(stats);
+                    rec = match self.ports.jobs.update_object(ObjectState::Meshing, rec.notified, &next).await? {
+                        Transition::Applied(r) => {
+                            self.ports.metrics.count("objects_done", 1, &[]);
+                            r
+                        }
+                        Transition::Stale(r) => r,
+                    };
                 }
-                let mut next = rec.moved(ObjectState::Done, now_ms()).map_err(|e| HandlerError::Permanent(e.to_string()))?;
-                next.stats = Some(stats);
-                rec = match self.ports.jobs.update_object(ObjectState::Meshing, rec.notified, &next).await? {
-                    Transition::Applied(r) => {
-                        self.ports.metrics.count("objects_done", 1, &[]);
-                        r
-                    }
-                    Transition::Stale(r) => r,
-                };
+                TaskOutcome::Failed(reason) => return fail_object(&self.ports, &rec, &reason).await,
             }
-            (ObjectState::Meshing, status) => {
-                let reason = note.failure_reason.unwrap_or_else(|| format!("meshing {status:?}").to_lowercase());
-                return fail_object(&self.ports, &rec, &reason).await;
-            }
-            _ => {}
         }
         notify_unless_told(&self.ports, &rec).await
-    }
-
-    /// The statistics from the response document (its location is in the notification).
-    async fn read_stats(&self, note: &InferenceNotification) -> Result<MeshStats, HandlerError> {
-        let key = match &note.output_key {
-            Some(k) => k.clone(),
-            None => ObjectKey::inference_output(&note.inference_id, false).map_err(|e| HandlerError::Permanent(e.to_string()))?,
-        };
-        let doc = self.ports.blobs.get(&key).await?;
-        let response: MeshResponse =
-            serde_json::from_slice(&doc).map_err(|e| HandlerError::Permanent(format!("mesh response {key} is not a mesh result: {e}")))?;
-        Ok(response.stats)
     }
 
     async fn fail(&self, ids: (&UserId, &SessionId, &ObjectId), reason: &str) -> Result<(), HandlerError> {
@@ -108,7 +87,7 @@ impl Handler for MeshingService {
     async fn handle(&self, message: QueueMessage) -> Result<(), HandlerError> {
         match message {
             QueueMessage::MeshRequested(m) => settle_object(&self.ports, (&m.user, &m.session, &m.object), self.requested(&m).await).await,
-            QueueMessage::InferenceResult(n) => match n.request_key.as_ref().and_then(|k| k.owner()) {
+            QueueMessage::InferenceResult(n) => match notification_owner(&n) {
                 Some(KeyOwner::Object { user, session, object, .. }) => {
                     settle_object(&self.ports, (&user, &session, &object), self.result(n).await).await
                 }
@@ -121,7 +100,7 @@ impl Handler for MeshingService {
     async fn give_up(&self, message: QueueMessage, reason: &str) -> Result<(), HandlerError> {
         match message {
             QueueMessage::MeshRequested(m) => self.fail((&m.user, &m.session, &m.object), reason).await,
-            QueueMessage::InferenceResult(n) => match n.request_key.as_ref().and_then(|k| k.owner()) {
+            QueueMessage::InferenceResult(n) => match notification_owner(&n) {
                 Some(KeyOwner::Object { user, session, object, .. }) => self.fail((&user, &session, &object), reason).await,
                 _ => Ok(()),
             },

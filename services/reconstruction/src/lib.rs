@@ -6,17 +6,28 @@
 //! (or fails the object with the endpoint's reason).
 
 use async_trait::async_trait;
-use bytes::Bytes;
 use gen3d_domain::{
-    InferenceNotification, InferenceStatus, KeyOwner, MeshRequested, ObjectFile, ObjectKey, ObjectState, Pose, QueueMessage, ReconstructRequested,
-    SessionFile,
+    InferenceNotification, KeyOwner, MeshRequested, ObjectFile, ObjectId, ObjectKey, ObjectState, QueueMessage, ReconstructRequested, SessionFile,
+    SessionId, Stage, UserId,
 };
-use gen3d_pipeline::{Handler, HandlerError, fail_object, fail_object_by_id, load_object, move_object, notify_unless_told, send, settle_object};
-use gen3d_ports::{InferenceInvocation, InferenceTask, PortError, Ports, QueueName, TaskRequest, now_ms};
-use serde::Deserialize;
+use gen3d_pipeline::{
+    Handler, HandlerError, TaskOutcome, fail_object, fail_object_by_id, invoke, load_object, move_object, notification_owner, notify_unless_told,
+    outcome, send, settle_object,
+};
+use gen3d_ports::{Ports, QueueName, TaskRequest, now_ms};
 
 pub struct ReconstructionService {
     ports: Ports,
+}
+
+/// The reconstruct task of one object (what the request document says).
+fn task(user: &UserId, session: &SessionId, object: &ObjectId, seed: u64) -> TaskRequest {
+    TaskRequest::Reconstruct {
+        image: ObjectKey::session_file(user, session, SessionFile::Image),
+        mask: ObjectKey::object_file(user, session, object, ObjectFile::Mask),
+        output: ObjectKey::object_file(user, session, object, ObjectFile::Splat),
+        seed,
+    }
 }
 
 impl ReconstructionService {
@@ -26,52 +37,40 @@ impl ReconstructionService {
 
     async fn requested(&self, m: &ReconstructRequested) -> Result<(), HandlerError> {
         let mut rec = load_object(&self.ports, &m.user, &m.session, &m.object).await?;
-        if rec.state == ObjectState::Failed && rec.failure.as_ref().is_some_and(|f| f.stage != gen3d_domain::Stage::Meshing) {
+        if rec.state == ObjectState::Failed && rec.failure.as_ref().is_some_and(|f| f.stage != Stage::Meshing) {
             // A replayed message: retry the stage that failed.
-            rec = move_object(&self.ports, &rec, rec.resumed(now_ms()).map_err(|e| HandlerError::Permanent(e.to_string()))?).await?;
+            rec = move_object(&self.ports, &rec, rec.resumed(now_ms())?).await?;
         }
         if rec.state == ObjectState::Submitted {
-            let next = rec.moved(ObjectState::Reconstructing, now_ms()).map_err(|e| HandlerError::Permanent(e.to_string()))?;
-            rec = move_object(&self.ports, &rec, next).await?;
+            rec = move_object(&self.ports, &rec, rec.moved(ObjectState::Reconstructing, now_ms())?).await?;
         }
         if rec.state != ObjectState::Reconstructing {
             return notify_unless_told(&self.ports, &rec).await; // already past this stage: a duplicate
         }
         let request = ObjectKey::object_file(&m.user, &m.session, &m.object, ObjectFile::ReconstructRequest);
-        let doc = TaskRequest::Reconstruct {
-            image: ObjectKey::session_file(&m.user, &m.session, SessionFile::Image),
-            mask: ObjectKey::object_file(&m.user, &m.session, &m.object, ObjectFile::Mask),
-            output: ObjectKey::object_file(&m.user, &m.session, &m.object, ObjectFile::Splat),
-            seed: rec.seed,
-        };
-        self.ports.blobs.put(&request, Bytes::from(serde_json::to_vec(&doc).expect("request serialises")), "application/json").await?;
-        let invocation = InferenceInvocation { inference_id: format!("reconstruct-{}", m.object), request, task: InferenceTask::Reconstruct };
-        self.ports.inference.invoke_async(&invocation).await?;
-        Ok(())
+        invoke(&self.ports, request, format!("reconstruct-{}", m.object), &task(&m.user, &m.session, &m.object, rec.seed)).await
     }
 
     async fn result(&self, note: InferenceNotification) -> Result<(), HandlerError> {
-        let Some(KeyOwner::Object { user, session, object, file: ObjectFile::ReconstructRequest }) =
-            note.request_key.as_ref().and_then(|k| k.owner())
-        else {
+        let Some(KeyOwner::Object { user, session, object, file: ObjectFile::ReconstructRequest }) = notification_owner(&note) else {
             return Err(HandlerError::Permanent(format!("inference result {} is not for a reconstruction request", note.inference_id)));
         };
         let mut rec = load_object(&self.ports, &user, &session, &object).await?;
-        match (rec.state, note.invocation_status) {
-            (ObjectState::Reconstructing, InferenceStatus::Completed) => {
-                let splat = ObjectKey::object_file(&user, &session, &object, ObjectFile::Splat);
-                if self.ports.blobs.head(&splat).await?.is_none() {
-                    return Err(HandlerError::Retryable("endpoint reported success but the splat is not there yet".into()));
+        if rec.state == ObjectState::Reconstructing {
+            match outcome(&self.ports, &note, &task(&user, &session, &object, rec.seed)).await? {
+                TaskOutcome::Done(response) => {
+                    let pose = match response.pose {
+                        Some(pose) if !pose.is_valid() => {
+                            return Err(HandlerError::Permanent(format!("the reconstructor's pose is not valid: {pose:?}")));
+                        }
+                        pose => pose,
+                    };
+                    let mut next = rec.moved(ObjectState::Meshing, now_ms())?;
+                    next.pose = pose;
+                    rec = move_object(&self.ports, &rec, next).await?;
                 }
-                let mut next = rec.moved(ObjectState::Meshing, now_ms()).map_err(|e| HandlerError::Permanent(e.to_string()))?;
-                next.pose = self.read_pose(&note).await?;
-                rec = move_object(&self.ports, &rec, next).await?;
+                TaskOutcome::Failed(reason) => return fail_object(&self.ports, &rec, &reason).await,
             }
-            (ObjectState::Reconstructing, status) => {
-                let reason = note.failure_reason.unwrap_or_else(|| format!("reconstruction {status:?}").to_lowercase());
-                return fail_object(&self.ports, &rec, &reason).await;
-            }
-            _ => {}
         }
         // In meshing (just now, or a redelivery after a crash before the send): ask for
         // the mesh. The meshing step ignores a duplicate request.
@@ -79,32 +78,6 @@ impl ReconstructionService {
             send(&self.ports, QueueName::MESHING, QueueMessage::MeshRequested(MeshRequested { user, session, object })).await?;
         }
         notify_unless_told(&self.ports, &rec).await
-    }
-
-    /// The object's pose from the response document (its location is in the
-    /// notification); `None` when the model gave none. A pose that is not valid is a
-    /// failure of the model.
-    async fn read_pose(&self, note: &InferenceNotification) -> Result<Option<Pose>, HandlerError> {
-        #[derive(Deserialize)]
-        struct Response {
-            #[serde(default)]
-            pose: Option<Pose>,
-        }
-        let key = match &note.output_key {
-            Some(k) => k.clone(),
-            None => ObjectKey::inference_output(&note.inference_id, false).map_err(|e| HandlerError::Permanent(e.to_string()))?,
-        };
-        let doc = match self.ports.blobs.get(&key).await {
-            Ok(doc) => doc,
-            Err(PortError::NotFound(_)) => return Err(HandlerError::Retryable(format!("the response document {key} is not there yet"))),
-            Err(e) => return Err(e.into()),
-        };
-        let response: Response = serde_json::from_slice(&doc)
-            .map_err(|e| HandlerError::Permanent(format!("reconstruction response {key} is not a reconstruction result: {e}")))?;
-        match response.pose {
-            Some(pose) if !pose.is_valid() => Err(HandlerError::Permanent(format!("the reconstructor's pose is not valid: {pose:?}"))),
-            pose => Ok(pose),
-        }
     }
 
     async fn fail(&self, m: &ReconstructRequested, reason: &str) -> Result<(), HandlerError> {
@@ -117,7 +90,7 @@ impl Handler for ReconstructionService {
     async fn handle(&self, message: QueueMessage) -> Result<(), HandlerError> {
         match message {
             QueueMessage::ReconstructRequested(m) => settle_object(&self.ports, (&m.user, &m.session, &m.object), self.requested(&m).await).await,
-            QueueMessage::InferenceResult(n) => match n.request_key.as_ref().and_then(|k| k.owner()) {
+            QueueMessage::InferenceResult(n) => match notification_owner(&n) {
                 Some(KeyOwner::Object { user, session, object, .. }) => {
                     settle_object(&self.ports, (&user, &session, &object), self.result(n).await).await
                 }
@@ -130,7 +103,7 @@ impl Handler for ReconstructionService {
     async fn give_up(&self, message: QueueMessage, reason: &str) -> Result<(), HandlerError> {
         match message {
             QueueMessage::ReconstructRequested(m) => self.fail(&m, reason).await,
-            QueueMessage::InferenceResult(n) => match n.request_key.as_ref().and_then(|k| k.owner()) {
+            QueueMessage::InferenceResult(n) => match notification_owner(&n) {
                 Some(KeyOwner::Object { user, session, object, .. }) => fail_object_by_id(&self.ports, &user, &session, &object, reason).await,
                 _ => Ok(()),
             },

@@ -2,6 +2,7 @@
 
 use std::fmt;
 
+use gen3d_domain::DomainError;
 use gen3d_ports::PortError;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,5 +33,13 @@ impl std::error::Error for HandlerError {}
 impl From<PortError> for HandlerError {
     fn from(e: PortError) -> Self {
         if e.is_retryable() { HandlerError::Retryable(e.to_string()) } else { HandlerError::Permanent(e.to_string()) }
+    }
+}
+
+/// A rule of the domain refused the step (an illegal transition, an invalid value): the
+/// same message can never succeed.
+impl From<DomainError> for HandlerError {
+    fn from(e: DomainError) -> Self {
+        HandlerError::Permanent(e.to_string())
     }
 }

@@ -6,15 +6,21 @@
 //!   local runner and a Lambda call the same code;
 //! - [`consume`]: the local consumer loop (receive, handle, delete / back off / give up),
 //!   around [`disposition`], the per-message rules a Lambda batch handler shares;
+//! - [`invoke`] and [`outcome`]: asking the inference endpoint for a task and reading
+//!   its notification, the step the three model services share;
 //! - [`fail_object`]: the one way an object fails.
 
 mod consumer;
 mod error;
+mod inference;
 mod jobs;
 mod sweep;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 pub use consumer::{ConsumerConfig, Disposition, consume, disposition};
 pub use error::HandlerError;
+pub use inference::{TaskOutcome, invoke, notification_owner, outcome};
 pub use jobs::{fail_object, fail_object_by_id, load_object, load_session, move_object, notify_unless_told, send, settle_object};
 pub use sweep::{SWEEP_BATCH, SweepReport, sweep};
 

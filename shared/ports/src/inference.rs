@@ -101,6 +101,38 @@ impl TaskRequest {
     }
 }
 
+/// The response document: what the container writes to the output location (SageMaker's
+/// `outputLocation`) when a task succeeds, and what the service handling the task's
+/// notification reads back. Fields a task does not produce are left out.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TaskResponse {
+    pub task: InferenceTask,
+    /// The task's main output (the request's `output`).
+    pub output: ObjectKey,
+    /// The size of that output.
+    pub bytes: usize,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub width: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub height: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub splats: Option<usize>,
+    /// The mesh task's statistics (what the meshing service records on the object).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stats: Option<gen3d_domain::MeshStats>,
+    /// The reconstruct task's object pose in the camera frame (what the reconstruction
+    /// service records on the object).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pose: Option<gen3d_domain::Pose>,
+}
+
+impl TaskResponse {
+    /// A response to `task` whose output at `output` has `bytes` bytes; nothing else set.
+    pub fn new(task: InferenceTask, output: ObjectKey, bytes: usize) -> Self {
+        Self { task, output, bytes, width: None, height: None, splats: None, stats: None, pose: None }
+    }
+}
+
 /// One asynchronous invocation.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct InferenceInvocation {

@@ -16,7 +16,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 pub use blob::{BlobStore, DIRECT_URL_TTL, DirectAccess, DirectPut};
 pub use error::PortError;
-pub use inference::{InferenceEndpoint, InferenceInvocation, InferenceTask, TaskRequest};
+pub use inference::{InferenceEndpoint, InferenceInvocation, InferenceTask, TaskRequest, TaskResponse};
 pub use jobs::{JobStore, Stalled, Transition};
 pub use mail::{Email, InlineImage, Mailer};
 pub use metrics::{Metrics, MetricsSnapshot};
