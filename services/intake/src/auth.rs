@@ -142,7 +142,9 @@ impl FromRequestParts<AppState> for Principal {
             .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
             .map(|(_, token)| token)
             .ok_or_else(|| ApiError::unauthorized("missing bearer token"))?;
-        state.auth.verify(token.trim())
+        let principal = state.auth.verify(token.trim())?;
+        crate::span::record_user(&principal.user);
+        Ok(principal)
     }
 }
 

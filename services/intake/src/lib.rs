@@ -15,6 +15,7 @@ mod limits;
 mod rename;
 mod routes;
 mod scene;
+mod span;
 mod views;
 
 use std::sync::Arc;
@@ -60,5 +61,6 @@ pub fn app(state: AppState) -> Router {
         .route("/v1/sessions/{session}/objects/{object}/files/{file}", get(routes::get_file))
         .layer(DefaultBodyLimit::max(gen3d_media::MAX_PHOTO_BYTES + 1024))
         .layer(axum::middleware::map_response(error::json_errors))
+        .route_layer(axum::middleware::from_fn(span::request_span))
         .with_state(state)
 }

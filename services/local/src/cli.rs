@@ -169,8 +169,8 @@ pub fn main() -> ExitCode {
     }
     let cli = Cli::parse();
     let serve = matches!(cli.command, Command::Serve { .. });
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| (if serve { "info" } else { "warn" }).into());
-    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+    let target = gen3d_config::LogTarget::Local { default_level: if serve { "info" } else { "warn" } };
+    gen3d_telemetry::init(&gen3d_config::LogSettings::from_env(target));
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(r) => r,
         Err(e) => {
@@ -189,11 +189,7 @@ pub fn main() -> ExitCode {
 }
 
 fn data_dir(flag: Option<PathBuf>) -> PathBuf {
-    flag.unwrap_or_else(|| {
-        let base =
-            std::env::var_os("XDG_DATA_HOME").map(PathBuf::from).or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")));
-        base.unwrap_or_else(|| PathBuf::from(".")).join("gen3d")
-    })
+    flag.unwrap_or_else(gen3d_config::default_data_dir)
 }
 
 /// Where `serve` and `run` mesh.

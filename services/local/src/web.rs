@@ -123,7 +123,7 @@ pub fn app_dir(explicit: Option<PathBuf>) -> anyhow::Result<Option<PathBuf>> {
         Some(dir) if !built(&dir) => anyhow::bail!("--web-dir {}: no index.html there (run `make web`)", dir.display()),
         Some(dir) => Ok(Some(dir)),
         None => {
-            let dir = std::env::var_os("GEN3D_WEB_DIR").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("web/dist"));
+            let dir = gen3d_config::default_web_dir();
             Ok(built(&dir).then_some(dir))
         }
     }

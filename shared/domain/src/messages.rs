@@ -79,6 +79,14 @@ pub struct InferenceNotification {
     pub failure_reason: Option<String>,
 }
 
+/// The ids a message names, for logs (see [`QueueMessage::job`]).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct JobIds {
+    pub user: Option<UserId>,
+    pub session: Option<SessionId>,
+    pub object: Option<ObjectId>,
+}
+
 /// Every message Gen3D's queues carry.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
@@ -206,6 +214,28 @@ impl QueueMessage {
         note.request_key = Some(request_key);
         note.output_key = value_output.map(|uri| key_from_s3_uri(&uri)).transpose()?;
         Ok(QueueMessage::InferenceResult(note))
+    }
+
+    /// The job the message is about, for logs: the user, session and object it names
+    /// (an inference result's are those of its request document's key).
+    pub fn job(&self) -> JobIds {
+        let (user, session, object) = match self {
+            QueueMessage::EmbedRequested(m) => (Some(&m.user), Some(&m.session), None),
+            QueueMessage::SessionNotifyRequested(m) => (Some(&m.user), Some(&m.session), None),
+            QueueMessage::ReconstructRequested(ReconstructRequested { user, session, object })
+            | QueueMessage::MeshRequested(MeshRequested { user, session, object })
+            | QueueMessage::NotifyRequested(NotifyRequested { user, session, object }) => (Some(user), Some(session), Some(object)),
+            QueueMessage::InferenceResult(note) => {
+                return match note.request_key.as_ref().and_then(ObjectKey::owner) {
+                    Some(crate::KeyOwner::Session { user, session, .. }) => JobIds { user: Some(user), session: Some(session), object: None },
+                    Some(crate::KeyOwner::Object { user, session, object, .. }) => {
+                        JobIds { user: Some(user), session: Some(session), object: Some(object) }
+                    }
+                    None => JobIds::default(),
+                };
+            }
+        };
+        JobIds { user: user.cloned(), session: session.cloned(), object: object.cloned() }
     }
 
     /// A short name for logs and metrics.

@@ -18,7 +18,7 @@ pub use batch::{QueueService, RecordOutcome};
 pub use poller::{poll, poll_once};
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
-use gen3d_config::{Service, ServiceConfig};
+use gen3d_config::{LogSettings, LogTarget, Service, ServiceConfig};
 use gen3d_pipeline::Handler;
 use gen3d_ports::{Ports, QueueName};
 use lambda_runtime::{Error, LambdaEvent, service_fn};
@@ -26,10 +26,10 @@ use lambda_runtime::{Error, LambdaEvent, service_fn};
 /// First retry delay of a failing record in a Lambda (doubled per delivery).
 pub const LAMBDA_BACKOFF: Duration = Duration::from_secs(2);
 
-/// JSON logs on stdout (CloudWatch Logs), level from `RUST_LOG` (default `info`).
+/// The Lambda's logging: JSON on stdout (CloudWatch Logs) unless the function's
+/// `AWS_LAMBDA_LOG_FORMAT` is `Text`, at its `AWS_LAMBDA_LOG_LEVEL` (`RUST_LOG` overrides).
 pub fn init_tracing() {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt().json().with_env_filter(filter).with_current_span(true).without_time().with_ansi(false).try_init();
+    gen3d_telemetry::init(&LogSettings::from_env(LogTarget::Lambda));
 }
 
 /// Reads the service's configuration from the environment and connects its ports.
@@ -37,7 +37,7 @@ pub fn init_tracing() {
 pub async fn connect(service: Service) -> Result<(ServiceConfig, Ports), Error> {
     let config = ServiceConfig::from_env(service)?;
     tracing::info!(config = ?config, "starting");
-    let endpoint = std::env::var("AWS_ENDPOINT_URL").ok();
+    let endpoint = gen3d_config::aws_endpoint_url();
     let sdk = gen3d_aws::sdk_config(endpoint.as_deref(), None).await;
     let ports = gen3d_aws::AwsPorts::connect(&config, &sdk, endpoint.is_some()).await?;
     Ok((config, ports))

@@ -8,6 +8,7 @@ use gen3d_domain::QueueMessage;
 use gen3d_ports::{Ports, QueueName, Received};
 use tokio::sync::watch;
 use tracing::Instrument;
+use tracing::field::Empty;
 
 use crate::{Handler, HandlerError};
 
@@ -92,6 +93,28 @@ pub async fn disposition(ports: &Ports, handler: &dyn Handler, queue: &QueueName
             return Disposition::DeadLetter;
         }
     };
+    let span = job_span(&message);
+    settle(ports, handler, queue, message, receive_count, backoff).instrument(span).await
+}
+
+/// The span every log line of a message's handling carries: the message's kind and the
+/// user, session and object it is about (a field the message does not name stays empty).
+pub fn job_span(message: &QueueMessage) -> tracing::Span {
+    let span = tracing::info_span!("job", kind = message.kind(), user = Empty, session = Empty, object = Empty);
+    let job = message.job();
+    if let Some(user) = &job.user {
+        span.record("user", user.as_str());
+    }
+    if let Some(session) = &job.session {
+        span.record("session", session.as_str());
+    }
+    if let Some(object) = &job.object {
+        span.record("object", object.as_str());
+    }
+    span
+}
+
+async fn settle(ports: &Ports, handler: &dyn Handler, queue: &QueueName, message: QueueMessage, receive_count: u32, backoff: Duration) -> Disposition {
     let kind = message.kind();
     let started = Instant::now();
     let outcome = handler.handle(message.clone()).await;
@@ -99,21 +122,21 @@ pub async fn disposition(ports: &Ports, handler: &dyn Handler, queue: &QueueName
     match outcome {
         Ok(()) => Disposition::Delete,
         Err(HandlerError::Permanent(reason)) => {
-            tracing::warn!(message = kind, reason, "permanent failure; job failed");
+            tracing::warn!(reason, "permanent failure; job failed");
             ports.metrics.count("handler_errors", 1, &[("queue", queue.as_str()), ("kind", "permanent")]);
             Disposition::Delete
         }
         Err(HandlerError::Retryable(reason)) => {
             ports.metrics.count("handler_errors", 1, &[("queue", queue.as_str()), ("kind", "retryable")]);
             if receive_count >= ports.queue.max_receives(queue) {
-                tracing::error!(message = kind, reason, "giving up after the last attempt; the message goes to the dead-letter queue");
+                tracing::error!(reason, "giving up after the last attempt; the message goes to the dead-letter queue");
                 if let Err(e) = handler.give_up(message, &format!("gave up after {receive_count} attempts: {reason}")).await {
                     tracing::error!(error = %e, "could not record the failure");
                 }
                 Disposition::DeadLetter
             } else {
                 let delay = backoff * 2u32.saturating_pow(receive_count.saturating_sub(1).min(8));
-                tracing::warn!(message = kind, reason, delay_ms = delay.as_millis() as u64, "retrying later");
+                tracing::warn!(reason, delay_ms = delay.as_millis() as u64, "retrying later");
                 Disposition::RetryAfter(delay)
             }
         }

@@ -18,7 +18,7 @@ mod sweep;
 #[cfg(feature = "testing")]
 pub mod testing;
 
-pub use consumer::{ConsumerConfig, Disposition, consume, disposition};
+pub use consumer::{ConsumerConfig, Disposition, consume, disposition, job_span};
 pub use error::HandlerError;
 pub use inference::{TaskOutcome, invoke, notification_owner, outcome};
 pub use jobs::{fail_object, fail_object_by_id, load_object, load_session, move_object, notify_unless_told, send, settle_object};

@@ -109,3 +109,30 @@ fn the_http_edge_never_narrows_a_number_with_as() {
     }
     assert!(found.is_empty(), "use `{{target}}::try_from` and answer 400 naming the field: {found:#?}");
 }
+
+/// The environment is read in config code only (`gen3d-config`: `ServiceConfig`,
+/// `ContainerConfig`, `LogSettings`, the command's default directories), so every setting
+/// a process takes is listed, parsed and named in one place. The exceptions say why.
+#[test]
+fn only_config_code_reads_the_environment() {
+    let root = common::repo();
+    let config = root.join("shared/config/src");
+    let allowed = [
+        // Extends the worker's PYTHONPATH with the model directory (the child's
+        // environment, not a setting of Gen3D's).
+        root.join("container/models/src/python.rs"),
+    ];
+    // The test crates (`tests/`) read the test run's switches (GEN3D_SKIP, tool paths).
+    let test_support = root.join("tests");
+    let mut found = Vec::new();
+    for path in sources().into_iter().filter(|p| !p.starts_with(&config) && !p.starts_with(&test_support) && !allowed.contains(p)) {
+        let text = std::fs::read_to_string(&path).expect("source readable");
+        for (n, line) in text.lines().enumerate() {
+            let code = line.split("//").next().unwrap_or_default();
+            if ["env::var(", "env::var_os(", "env::vars("].iter().any(|call| code.contains(call)) {
+                found.push(format!("{}:{}: {}", path.display(), n + 1, line.trim()));
+            }
+        }
+    }
+    assert!(found.is_empty(), "read settings in gen3d-config (shared/config/src) and pass them in: {found:#?}");
+}

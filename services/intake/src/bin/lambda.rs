@@ -14,7 +14,7 @@ async fn main() -> Result<(), lambda_http::Error> {
     let ServiceSettings::Intake { user_pool_id, user_pool_client_id, limits } = config.settings.clone() else {
         unreachable!("ServiceConfig::from_env(Service::Intake) yields intake settings")
     };
-    let region = std::env::var("AWS_REGION").map_err(|_| "AWS_REGION is not set")?;
+    let region = gen3d_config::aws_region()?;
     let issuer = CognitoAuth::issuer(&region, &user_pool_id);
     let jwks_url = format!("{issuer}/.well-known/jwks.json");
     let auth = tokio::task::spawn_blocking(move || CognitoAuth::fetch(&issuer, &user_pool_client_id, &jwks_url)).await??;
