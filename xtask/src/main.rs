@@ -82,6 +82,10 @@ fn dist(root: &Path, arch: Arch, out: &Path) -> anyhow::Result<()> {
     for service in Service::ALL {
         build.args(["--bin", &service.lambda_binary()]);
     }
+    // The binaries need their crates' `lambda` feature (the libraries alone do not link
+    // the Lambda runtime).
+    let features: Vec<String> = Service::ALL.iter().map(|s| format!("{}/lambda", s.crate_name())).collect();
+    build.args(["--features", &features.join(",")]);
     let status = build.status().context("running cargo zigbuild")?;
     if !status.success() {
         bail!("cargo zigbuild failed ({status})");

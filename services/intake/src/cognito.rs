@@ -79,3 +79,24 @@ impl CognitoAuth {
         Ok(Principal { user, email })
     }
 }
+
+#[cfg(all(test, feature = "tls"))]
+mod tls_tests {
+    /// The Lambda fetches the key set over HTTPS: with `tls` the request gets as far as
+    /// the handshake (with a server that answers plain text), instead of failing for
+    /// want of TLS.
+    #[test]
+    fn https_is_supported() {
+        use std::io::Write;
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("https://{}/.well-known/jwks.json", listener.local_addr().unwrap());
+        std::thread::spawn(move || {
+            if let Ok((mut socket, _)) = listener.accept() {
+                let _ = socket.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n{}");
+            }
+        });
+        let err = super::CognitoAuth::fetch("https://issuer", "client", &url).err().expect("not a TLS server");
+        // Without TLS support ureq stops at "TLS required, but transport is unsecured".
+        assert!(!err.contains("TLS required") && err.contains("corrupt message"), "{err}");
+    }
+}

@@ -219,6 +219,7 @@ async fn ops(cli: &Cli, data: PathBuf) -> anyhow::Result<(Arc<dyn Queue>, Arc<dy
             let stack = LocalStack::open(LocalConfig::new(data))?;
             Ok((stack.ports.queue.clone(), stack.ports.jobs.clone()))
         }
+        #[cfg(feature = "aws")]
         Profile::Aws => {
             let names = gen3d_config::ResourceNames::for_stack("gen3d", &cli.stack).map_err(|e| anyhow::anyhow!("--stack: {e}"))?;
             let sdk = gen3d_aws::sdk_config(cli.aws_endpoint_url.as_deref(), cli.region.as_deref()).await;
@@ -226,6 +227,8 @@ async fn ops(cli: &Cli, data: PathBuf) -> anyhow::Result<(Arc<dyn Queue>, Arc<dy
                 gen3d_aws::stack_ops(&sdk, &names, cli.job_ttl_days).await.map_err(|e| anyhow::anyhow!("stack {}: {e}", cli.stack))?;
             Ok((Arc::new(queue), Arc::new(jobs)))
         }
+        #[cfg(not(feature = "aws"))]
+        Profile::Aws => bail!("this gen3d was built without the AWS profile: build it with `cargo build --release -p gen3d --features aws`"),
     }
 }
 

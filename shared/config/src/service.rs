@@ -115,6 +115,17 @@ impl Service {
     pub fn lambda_binary(self) -> String {
         format!("gen3d-lambda-{}", self.name())
     }
+
+    /// The cargo package whose `lambda` feature builds [`Service::lambda_binary`].
+    pub fn crate_name(self) -> &'static str {
+        match self {
+            Service::Intake => "gen3d-intake",
+            Service::Embedding => "gen3d-embedding",
+            Service::Reconstruction => "gen3d-reconstruction",
+            Service::Meshing => "gen3d-meshing-service",
+            Service::Notify => "gen3d-notify",
+        }
+    }
 }
 
 impl fmt::Display for Service {
