@@ -22,29 +22,12 @@ pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
-/// Whether `GEN3D_SKIP` (comma-separated tools: `moto`, `web`, `ort`) asks to skip the
-/// tests that need `tool`. Without that, a missing tool fails the test: a green run means
-/// it ran.
-pub fn skipping(tool: &str) -> bool {
-    std::env::var("GEN3D_SKIP").is_ok_and(|v| v.split(',').any(|t| t.trim() == tool))
-}
+pub use gen3d_testkit::{fixture, skipping};
 
-/// moto server's URL from `make test` (`tests/with-moto.sh`). Without it a test that needs
-/// moto fails, unless `GEN3D_SKIP=moto` asks to skip: then it says so and checks nothing.
+/// moto server's URL from `make test` (`tests/with-moto.sh`); see
+/// [`gen3d_testkit::moto_url`].
 pub fn moto_url() -> Option<String> {
-    match std::env::var("GEN3D_MOTO_URL") {
-        Ok(url) => Some(url),
-        Err(_) if skipping("moto") => {
-            eprintln!("GEN3D_SKIP=moto: this test did NOT run");
-            None
-        }
-        Err(_) => panic!("GEN3D_MOTO_URL is not set: run `make test` (or set GEN3D_SKIP=moto to skip the tests that need moto)"),
-    }
-}
-
-/// `../shared/fixtures/images/{name}` next to the workspace.
-pub fn fixture(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/fixtures/images").join(name)
+    gen3d_testkit::moto_url("this test")
 }
 
 pub struct TestApp {

@@ -9,8 +9,7 @@ use gen3d_tests::aws::{AwsOptions, AwsStack};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn the_browser_journeys_pass_through_the_deployed_shape() {
-    if gen3d_tests::skipping("web") {
-        eprintln!("GEN3D_SKIP=web: the AWS-profile browser journeys did NOT run");
+    if !gen3d_testkit::runs("web", "the AWS-profile browser journeys") {
         return;
     }
     let Some(moto) = gen3d_tests::moto_url() else { return };

@@ -21,7 +21,7 @@ fn main() {
     let dir = tempfile::tempdir().unwrap();
     let blobs = Arc::new(FsBlobStore::new(dir.path()));
     let image = ObjectKey::parse("users/u/sessions/s/image").unwrap();
-    let photo = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/fixtures/images/dog.jpg")).unwrap();
+    let photo = gen3d_testkit::fixture_bytes("dog.jpg");
     rt.block_on(blobs.put(&image, Bytes::from(photo), "image/jpeg")).unwrap();
     let request = TaskRequest::Embed { image, output: ObjectKey::parse("users/u/sessions/s/embeddings.g3e").unwrap() };
     let body = serde_json::to_vec(&request).unwrap();

@@ -116,7 +116,7 @@ while True:
 "#;
 
 fn fixture(name: &str) -> Vec<u8> {
-    std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures/images").join(name)).unwrap()
+    gen3d_testkit::fixture_bytes(name)
 }
 
 async fn photo_and_mask(blobs: &FsBlobStore) {

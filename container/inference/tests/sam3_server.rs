@@ -22,8 +22,7 @@ mod common;
 use common::{call, key, start};
 
 fn model_dir() -> Option<PathBuf> {
-    if std::env::var("GEN3D_SKIP").is_ok_and(|v| v.split(',').any(|t| t.trim() == "sam3")) {
-        eprintln!("GEN3D_SKIP=sam3: the SAM 3 encoder was NOT served");
+    if !gen3d_testkit::runs("sam3", "serving the SAM 3 encoder") {
         return None;
     }
     Some(PathBuf::from(
@@ -52,7 +51,7 @@ async fn serves_sam3_embeddings_equal_to_transformers() {
     let data = tempfile::tempdir().unwrap();
     let blobs = Arc::new(FsBlobStore::new(data.path()));
     let reference: Value = serde_json::from_str(&std::fs::read_to_string(models_dir.join("reference/reference.json")).unwrap()).unwrap();
-    let photo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures/images").join(reference["photo"].as_str().unwrap());
+    let photo = gen3d_testkit::fixture_dir().join(reference["photo"].as_str().unwrap());
     let image = key("users/u/sessions/s/image");
     blobs.put(&image, Bytes::from(std::fs::read(&photo).unwrap()), "image/jpeg").await.unwrap();
     let base = start(blobs.clone(), models).await;
@@ -145,7 +144,7 @@ async fn a_corrupt_sam3_file_is_named_on_ping_and_in_the_tasks_failure() {
     let data = tempfile::tempdir().unwrap();
     let blobs = Arc::new(FsBlobStore::new(data.path()));
     let image = key("users/u/sessions/s/image");
-    let photo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures/images/truck.jpg");
+    let photo = gen3d_testkit::fixture("truck.jpg");
     blobs.put(&image, Bytes::from(std::fs::read(photo).unwrap()), "image/jpeg").await.unwrap();
     let base = start(blobs, Models::load(copy.path())).await;
     let (status, ping) = call(format!("{base}/ping"), None).await;
@@ -170,7 +169,7 @@ fn sam3_embeddings_on_the_wire() {
     let models = Models::load(&models_dir);
     let (encoder, decoder) = (models.encoder.as_ref().unwrap(), models.decoder.as_ref().unwrap());
     for name in ["truck.jpg", "dog.jpg", "groceries.jpg"] {
-        let bytes = std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures/images").join(name)).unwrap();
+        let bytes = gen3d_testkit::fixture_bytes(name);
         let photo = gen3d_media::decode_photo(&bytes).unwrap();
         let (w, h) = (photo.width(), photo.height());
         let float32 = encoder.encode(&photo).unwrap();

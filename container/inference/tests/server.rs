@@ -188,7 +188,7 @@ async fn a_model_that_failed_to_load_fails_only_its_tasks() {
 }
 
 fn fixture(name: &str) -> std::path::PathBuf {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures/images").join(name)
+    gen3d_testkit::fixture(name)
 }
 
 #[test]

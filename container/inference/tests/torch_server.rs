@@ -30,7 +30,7 @@ async fn serves_torchscript_modules_and_survives_a_corrupt_one() {
 
     let data = tempfile::tempdir().unwrap();
     let blobs = Arc::new(FsBlobStore::new(data.path()));
-    let photo_bytes = std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures/images/truck.jpg")).unwrap();
+    let photo_bytes = gen3d_testkit::fixture_bytes("truck.jpg");
     let image = key("users/u/sessions/s/image");
     blobs.put(&image, Bytes::from(photo_bytes.clone()), "image/jpeg").await.unwrap();
     let mask_png = {

@@ -27,7 +27,7 @@ fn main() {
     let python = std::env::var("GEN3D_ORT_PYTHON").expect("GEN3D_ORT_PYTHON must name a Python with numpy (`make bench-worker` sets it)");
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let stand_in = root.join("python/stand_in");
-    let photo_path = root.join("../../../shared/fixtures/images/dog.jpg");
+    let photo_path = gen3d_testkit::fixture("dog.jpg");
     let photo = decode_photo(&std::fs::read(&photo_path).unwrap()).unwrap();
     let (w, h) = (photo.width(), photo.height());
     let mask = Mask::new(w, h, (0..w * h).map(|i| (100..300).contains(&(i % w)) && (300..500).contains(&(i / w))).collect()).unwrap();

@@ -25,8 +25,7 @@ fn on_edge(m: &[bool], w: usize, i: usize) -> bool {
 const MAX_WIRE_BYTES: usize = 8 * 1024 * 1024;
 
 fn photo(name: &str) -> gen3d_media::Photo {
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-    decode_photo(&std::fs::read(root.join("../../../shared/fixtures/images").join(name)).unwrap()).unwrap()
+    decode_photo(&gen3d_testkit::fixture_bytes(name)).unwrap()
 }
 
 #[test]

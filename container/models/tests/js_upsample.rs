@@ -50,8 +50,7 @@ fn value(plane: &[f32], x: u32, y: u32, w: u32, h: u32) -> f64 {
 
 #[test]
 fn js_upsampling_equals_the_servers() {
-    if std::env::var("GEN3D_SKIP").is_ok_and(|v| v.split(',').any(|t| t.trim() == "web")) {
-        eprintln!("GEN3D_SKIP=web: the JS upsampling was NOT compared with Rust's");
+    if !gen3d_testkit::runs("web", "comparing the JS upsampling with Rust's") {
         return;
     }
     let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");

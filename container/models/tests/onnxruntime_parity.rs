@@ -15,14 +15,15 @@ use gen3d_models::{decoder_graph, encoder};
 #[test]
 fn onnxruntime_and_tract_agree() {
     let Ok(python) = std::env::var("GEN3D_ORT_PYTHON") else {
-        let skip = std::env::var("GEN3D_SKIP").is_ok_and(|v| v.split(',').any(|t| t.trim() == "ort"));
-        assert!(skip, "GEN3D_ORT_PYTHON is not set: run `make test` (or set GEN3D_SKIP=ort to skip the onnxruntime parity test)");
-        eprintln!("GEN3D_SKIP=ort: onnxruntime parity NOT checked");
+        assert!(
+            !gen3d_testkit::runs("ort", "the onnxruntime parity check"),
+            "GEN3D_ORT_PYTHON is not set: run `make test` (or set GEN3D_SKIP=ort to skip the onnxruntime parity test)"
+        );
         return;
     };
     let dir = tempfile::tempdir().unwrap();
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-    let photo = decode_photo(&std::fs::read(root.join("../../../shared/fixtures/images/truck.jpg")).unwrap()).unwrap();
+    let photo = decode_photo(&gen3d_testkit::fixture_bytes("truck.jpg")).unwrap();
     let emb = encoder::encode(&photo);
     let emb_path = dir.path().join("e.g3e");
     std::fs::write(&emb_path, emb.encode()).unwrap();

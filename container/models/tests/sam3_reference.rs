@@ -20,14 +20,11 @@ use gen3d_models::backend::Models;
 use gen3d_models::decoder::{Decoder, DecoderOutput, PromptTensors};
 use serde_json::Value;
 
-fn skipping(tool: &str) -> bool {
-    std::env::var("GEN3D_SKIP").is_ok_and(|v| v.split(',').any(|t| t.trim() == tool))
-}
+use gen3d_testkit::runs;
 
 /// The SAM 3 model directory, or None when `GEN3D_SKIP=sam3` asks to skip.
 fn model_dir() -> Option<PathBuf> {
-    if skipping("sam3") {
-        eprintln!("GEN3D_SKIP=sam3: the SAM 3 reference checks did NOT run");
+    if !runs("sam3", "the SAM 3 reference checks") {
         return None;
     }
     let dir = std::env::var_os("GEN3D_SAM3_MODELS")
@@ -156,8 +153,7 @@ fn the_servers_prompts_give_transformers_masks() {
 #[test]
 fn the_browsers_prompts_equal_the_servers() {
     let Some(models) = model_dir() else { return };
-    if skipping("web") {
-        eprintln!("GEN3D_SKIP=web: the browser's prompt encoding was NOT checked");
+    if !runs("web", "checking the browser's prompt encoding") {
         return;
     }
     let reference = Reference::open(&models);

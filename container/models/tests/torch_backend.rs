@@ -42,7 +42,7 @@ fn assert_close(name: &str, got: &[f32], want: &[f32], tolerance: f32) {
 }
 
 fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures/images").join(name)
+    gen3d_testkit::fixture(name)
 }
 
 #[test]

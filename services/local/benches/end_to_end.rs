@@ -53,7 +53,7 @@ fn median(mut v: Vec<f64>) -> f64 {
 }
 
 fn main() {
-    let photo = std::fs::read(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures/images/truck.jpg")).unwrap();
+    let photo = gen3d_testkit::fixture_bytes("truck.jpg");
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
     let _ = rt.block_on(once(&photo)); // warm-up: decoder plan, page cache
     let runs: Vec<[Duration; 4]> = (0..RUNS).map(|_| rt.block_on(once(&photo))).collect();

@@ -13,8 +13,7 @@ use std::process::Command;
 
 #[test]
 fn browser_journeys_pass_in_headless_chromium() {
-    if std::env::var("GEN3D_SKIP").is_ok_and(|v| v.split(',').any(|t| t.trim() == "web")) {
-        eprintln!("GEN3D_SKIP=web: the browser tests did NOT run");
+    if !gen3d_testkit::runs("web", "the browser tests") {
         return;
     }
     let web = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../web");

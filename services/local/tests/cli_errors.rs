@@ -22,7 +22,8 @@ fn run_names_the_bad_photo_and_the_problem() {
     let (ok, _, err) = gen3d(&["run", missing.to_str().unwrap(), "--point", "1,1", "--out", out.to_str().unwrap()]);
     assert!(!ok && err.contains("missing.jpg"), "{err}");
 
-    let truck = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/fixtures/images/truck.jpg");
+    let truck_path = gen3d_testkit::fixture("truck.jpg");
+    let truck = truck_path.to_str().unwrap();
     let (ok, _, err) = gen3d(&["run", truck, "--point", "5000,1", "--out", out.to_str().unwrap()]);
     assert!(!ok && err.contains("truck.jpg") && err.contains("outside the 1800x1200 image"), "{err}");
     let (ok, _, err) = gen3d(&["run", truck, "--point", "five,1", "--out", out.to_str().unwrap()]);

@@ -56,7 +56,7 @@ fn killed_mid_job_then_restarted_completes_exactly_once() {
     let auth = format!("Bearer {token}");
     let session: Value = a.post(&format!("{base}/v1/sessions")).header("authorization", &auth).send_empty().unwrap().body_mut().read_json().unwrap();
     let session = session["id"].as_str().unwrap().to_owned();
-    let photo = std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures/images/truck.jpg")).unwrap();
+    let photo = gen3d_testkit::fixture_bytes("truck.jpg");
     let put = a.put(&format!("{base}/v1/sessions/{session}/image")).header("authorization", &auth).send(&photo[..]).unwrap();
     assert_eq!(put.status(), 202);
     wait_for(&a, &format!("{base}/v1/sessions/{session}"), &token, &["ready"], Duration::from_secs(60));

@@ -13,7 +13,7 @@ use gen3d_intake::Principal;
 use serde_json::{Value, json};
 
 fn fixture(name: &str) -> Vec<u8> {
-    std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/fixtures/images/").to_owned() + name).unwrap()
+    gen3d_testkit::fixture_bytes(name)
 }
 
 fn worker(program: &str, args: &[&str], timeout: Duration) -> Mesher {

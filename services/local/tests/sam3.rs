@@ -14,23 +14,16 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-fn skipping(tool: &str) -> bool {
-    std::env::var("GEN3D_SKIP").is_ok_and(|v| v.split(',').any(|t| t.trim() == tool))
-}
+use gen3d_testkit::{fixture, runs};
 
 fn model_dir() -> Option<PathBuf> {
-    if skipping("sam3") {
-        eprintln!("GEN3D_SKIP=sam3: the SAM 3 model directory was NOT used");
+    if !runs("sam3", "the product on the SAM 3 model directory") {
         return None;
     }
     Some(PathBuf::from(
         std::env::var_os("GEN3D_SAM3_MODELS")
             .expect("GEN3D_SAM3_MODELS must name a SAM 3 model directory (`make sam3-test-models`; `make test` sets it), or set GEN3D_SKIP=sam3"),
     ))
-}
-
-fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures/images").join(name)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -95,8 +88,7 @@ fn a_split_decoder_with_the_wrong_graph_stops_start_up_naming_the_file() {
 #[test]
 fn browser_decodes_with_the_real_decoder_and_matches_the_server() {
     let Some(models) = model_dir() else { return };
-    if skipping("web") {
-        eprintln!("GEN3D_SKIP=web: the SAM 3 browser journey did NOT run");
+    if !runs("web", "the SAM 3 browser journey") {
         return;
     }
     let web = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../web");

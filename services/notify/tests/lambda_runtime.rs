@@ -49,12 +49,7 @@ async fn init_error(State(rt): State<Runtime>, body: String) -> &'static str {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_bootstrap_answers_an_sqs_event_with_its_partial_failures() {
-    let Ok(moto) = std::env::var("GEN3D_MOTO_URL") else {
-        let skip = std::env::var("GEN3D_SKIP").is_ok_and(|v| v.split(',').any(|t| t.trim() == "moto"));
-        assert!(skip, "GEN3D_MOTO_URL is not set: run `make test` (or set GEN3D_SKIP=moto to skip the tests that need moto)");
-        eprintln!("GEN3D_SKIP=moto: the Lambda binary is NOT run");
-        return;
-    };
+    let Some(moto) = gen3d_testkit::moto_url("the notify Lambda binary") else { return };
     let sdk = gen3d_aws::sdk_config(Some(&moto), Some("us-east-1")).await;
     let names = gen3d_config::ResourceNames::new(&format!("rt{}", std::process::id())).unwrap();
     gen3d_aws::provision::create_queues(&sdk, &names, 3, 30).await.unwrap();

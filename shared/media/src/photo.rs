@@ -140,7 +140,7 @@ mod tests {
 
     #[test]
     fn header_size_is_the_decoded_upright_size_for_every_fixture() {
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures/images");
+        let dir = gen3d_testkit::fixture_dir();
         let mut seen = 0;
         for entry in std::fs::read_dir(&dir).unwrap() {
             let path = entry.unwrap().path();

@@ -44,8 +44,7 @@ fn floats(path: &Path) -> Vec<f32> {
 
 #[test]
 fn the_browser_reads_what_the_server_writes() {
-    if std::env::var("GEN3D_SKIP").is_ok_and(|v| v.split(',').any(|t| t.trim() == "web")) {
-        eprintln!("GEN3D_SKIP=web: embeddings.js was NOT checked against the server's files");
+    if !gen3d_testkit::runs("web", "checking embeddings.js against the server's files") {
         return;
     }
     let e = Embeddings::new(values(EMBED_SHAPE, 1), values(HIGH_RES_0_SHAPE, 2), values(HIGH_RES_1_SHAPE, 3)).unwrap();

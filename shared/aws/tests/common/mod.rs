@@ -10,19 +10,8 @@ pub struct Moto {
     pub sdk: aws_config::SdkConfig,
 }
 
-/// Whether `GEN3D_SKIP` (comma-separated tools: `moto`, `web`, `ort`) asks to skip the
-/// tests that need `tool`. Without that, a missing tool fails the test: a green run means
-/// it ran.
-fn skipping(tool: &str) -> bool {
-    std::env::var("GEN3D_SKIP").is_ok_and(|v| v.split(',').any(|t| t.trim() == tool))
-}
-
 pub async fn moto() -> Option<Moto> {
-    let Ok(url) = std::env::var("GEN3D_MOTO_URL") else {
-        assert!(skipping("moto"), "GEN3D_MOTO_URL is not set: run `make test` (or set GEN3D_SKIP=moto to skip the AWS adapter tests)");
-        eprintln!("GEN3D_SKIP=moto: AWS adapters NOT checked against moto");
-        return None;
-    };
+    let url = gen3d_testkit::moto_url("the AWS adapters' check against moto")?;
     let sdk = gen3d_aws::sdk_config(Some(&url), Some("us-east-1")).await;
     Some(Moto { url, sdk })
 }

@@ -1,0 +1,60 @@
+//! What tests share about their surroundings (a dev-dependency only):
+//!
+//! - [`runs`] and [`skipping`]: a test that needs a tool (moto, the built web app with
+//!   Node.js and Chromium, onnxruntime, a SAM 3 model directory) runs and fails where the
+//!   tool is missing, unless `GEN3D_SKIP` (comma-separated: `moto`, `web`, `ort`, `sam3`)
+//!   names it; a skipped test says on stderr what did not run. `make test` never skips.
+//! - [`moto_url`]: moto server's address (`GEN3D_MOTO_URL`, set by `tests/with-moto.sh`).
+//! - [`fixture`], [`fixture_bytes`] and [`fixture_dir`]: the shared photos in `../shared/fixtures/images`.
+
+use std::path::PathBuf;
+
+/// Whether `GEN3D_SKIP` names `tool`.
+pub fn skipping(tool: &str) -> bool {
+    std::env::var("GEN3D_SKIP").is_ok_and(|v| v.split(',').any(|t| t.trim() == tool))
+}
+
+/// Whether a test needing `tool` should run: false only when `GEN3D_SKIP` names it, and
+/// then "GEN3D_SKIP=tool: `what` did NOT run" is printed.
+pub fn runs(tool: &str, what: &str) -> bool {
+    if skipping(tool) {
+        eprintln!("GEN3D_SKIP={tool}: {what} did NOT run");
+        return false;
+    }
+    true
+}
+
+/// moto server's URL; `None` when `GEN3D_SKIP=moto` (after saying `what` did not run).
+/// Without either, the test fails naming both ways out.
+pub fn moto_url(what: &str) -> Option<String> {
+    match std::env::var("GEN3D_MOTO_URL") {
+        Ok(url) if !url.trim().is_empty() => Some(url),
+        _ if !runs("moto", what) => None,
+        _ => panic!("GEN3D_MOTO_URL is not set: run `make test` (or set GEN3D_SKIP=moto to skip the tests that need moto)"),
+    }
+}
+
+/// `../shared/fixtures/images` next to the workspace.
+pub fn fixture_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures/images")
+}
+
+/// `../shared/fixtures/images/{name}` next to the workspace.
+pub fn fixture(name: &str) -> PathBuf {
+    fixture_dir().join(name)
+}
+
+/// The bytes of [`fixture`]`(name)`; a missing fixture fails naming its path.
+pub fn fixture_bytes(name: &str) -> Vec<u8> {
+    let path = fixture(name);
+    std::fs::read(&path).unwrap_or_else(|e| panic!("fixture {}: {e}", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_fixtures_are_where_it_says() {
+        assert!(super::fixture("truck.jpg").is_file(), "{}", super::fixture("truck.jpg").display());
+        assert_eq!(&super::fixture_bytes("truck.jpg")[..2], [0xff, 0xd8], "a JPEG");
+    }
+}
