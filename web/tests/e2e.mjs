@@ -196,12 +196,13 @@ test('on a phone: the photo while it is prepared, touch instructions, a tap, Rec
   const phone = await phoneContext.newPage();
   try {
     await signUp(phone, url);
-    // The encoder made slow: for 4 s the session says `embedding`, as a cold GPU would.
-    const holdUntil = Date.now() + 4000;
+    // The encoder made slow: for 8 s the session says `embedding`, as a cold GPU would.
+    const holdUntil = Date.now() + 8000;
     await phone.route(/\/v1\/sessions\/[a-z0-9]+$/, async (route) => {
       const response = await route.fetch();
       const json = await response.json();
-      if (route.request().method() === 'GET' && Date.now() < holdUntil && json.state === 'ready') json.state = 'embedding';
+      // (`uploaded` too: under load the embedding step may not have taken the photo yet.)
+      if (route.request().method() === 'GET' && Date.now() < holdUntil && ['uploaded', 'ready'].includes(json.state)) json.state = 'embedding';
       await route.fulfill({ response, json });
     });
     await phone.getByTestId('photo-input').setInputFiles(TRUCK.path);
@@ -209,7 +210,7 @@ test('on a phone: the photo while it is prepared, touch instructions, a tap, Rec
     await preview.waitFor({ timeout: 60_000 });
     await phone.waitForFunction(() => document.querySelector('[data-testid=photo-preview]')?.naturalWidth > 0);
     assert.equal(await preview.evaluate((img) => img.naturalWidth), TRUCK.width, 'the photo is shown while it is prepared');
-    assert.match(await phone.getByTestId('status').textContent(), /Analysing the photo/);
+    await phone.waitForFunction(() => /Analysing the photo/.test(document.querySelector('[data-testid=status]')?.textContent ?? ''), null, { timeout: 10_000 });
     await phone.screenshot({ path: join(opts.out, '17-phone-preparing.jpg'), type: 'jpeg', quality: 80 });
     await phone.locator('[data-testid=workspace][data-state=ready]').waitFor({ timeout: 180_000 });
     assert.match(await phone.getByTestId('status').textContent(), /^Tap the object you want/, 'touch instructions');

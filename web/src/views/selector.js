@@ -4,6 +4,7 @@
 // Every change re-runs the decoder in the worker and redraws the overlay.
 import { meanUnder } from '../colours.js';
 import { bounds, maskPng, paint, upsample } from '../mask.js';
+import { boxBetween, labelFor, promptState } from '../prompt.js';
 import { css, h } from '../ui.js';
 
 /** A phone or tablet: touch instructions, no hover. */
@@ -74,9 +75,7 @@ export function selector({ photo, width, height, decoder, colourFor, onSubmit, l
   for (const field of [target, method]) field.addEventListener('input', () => (preset.value = 'custom'));
 
   let mode = 'include';
-  let points = [];
-  let box = null;
-  let history = [];
+  const prompt = promptState(); // the clicks and box (state apart from drawing and input)
   let out = null; // decoder output for the current prompt
   let chosen = null; // the user's candidate pick, null = best IoU
   let preview = null; // hover output
@@ -139,8 +138,10 @@ export function selector({ photo, width, height, decoder, colourFor, onSubmit, l
 
   function drawMarkers() {
     const markerColour = css(colour);
+    const boxStyle = (b) =>
+      `left:${(b.x0 / width) * 100}%;top:${(b.y0 / height) * 100}%;width:${((b.x1 - b.x0) / width) * 100}%;height:${((b.y1 - b.y0) / height) * 100}%;--c:${markerColour}`;
     markers.replaceChildren(
-      ...points.map((p, i) =>
+      ...prompt.points.map((p, i) =>
         h('button.marker', {
           testid: 'marker',
           class: `marker ${p.label}`,
@@ -149,16 +150,16 @@ export function selector({ photo, width, height, decoder, colourFor, onSubmit, l
           onpointerdown: (e) => e.stopPropagation(),
           onclick: (e) => {
             e.stopPropagation();
-            change(() => points.splice(i, 1));
+            change(() => prompt.remove(i));
           },
         }),
       ),
-      ...(box
+      ...(prompt.box
         ? [
             h(
               'div.box',
-              { testid: 'box', style: `left:${(box.x0 / width) * 100}%;top:${(box.y0 / height) * 100}%;width:${((box.x1 - box.x0) / width) * 100}%;height:${((box.y1 - box.y0) / height) * 100}%;--c:${markerColour}` },
-              h('button.remove', { title: 'Remove the box', text: '×', onpointerdown: (e) => e.stopPropagation(), onclick: (e) => (e.stopPropagation(), change(() => (box = null))) }),
+              { testid: 'box', style: boxStyle(prompt.box) },
+              h('button.remove', { title: 'Remove the box', text: '×', onpointerdown: (e) => e.stopPropagation(), onclick: (e) => (e.stopPropagation(), change(() => prompt.clearBox())) }),
             ),
           ]
         : []),
@@ -208,14 +209,14 @@ export function selector({ photo, width, height, decoder, colourFor, onSubmit, l
 
   async function decode() {
     const gen = ++generation;
-    if (!points.some((p) => p.label === 'include') && !box) {
+    if (!prompt.decodable) {
       out = null;
       chosen = null;
-      info.textContent = points.length ? 'Add an include point or a box to select something.' : '';
+      info.textContent = prompt.empty ? '' : 'Add an include point or a box to select something.';
       return redraw();
     }
     const t0 = performance.now();
-    const r = await decoder.decode(points, box, width, height);
+    const r = await decoder.decode(prompt.points, prompt.box, width, height);
     if (!r || gen !== generation) return;
     out = r;
     preview = null;
@@ -224,12 +225,11 @@ export function selector({ photo, width, height, decoder, colourFor, onSubmit, l
     performance.measure('gen3d:click', { start: t0, end: performance.now(), detail: { decoder_ms: r.ms } });
     info.textContent = `Mask in ${Math.round(total)} ms (decoder ${Math.round(r.ms)} ms)`;
     // The prompt this mask answers, in photo pixels (the API's `POST …/masks` body).
-    stage.dataset.prompt = JSON.stringify({ points, ...(box ? { box } : {}) });
+    stage.dataset.prompt = JSON.stringify(prompt.json());
     stage.dataset.decoded = String(gen);
   }
 
   function change(mutate) {
-    history.push({ points: points.map((p) => ({ ...p })), box: box && { ...box } });
     mutate();
     chosen = null;
     decode().catch(fail);
@@ -270,7 +270,7 @@ export function selector({ photo, width, height, decoder, colourFor, onSubmit, l
       }
       return;
     }
-    if (hover.checked && !points.length && !box) hoverDecode(p);
+    if (hover.checked && prompt.empty) hoverDecode(p);
   });
   stage.addEventListener('pointerleave', () => {
     if (preview && !out) {
@@ -285,11 +285,9 @@ export function selector({ photo, width, height, decoder, colourFor, onSubmit, l
     down = null;
     rubber.hidden = true;
     if (d.dragging) {
-      const b = { x0: Math.min(d.x, p.x), y0: Math.min(d.y, p.y), x1: Math.max(d.x, p.x), y1: Math.max(d.y, p.y) };
-      change(() => (box = b));
+      change(() => prompt.setBox(boxBetween(d, p)));
     } else {
-      const label = d.button === 2 || mode === 'exclude' ? 'exclude' : 'include';
-      change(() => points.push({ x: d.x, y: d.y, label }));
+      change(() => prompt.add(d.x, d.y, labelFor(d.button, mode)));
     }
   });
 
@@ -300,7 +298,7 @@ export function selector({ photo, width, height, decoder, colourFor, onSubmit, l
     try {
       const gen = generation;
       const r = await decoder.decode([{ x: p.x, y: p.y, label: 'include' }], null, width, height);
-      if (r && gen === generation && !points.length && !box) {
+      if (r && gen === generation && prompt.empty) {
         preview = r;
         redraw();
       }
@@ -319,14 +317,11 @@ export function selector({ photo, width, height, decoder, colourFor, onSubmit, l
   modeInclude.onclick = () => setMode('include');
   modeExclude.onclick = () => setMode('exclude');
   const undo = () => {
-    const prev = history.pop();
-    if (!prev) return;
-    points = prev.points;
-    box = prev.box;
+    if (!prompt.undo()) return;
     chosen = null;
     decode().catch(fail);
   };
-  const reset = () => change(() => ((points = []), (box = null)));
+  const reset = () => change(() => prompt.reset());
   undoBtn.onclick = undo;
   resetBtn.onclick = reset;
   const onKey = (e) => {
@@ -353,9 +348,7 @@ export function selector({ photo, width, height, decoder, colourFor, onSubmit, l
       if (p?.remove_outliers) options.remove_outliers = 'true';
       if (p?.max_points) options.max_points = String(p.max_points);
       await onSubmit(png, options);
-      points = [];
-      box = null;
-      history = [];
+      prompt.clear();
       out = null;
       chosen = null;
       redraw();
