@@ -1,8 +1,7 @@
 //! Every line an API request logs names its user, session and object: a deletion's log
 //! line, captured as the Lambda writes it (JSON), carries the request's span.
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
@@ -13,20 +12,8 @@ use gen3d_models::decoder::Decoder;
 use gen3d_pipeline::testing::{TestPorts, object_in, session_in};
 use gen3d_domain::SessionState::{Embedding, Ready, Uploaded};
 use gen3d_domain::ObjectState::{Done, Meshing, Reconstructing};
+use gen3d_testkit::Captured;
 use tower::ServiceExt;
-
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
 
 #[tokio::test]
 async fn a_requests_log_lines_name_its_user_session_and_object() {
@@ -50,7 +37,7 @@ async fn a_requests_log_lines_name_its_user_session_and_object() {
     let response = gen3d_intake::app(state).oneshot(request).await.unwrap();
     assert_eq!(response.status(), StatusCode::NO_CONTENT);
 
-    let text = String::from_utf8(out.0.lock().unwrap().clone()).unwrap();
+    let text = out.text();
     let line: serde_json::Value =
         text.lines().map(|l| serde_json::from_str(l).unwrap()).find(|l: &serde_json::Value| l["fields"]["message"] == "object deleted").expect("logged");
     let span = &line["span"];

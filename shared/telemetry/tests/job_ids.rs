@@ -1,36 +1,18 @@
 //! Every line logged while a message is handled names its job: the JSON a Lambda writes
 //! carries the user, session and object of the message, whichever code logged it.
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_trait::async_trait;
+use gen3d_testkit::Captured;
 use gen3d_config::LogSettings;
 use gen3d_domain::{EmbedRequested, ObjectId, QueueMessage, ReconstructRequested, SessionId, UserId};
 use gen3d_pipeline::testing::TestPorts;
 use gen3d_pipeline::{Handler, HandlerError, disposition};
 use gen3d_ports::QueueName;
 
-/// The log output, kept.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Captured {
-    fn lines(&self) -> Vec<serde_json::Value> {
-        let text = String::from_utf8(self.0.lock().unwrap().clone()).unwrap();
-        text.lines().map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not a JSON line ({e}): {l}"))).collect()
-    }
+fn json_lines(out: &Captured) -> Vec<serde_json::Value> {
+    out.text().lines().map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not a JSON line ({e}): {l}"))).collect()
 }
 
 /// Logs deep inside, as a service does, then fails for good.
@@ -54,7 +36,7 @@ async fn handled(message: QueueMessage) -> Vec<serde_json::Value> {
     let _guard = tracing::subscriber::set_default(gen3d_telemetry::subscriber(&settings, move || writer.clone()));
     let t = TestPorts::new();
     disposition(&t.ports, &Failing, &QueueName::pipeline(QueueName::RECONSTRUCTION), &message.to_body(), 1, Duration::ZERO).await;
-    out.lines()
+    json_lines(&out)
 }
 
 #[tokio::test]

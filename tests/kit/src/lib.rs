@@ -8,6 +8,7 @@
 //! - [`fixture`], [`fixture_bytes`] and [`fixture_dir`]: the shared photos in `../shared/fixtures/images`.
 
 use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
 
 /// Whether `GEN3D_SKIP` names `tool`.
 pub fn skipping(tool: &str) -> bool {
@@ -48,6 +49,27 @@ pub fn fixture(name: &str) -> PathBuf {
 pub fn fixture_bytes(name: &str) -> Vec<u8> {
     let path = fixture(name);
     std::fs::read(&path).unwrap_or_else(|e| panic!("fixture {}: {e}", path.display()))
+}
+
+/// A log writer that keeps what is written (a `MakeWriter` through a closure cloning it).
+#[derive(Clone, Default)]
+pub struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().expect("not poisoned").extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Captured {
+    /// Everything written so far, as text.
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().expect("not poisoned")).into_owned()
+    }
 }
 
 #[cfg(test)]
