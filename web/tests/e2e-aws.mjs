@@ -61,7 +61,7 @@ async function mailLink(object) {
 
 const journeys = [
   ['AWS: photo to downloaded mesh through the edge, Cognito sign-up, the SES mail link', photoToMesh],
-  ['AWS: a box, marker removal, candidates, two objects', boxAndTwoObjects],
+  ['AWS: a hover preview, a box, Escape and Ctrl+Z, the cut-out, marker removal, candidates, two objects', boxAndTwoObjects],
 ];
 const browser = await launch();
 let failed = 0;

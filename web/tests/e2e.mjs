@@ -45,7 +45,7 @@ test('photo to downloaded mesh: click, exclude, reconstruct, view, download, the
   photoToMesh(page, { url, shot, out: opts.out, signUp: localSignUp, mailLink: (object) => mailLink(srv.data, object) }),
 );
 
-test('a box, marker removal, candidates, and two objects in their own colours', (page, url, shot) =>
+test('a hover preview, a box, Escape and Ctrl+Z, the cut-out, marker removal, candidates, and two objects in their own colours', (page, url, shot) =>
   boxAndTwoObjects(page, { url, shot, signUp: localSignUp }),
 );
 

@@ -165,14 +165,38 @@ export async function photoToMesh(page, { url, shot, out, signUp, mailLink }) {
   assert.ok(await page.locator(`[data-testid=object-card][data-id="${object}"]`).evaluate((e) => e.classList.contains('focus')));
 }
 
-/** A box, candidates, marker removal, and two objects in their own colours. */
+/** The hover preview, a box, Escape and Ctrl+Z, the cut-out, candidates, marker removal,
+ * and two objects in their own colours. */
 export async function boxAndTwoObjects(page, { url, shot, signUp }) {
   await signUp(page, url);
   await uploadPhoto(page, TRUCK.path);
+  // Before any click, the mouse over the photo previews what a click would select; off
+  // the photo, the preview goes.
+  const stage = await page.getByTestId('stage').boundingBox();
+  await page.mouse.move(stage.x + (500 / TRUCK.width) * stage.width, stage.y + (375 / TRUCK.height) * stage.height);
+  await page.waitForFunction(() => Number(document.querySelector('[data-testid=overlay]').dataset.pixels) > 0, null, { timeout: 10_000 });
+  assert.equal(await page.getByTestId('marker').count(), 0, 'a preview places no point');
+  assert.equal(await page.getByTestId('confirm').isDisabled(), true, 'a preview cannot be submitted');
+  await page.mouse.move(stage.x + stage.width / 2, stage.y + stage.height + 40);
+  await page.waitForFunction(() => document.querySelector('[data-testid=overlay]').dataset.pixels === '0', null, { timeout: 5_000 });
   // Drag a box around the truck's cab.
   await dragBox(page, [1000, 250], [1500, 800], TRUCK);
   assert.equal(await page.getByTestId('box').count(), 1, 'the box is drawn');
-  assert.ok((await maskPixels(page)) > 0, 'a box alone selects');
+  const boxed = await maskPixels(page);
+  assert.ok(boxed > 0, 'a box alone selects');
+  // Escape clears the selection; Ctrl+Z (⌘+Z) brings it back.
+  await page.keyboard.press('Escape');
+  await page.waitForFunction(() => document.querySelector('[data-testid=overlay]').dataset.pixels === '0' && !document.querySelector('[data-testid=box]'));
+  await page.keyboard.press('ControlOrMeta+z');
+  await page.waitForFunction((n) => Number(document.querySelector('[data-testid=overlay]').dataset.pixels) === n && document.querySelector('[data-testid=box]'), boxed);
+  // The cut-out shows the selected pixels over its checkerboard (drawn a frame later).
+  await page.waitForFunction(() => {
+    const c = document.querySelector('[data-testid=cutout]');
+    const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+    let object = 0;
+    for (let i = 0; i < d.length; i += 4) if (d[i + 3] && !((d[i] === 204 || d[i] === 255) && d[i] === d[i + 1] && d[i] === d[i + 2])) object++;
+    return object > 1000;
+  }, null, { timeout: 5_000 });
   // Another candidate can be chosen.
   const first = await maskPixels(page);
   await page.getByTestId('candidate').nth(2).click();

@@ -5,58 +5,45 @@
 
 use gen3d_domain::{EmbedRequested, InferenceNotification, QueueMessage, SessionFile, SessionRecord, SessionState};
 use gen3d_embedding::EmbeddingService;
-use gen3d_pipeline::testing::{TestPorts, failed, session_in};
+use gen3d_pipeline::testing::{self, failed, session_in};
 use gen3d_pipeline::{Handler, HandlerError};
 use gen3d_ports::{InferenceInvocation, InferenceTask, QueueName, TaskRequest, TaskResponse};
 
 use SessionState::{Embedding, Failed, Ready, Uploaded};
 
-struct Case {
-    t: TestPorts,
-    service: EmbeddingService,
-    session: SessionRecord,
+type Case = testing::Case<EmbeddingService, SessionRecord>;
+
+/// The embedding service's side of a [`Case`].
+trait EmbeddingCase: Sized {
+    async fn with(session: SessionRecord) -> Self;
+    /// A session whose photo was uploaded, asked to embed: the one invocation.
+    async fn invoked() -> (Self, InferenceInvocation);
+    fn message(&self) -> QueueMessage;
+    async fn request(&self) -> Result<(), HandlerError>;
+    fn response(&self) -> TaskResponse;
 }
 
-impl Case {
+impl EmbeddingCase for Case {
     async fn with(session: SessionRecord) -> Self {
-        let t = TestPorts::new();
-        t.ports.jobs.create_session(&session).await.unwrap();
-        let service = EmbeddingService::new(t.ports.clone());
-        Self { t, service, session }
+        Case::new(session, EmbeddingService::new).await
     }
 
-    /// A session whose photo was uploaded, asked to embed: the one invocation.
     async fn invoked() -> (Self, InferenceInvocation) {
         let case = Self::with(session_in(&[Uploaded])).await;
-        case.request().await.unwrap();
-        let invocation = case.t.invocations().pop().expect("the endpoint was invoked");
+        let invocation = case.invoked_by(case.message()).await;
         (case, invocation)
     }
 
+    fn message(&self) -> QueueMessage {
+        QueueMessage::EmbedRequested(EmbedRequested { user: self.record.user.clone(), session: self.record.session.clone() })
+    }
+
     async fn request(&self) -> Result<(), HandlerError> {
-        let m = EmbedRequested { user: self.session.user.clone(), session: self.session.session.clone() };
-        self.service.handle(QueueMessage::EmbedRequested(m)).await
-    }
-
-    async fn notify(&self, note: InferenceNotification) -> Result<(), HandlerError> {
-        self.service.handle(QueueMessage::InferenceResult(note)).await
-    }
-
-    async fn stored(&self) -> SessionRecord {
-        self.t.ports.jobs.session(&self.session.user, &self.session.session).await.unwrap().unwrap()
-    }
-
-    fn file(&self, file: SessionFile) -> gen3d_domain::ObjectKey {
-        gen3d_domain::ObjectKey::session_file(&self.session.user, &self.session.session, file)
+        self.handle(self.message()).await
     }
 
     fn response(&self) -> TaskResponse {
         TaskResponse { width: Some(800), height: Some(534), ..TaskResponse::new(InferenceTask::Embed, self.file(SessionFile::Embeddings), 9) }
-    }
-
-    /// The notify service was asked to tell the owner about the session this many times.
-    async fn asked_to_tell(&self) -> usize {
-        self.t.sent(QueueName::NOTIFY).await.iter().filter(|m| matches!(m, QueueMessage::SessionNotifyRequested(_))).count()
     }
 }
 
@@ -82,7 +69,7 @@ async fn success_readies_the_session() {
     case.notify(note).await.unwrap();
     assert_eq!(case.stored().await.state, Ready);
     assert_eq!(case.t.count("sessions_ready"), 1);
-    assert_eq!(case.asked_to_tell().await, 0, "a ready session mails nobody");
+    assert_eq!(case.notify_requests().await, 0, "a ready session mails nobody");
 }
 
 #[tokio::test]
@@ -91,7 +78,7 @@ async fn a_failure_document_fails_the_session_with_its_reason_and_tells_the_owne
     case.notify(failed(&invocation, Some("image: not a photo"))).await.unwrap();
     let rec = case.stored().await;
     assert_eq!((rec.state, rec.failure.as_deref()), (Failed, Some("image: not a photo")));
-    assert_eq!(case.asked_to_tell().await, 1);
+    assert_eq!(case.notify_requests().await, 1);
     assert_eq!(case.t.count("sessions_failed"), 1);
 
     let (case, invocation) = Case::invoked().await;
@@ -127,7 +114,7 @@ async fn a_response_for_another_task_fails_the_session() {
     let rec = case.stored().await;
     assert_eq!(rec.state, Failed);
     assert!(rec.failure.unwrap().contains("is for mesh"), "the reason names the mix-up");
-    assert_eq!(case.asked_to_tell().await, 1);
+    assert_eq!(case.notify_requests().await, 1);
 }
 
 #[tokio::test]
@@ -165,14 +152,14 @@ async fn stale_states_are_left_alone() {
     let note = case.t.completed(&invocation, &case.response()).await;
     case.notify(note.clone()).await.unwrap();
     assert_eq!(case.stored().await, failed_session);
-    assert_eq!(case.asked_to_tell().await, 1);
+    assert_eq!(case.notify_requests().await, 1);
 
     // Once the owner was told, nobody is asked again.
     let told = SessionRecord { notified: true, ..failed_session };
     let case = Case::with(told.clone()).await;
     case.notify(note).await.unwrap();
     assert_eq!(case.stored().await, told);
-    assert_eq!(case.asked_to_tell().await, 0);
+    assert_eq!(case.notify_requests().await, 0);
 }
 
 #[tokio::test]
@@ -188,11 +175,11 @@ async fn a_notification_for_another_kind_of_request_is_refused() {
 #[tokio::test]
 async fn giving_up_fails_the_session_once() {
     let (case, _) = Case::invoked().await;
-    let m = QueueMessage::EmbedRequested(EmbedRequested { user: case.session.user.clone(), session: case.session.session.clone() });
+    let m = case.message();
     case.service.give_up(m.clone(), "the endpoint kept refusing").await.unwrap();
     let rec = case.stored().await;
     assert_eq!((rec.state, rec.failure.as_deref()), (Failed, Some("the endpoint kept refusing")));
     case.service.give_up(m, "again").await.unwrap();
     assert_eq!(case.stored().await, rec);
-    assert_eq!(case.asked_to_tell().await, 1);
+    assert_eq!(case.notify_requests().await, 1);
 }

@@ -7,9 +7,9 @@ use gen3d_domain::{
     InferenceNotification, MeshFormat, MeshRequested, MeshStats, ObjectFile, ObjectKey, ObjectRecord, ObjectState, Pose, QueueMessage, Stage,
 };
 use gen3d_meshing_service::MeshingService;
-use gen3d_pipeline::testing::{TestPorts, failed, object_in};
+use gen3d_pipeline::testing::{self, failed, object_in};
 use gen3d_pipeline::{Handler, HandlerError};
-use gen3d_ports::{InferenceInvocation, InferenceTask, QueueName, TaskRequest, TaskResponse};
+use gen3d_ports::{InferenceInvocation, InferenceTask, TaskRequest, TaskResponse};
 
 use ObjectState::{Done, Meshing, Reconstructing};
 
@@ -27,50 +27,41 @@ fn stats() -> MeshStats {
     }
 }
 
-struct Case {
-    t: TestPorts,
-    service: MeshingService,
-    object: ObjectRecord,
+type Case = testing::Case<MeshingService, ObjectRecord>;
+
+/// The meshing service's side of a [`Case`].
+trait MeshingCase: Sized {
+    async fn with(object: ObjectRecord) -> Self;
+    /// An object reconstructed with a pose, asked to mesh: the one invocation.
+    async fn invoked() -> (Self, InferenceInvocation);
+    fn message(&self) -> QueueMessage;
+    async fn request(&self) -> Result<(), HandlerError>;
+    fn glb(&self) -> ObjectKey;
+    fn response(&self) -> TaskResponse;
+    /// The notification of a successful mesh task whose GLB is in storage.
+    async fn succeeded(&self, invocation: &InferenceInvocation) -> InferenceNotification;
 }
 
-impl Case {
+impl MeshingCase for Case {
     async fn with(object: ObjectRecord) -> Self {
-        let t = TestPorts::new();
-        t.ports.jobs.create_object(&object).await.unwrap();
-        let service = MeshingService::new(t.ports.clone());
-        Self { t, service, object }
+        Case::new(object, MeshingService::new).await
     }
 
-    /// An object reconstructed with a pose, asked to mesh: the one invocation.
     async fn invoked() -> (Self, InferenceInvocation) {
         let mut object = object_in(&[Reconstructing, Meshing]);
         object.pose = Some(POSE);
         let case = Self::with(object).await;
-        case.request().await.unwrap();
-        let invocation = case.t.invocations().pop().expect("the endpoint was invoked");
+        let invocation = case.invoked_by(case.message()).await;
         (case, invocation)
     }
 
     fn message(&self) -> QueueMessage {
-        let o = &self.object;
+        let o = &self.record;
         QueueMessage::MeshRequested(MeshRequested { user: o.user.clone(), session: o.session.clone(), object: o.object.clone() })
     }
 
     async fn request(&self) -> Result<(), HandlerError> {
-        self.service.handle(self.message()).await
-    }
-
-    async fn notify(&self, note: InferenceNotification) -> Result<(), HandlerError> {
-        self.service.handle(QueueMessage::InferenceResult(note)).await
-    }
-
-    async fn stored(&self) -> ObjectRecord {
-        let o = &self.object;
-        self.t.ports.jobs.object(&o.user, &o.session, &o.object).await.unwrap().unwrap()
-    }
-
-    fn file(&self, file: ObjectFile) -> ObjectKey {
-        ObjectKey::object_file(&self.object.user, &self.object.session, &self.object.object, file)
+        self.handle(self.message()).await
     }
 
     fn glb(&self) -> ObjectKey {
@@ -81,14 +72,9 @@ impl Case {
         TaskResponse { splats: Some(1000), stats: Some(stats()), pose: Some(POSE), ..TaskResponse::new(InferenceTask::Mesh, self.glb(), 80_000) }
     }
 
-    /// The notification of a successful mesh task whose GLB is in storage.
     async fn succeeded(&self, invocation: &InferenceInvocation) -> InferenceNotification {
         self.t.put(&self.glb(), b"glTF").await;
         self.t.completed(invocation, &self.response()).await
-    }
-
-    async fn notify_requests(&self) -> usize {
-        self.t.sent(QueueName::NOTIFY).await.iter().filter(|m| matches!(m, QueueMessage::NotifyRequested(_))).count()
     }
 }
 
@@ -99,7 +85,7 @@ async fn a_request_writes_the_task_with_the_options_and_pose_and_invokes_the_end
     assert_eq!(invocation.request, case.file(ObjectFile::MeshRequest));
     let doc: TaskRequest = serde_json::from_slice(&case.t.ports.blobs.get(&invocation.request).await.unwrap()).unwrap();
     let expected =
-        TaskRequest::Mesh { splat: case.file(ObjectFile::Splat), output: case.glb(), options: case.object.options, pose: Some(POSE) };
+        TaskRequest::Mesh { splat: case.file(ObjectFile::Splat), output: case.glb(), options: case.record.options, pose: Some(POSE) };
     assert_eq!(doc, expected);
     assert_eq!(case.stored().await.state, Meshing);
 }

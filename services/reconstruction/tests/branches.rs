@@ -7,7 +7,7 @@ use gen3d_domain::{
     InferenceNotification, MeshRequested, ObjectFile, ObjectKey, ObjectRecord, ObjectState, Pose, QueueMessage, ReconstructRequested, SessionFile,
     Stage,
 };
-use gen3d_pipeline::testing::{TestPorts, failed, object_in};
+use gen3d_pipeline::testing::{self, failed, object_in};
 use gen3d_pipeline::{Handler, HandlerError};
 use gen3d_ports::{InferenceInvocation, InferenceTask, QueueName, TaskRequest, TaskResponse};
 use gen3d_reconstruction::ReconstructionService;
@@ -16,66 +16,52 @@ use ObjectState::{Done, Meshing, Reconstructing, Submitted};
 
 const POSE: Pose = Pose { rotation: [0.0, 1.0, 0.0, 0.0], translation: [0.1, -0.2, 2.5], scale: 0.8 };
 
-struct Case {
-    t: TestPorts,
-    service: ReconstructionService,
-    object: ObjectRecord,
+type Case = testing::Case<ReconstructionService, ObjectRecord>;
+
+/// The reconstruction service's side of a [`Case`].
+trait ReconstructionCase: Sized {
+    async fn with(object: ObjectRecord) -> Self;
+    /// A submitted object, asked to reconstruct: the one invocation.
+    async fn invoked() -> (Self, InferenceInvocation);
+    fn message(&self) -> QueueMessage;
+    async fn request(&self) -> Result<(), HandlerError>;
+    fn response(&self, pose: Option<Pose>) -> TaskResponse;
+    /// The notification of a successful reconstruction whose splat is in storage.
+    async fn succeeded(&self, invocation: &InferenceInvocation, pose: Option<Pose>) -> InferenceNotification;
+    async fn mesh_requests(&self) -> usize;
 }
 
-impl Case {
+impl ReconstructionCase for Case {
     async fn with(object: ObjectRecord) -> Self {
-        let t = TestPorts::new();
-        t.ports.jobs.create_object(&object).await.unwrap();
-        let service = ReconstructionService::new(t.ports.clone());
-        Self { t, service, object }
+        Case::new(object, ReconstructionService::new).await
     }
 
-    /// A submitted object, asked to reconstruct: the one invocation.
     async fn invoked() -> (Self, InferenceInvocation) {
         let case = Self::with(object_in(&[])).await;
-        case.request().await.unwrap();
-        let invocation = case.t.invocations().pop().expect("the endpoint was invoked");
+        let invocation = case.invoked_by(case.message()).await;
         (case, invocation)
     }
 
     fn message(&self) -> QueueMessage {
-        let o = &self.object;
+        let o = &self.record;
         QueueMessage::ReconstructRequested(ReconstructRequested { user: o.user.clone(), session: o.session.clone(), object: o.object.clone() })
     }
 
     async fn request(&self) -> Result<(), HandlerError> {
-        self.service.handle(self.message()).await
-    }
-
-    async fn notify(&self, note: InferenceNotification) -> Result<(), HandlerError> {
-        self.service.handle(QueueMessage::InferenceResult(note)).await
-    }
-
-    async fn stored(&self) -> ObjectRecord {
-        let o = &self.object;
-        self.t.ports.jobs.object(&o.user, &o.session, &o.object).await.unwrap().unwrap()
-    }
-
-    fn file(&self, file: ObjectFile) -> ObjectKey {
-        ObjectKey::object_file(&self.object.user, &self.object.session, &self.object.object, file)
+        self.handle(self.message()).await
     }
 
     fn response(&self, pose: Option<Pose>) -> TaskResponse {
         TaskResponse { splats: Some(1000), pose, ..TaskResponse::new(InferenceTask::Reconstruct, self.file(ObjectFile::Splat), 62_000) }
     }
 
-    /// The notification of a successful reconstruction whose splat is in storage.
     async fn succeeded(&self, invocation: &InferenceInvocation, pose: Option<Pose>) -> InferenceNotification {
         self.t.put(&self.file(ObjectFile::Splat), b"ply").await;
         self.t.completed(invocation, &self.response(pose)).await
     }
 
     async fn mesh_requests(&self) -> usize {
-        self.t.sent(QueueName::MESHING).await.iter().filter(|m| matches!(m, QueueMessage::MeshRequested(_))).count()
-    }
-
-    async fn notify_requests(&self) -> usize {
-        self.t.sent(QueueName::NOTIFY).await.iter().filter(|m| matches!(m, QueueMessage::NotifyRequested(_))).count()
+        self.sent_matching(QueueName::MESHING, |m| matches!(m, QueueMessage::MeshRequested(_))).await
     }
 }
 
@@ -86,7 +72,7 @@ async fn a_request_writes_the_task_and_invokes_the_endpoint() {
     assert_eq!((invocation.inference_id.as_str(), invocation.task), ("reconstruct-o1", InferenceTask::Reconstruct));
     assert_eq!(invocation.request, case.file(ObjectFile::ReconstructRequest));
     let doc: TaskRequest = serde_json::from_slice(&case.t.ports.blobs.get(&invocation.request).await.unwrap()).unwrap();
-    let o = &case.object;
+    let o = &case.record;
     let image = ObjectKey::session_file(&o.user, &o.session, SessionFile::Image);
     assert_eq!(
         doc,

@@ -1,7 +1,8 @@
 //! For the services' unit tests (feature `testing`): the embedded adapters in a temporary
 //! directory, an inference endpoint that records invocations instead of running them,
 //! and the endpoint's side of a task (its response document and notification) written by
-//! hand, so each branch of a handler can be reached directly.
+//! hand, so each branch of a handler can be reached directly. [`Case`] is one handler
+//! over those ports with the session or object it works on.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -9,11 +10,13 @@ use std::time::Duration;
 use async_trait::async_trait;
 use bytes::Bytes;
 use gen3d_domain::{
-    EmailAddress, InferenceNotification, InferenceStatus, MeshFormat, MeshMethod, MeshOptions, ObjectId, ObjectKey, ObjectRecord, ObjectState,
-    QueueMessage, SessionId, SessionRecord, SessionState, UserId,
+    EmailAddress, InferenceNotification, InferenceStatus, MeshFormat, MeshMethod, MeshOptions, ObjectFile, ObjectId, ObjectKey, ObjectRecord,
+    ObjectState, QueueMessage, SessionFile, SessionId, SessionRecord, SessionState, UserId,
 };
 use gen3d_embedded::{FsBlobStore, MemoryMetrics, OutboxMailer, SqliteJobStore, SqliteQueue, open_database};
 use gen3d_ports::{InferenceEndpoint, InferenceInvocation, PortError, Ports, QueueName, TaskResponse};
+
+use crate::{Handler, HandlerError};
 
 /// Records every invocation; runs nothing.
 #[derive(Default)]
@@ -155,4 +158,100 @@ pub fn object_in(path: &[ObjectState]) -> ObjectRecord {
         rec = rec.moved(*state, 2 + i as u64).expect("a legal path");
     }
     rec
+}
+
+/// A job record a handler works on, as the job store keeps it.
+#[async_trait]
+pub trait Record: Sized + Send + Sync {
+    async fn create(&self, ports: &Ports);
+    /// This record as stored now.
+    async fn reload(&self, ports: &Ports) -> Self;
+}
+
+#[async_trait]
+impl Record for SessionRecord {
+    async fn create(&self, ports: &Ports) {
+        ports.jobs.create_session(self).await.expect("create the session");
+    }
+
+    async fn reload(&self, ports: &Ports) -> Self {
+        ports.jobs.session(&self.user, &self.session).await.expect("read the session").expect("the session exists")
+    }
+}
+
+#[async_trait]
+impl Record for ObjectRecord {
+    async fn create(&self, ports: &Ports) {
+        ports.jobs.create_object(self).await.expect("create the object");
+    }
+
+    async fn reload(&self, ports: &Ports) -> Self {
+        ports.jobs.object(&self.user, &self.session, &self.object).await.expect("read the object").expect("the object exists")
+    }
+}
+
+/// One handler under test over fresh [`TestPorts`], with the record it works on stored.
+pub struct Case<H, R> {
+    pub t: TestPorts,
+    pub service: H,
+    /// The record as the case began (`stored()` reads it now).
+    pub record: R,
+}
+
+impl<H: Handler, R: Record> Case<H, R> {
+    /// Stores `record` and builds the handler from the ports with `service`.
+    pub async fn new(record: R, service: impl FnOnce(Ports) -> H) -> Self {
+        let t = TestPorts::new();
+        record.create(&t.ports).await;
+        let service = service(t.ports.clone());
+        Self { t, service, record }
+    }
+
+    pub async fn handle(&self, message: QueueMessage) -> Result<(), HandlerError> {
+        self.service.handle(message).await
+    }
+
+    /// Hands the handler the endpoint's notification.
+    pub async fn notify(&self, note: InferenceNotification) -> Result<(), HandlerError> {
+        self.handle(QueueMessage::InferenceResult(note)).await
+    }
+
+    /// Handles `request`, which must invoke the endpoint, and returns that invocation.
+    pub async fn invoked_by(&self, request: QueueMessage) -> InferenceInvocation {
+        self.handle(request).await.expect("the request is handled");
+        self.t.invocations().pop().expect("the endpoint was invoked")
+    }
+
+    pub async fn stored(&self) -> R {
+        self.record.reload(&self.t.ports).await
+    }
+
+    /// How many messages waiting on `queue` match (taking them off the queue).
+    pub async fn sent_matching(&self, queue: &'static str, matches: impl Fn(&QueueMessage) -> bool) -> usize {
+        self.t.sent(queue).await.iter().filter(|m| matches(m)).count()
+    }
+}
+
+impl<H: Handler> Case<H, SessionRecord> {
+    /// The key of one of the session's files.
+    pub fn file(&self, file: SessionFile) -> ObjectKey {
+        ObjectKey::session_file(&self.record.user, &self.record.session, file)
+    }
+
+    /// How many times the notify service was asked to tell the owner about the session.
+    pub async fn notify_requests(&self) -> usize {
+        self.sent_matching(QueueName::NOTIFY, |m| matches!(m, QueueMessage::SessionNotifyRequested(_))).await
+    }
+}
+
+impl<H: Handler> Case<H, ObjectRecord> {
+    /// The key of one of the object's files.
+    pub fn file(&self, file: ObjectFile) -> ObjectKey {
+        ObjectKey::object_file(&self.record.user, &self.record.session, &self.record.object, file)
+    }
+
+    /// How many times the notify service was asked to tell the owner about the object.
+    pub async fn notify_requests(&self) -> usize {
+        self.sent_matching(QueueName::NOTIFY, |m| matches!(m, QueueMessage::NotifyRequested(_))).await
+    }
 }

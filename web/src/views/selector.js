@@ -2,22 +2,18 @@
 // excludes, a drag draws a box; markers remove their point when clicked; undo/reset;
 // a hover preview before the first click; the three candidate masks; a cut-out preview.
 // Every change re-runs the decoder in the worker and redraws the overlay.
-import { meanUnder } from '../colours.js';
-import { bounds, maskPng, paint, upsample } from '../mask.js';
+// This file lays the stage and its tools out and holds what the decoder last said; the
+// prompt is `prompt.js`, the mesh options `mesh-options.js`, the drawing
+// `selector-draw.js` and the pointer and key handling `selector-input.js`.
+import { maskPng } from '../mask.js';
+import { PRESETS, TRIANGLES, meshOptions } from '../mesh-options.js';
 import { boxBetween, labelFor, promptState } from '../prompt.js';
-import { css, h } from '../ui.js';
+import { h } from '../ui.js';
+import { candidateList, drawCutout, drawMarkers, drawOverlay } from './selector-draw.js';
+import { keyInput, pointerInput } from './selector-input.js';
 
 /** A phone or tablet: touch instructions, no hover. */
 export const TOUCH = typeof matchMedia === 'function' && matchMedia('(pointer: coarse)').matches;
-
-/** Quality presets: mesh settings the API takes (docs/api.md). */
-export const PRESETS = {
-  fast: { label: 'Fast (10 000 triangles, down-sampled)', target_triangles: 10_000, method: 'poisson', max_points: 20_000 },
-  balanced: { label: 'Balanced (50 000 triangles)', target_triangles: 50_000, method: 'poisson' },
-  quality: { label: 'Quality (150 000 triangles, outliers removed)', target_triangles: 150_000, method: 'poisson', remove_outliers: true },
-};
-
-const DRAG_PX = 6;
 
 export function selector({ photo, width, height, decoder, colourFor, onSubmit, layers }) {
   const photoCanvas = h('canvas.photo', { testid: 'photo' });
@@ -35,7 +31,7 @@ export function selector({ photo, width, height, decoder, colourFor, onSubmit, l
   const info = h('p.muted.small', { testid: 'decode-info' });
   const candidates = h('div.candidates', { testid: 'candidates' });
   const cutout = h('canvas.cutout', { testid: 'cutout', width: 240, height: 180 });
-  const target = h('input', { type: 'number', min: '1000', max: '2000000', step: '1000', value: '50000', testid: 'target-triangles' });
+  const target = h('input', { type: 'number', min: String(TRIANGLES.min), max: String(TRIANGLES.max), step: '1000', value: '50000', testid: 'target-triangles' });
   const method = h('select', { testid: 'method' }, h('option', { value: 'poisson', text: 'Poisson (watertight)' }), h('option', { value: 'ball_pivoting', text: 'Ball pivoting' }));
   const format = h('select', { testid: 'format' }, ['glb', 'obj', 'ply', 'stl'].map((f) => h('option', { value: f, text: f.toUpperCase() })));
   // Presets set the mesh options the API takes; "Custom" is whatever the fields say.
@@ -75,7 +71,7 @@ export function selector({ photo, width, height, decoder, colourFor, onSubmit, l
   for (const field of [target, method]) field.addEventListener('input', () => (preset.value = 'custom'));
 
   let mode = 'include';
-  const prompt = promptState(); // the clicks and box (state apart from drawing and input)
+  const prompt = promptState(); // the clicks and box
   let out = null; // decoder output for the current prompt
   let chosen = null; // the user's candidate pick, null = best IoU
   let preview = null; // hover output
@@ -83,9 +79,8 @@ export function selector({ photo, width, height, decoder, colourFor, onSubmit, l
   let photoPixels = null; // the photo at `size`, read back once per layout
   let colour = colourFor(null);
   let generation = 0;
-  let extras = null; // the shown mask's bits, for the cut-out
   let extrasFrame = 0;
-  let thumb = null; // the photo at candidate-thumbnail size
+  const drawCandidates = candidateList(photo, width, height);
 
   function fit() {
     const r = stage.getBoundingClientRect();
@@ -102,109 +97,36 @@ export function selector({ photo, width, height, decoder, colourFor, onSubmit, l
 
   const best = (o) => o.iou.indexOf(Math.max(...o.iou));
   const pick = () => (out ? (chosen ?? best(out)) : null);
+  const pixels = () => (photoPixels ??= photoCanvas.getContext('2d', { willReadFrequently: true }).getImageData(0, 0, size.w, size.h).data);
 
   function redraw() {
-    const ctx = overlay.getContext('2d');
-    ctx.clearRect(0, 0, size.w, size.h);
-    if (showObjects.checked) for (const layer of layers()) if (layer.image) ctx.drawImage(layer.image, 0, 0, size.w, size.h);
     const shown = out ?? preview;
-    if (shown) {
-      const bits = upsample(shown.masks, out ? pick() : best(shown), size.w, size.h);
-      const image = ctx.createImageData(size.w, size.h);
-      // The tint stands out from the pixels under the mask (see colours.js).
-      photoPixels ??= photoCanvas.getContext('2d', { willReadFrequently: true }).getImageData(0, 0, size.w, size.h).data;
-      colour = colourFor(meanUnder(photoPixels, bits));
-      overlay.dataset.colour = colour.join(',');
-      const set = paint(image, bits, colour, out ? 130 : 70);
-      const tmp = new OffscreenCanvas(size.w, size.h);
-      tmp.getContext('2d').putImageData(image, 0, 0);
-      ctx.drawImage(tmp, 0, 0);
-      overlay.dataset.pixels = String(set);
-      extras = out ? bits : null;
-    } else {
-      overlay.dataset.pixels = '0';
-      extras = null;
-    }
-    drawMarkers();
+    const drawn = drawOverlay(overlay, {
+      size,
+      layers: showObjects.checked ? layers() : [],
+      shown,
+      c: shown && (out ? pick() : best(shown)),
+      strong: Boolean(out),
+      pixels,
+      colourFor,
+    });
+    if (drawn) colour = drawn.colour;
+    const bits = out && drawn ? drawn.bits : null; // the chosen mask, for the cut-out
+    drawMarkers(markers, {
+      prompt,
+      width,
+      height,
+      colour,
+      removePoint: (i) => change(() => prompt.remove(i)),
+      removeBox: () => change(() => prompt.clearBox()),
+    });
     confirm.disabled = !out;
     // The candidates and the cut-out follow a frame later, off the click's critical path.
     cancelAnimationFrame(extrasFrame);
     extrasFrame = requestAnimationFrame(() => {
-      drawCandidates();
-      if (extras) drawCutout(extras);
-      else cutout.getContext('2d').clearRect(0, 0, cutout.width, cutout.height);
+      drawCandidates(candidates, out, pick(), (c) => ((chosen = c), redraw()));
+      drawCutout(cutout, photoCanvas, bits, size.w);
     });
-  }
-
-  function drawMarkers() {
-    const markerColour = css(colour);
-    const boxStyle = (b) =>
-      `left:${(b.x0 / width) * 100}%;top:${(b.y0 / height) * 100}%;width:${((b.x1 - b.x0) / width) * 100}%;height:${((b.y1 - b.y0) / height) * 100}%;--c:${markerColour}`;
-    markers.replaceChildren(
-      ...prompt.points.map((p, i) =>
-        h('button.marker', {
-          testid: 'marker',
-          class: `marker ${p.label}`,
-          title: `${p.label} point: click to remove`,
-          style: `left:${(p.x / width) * 100}%;top:${(p.y / height) * 100}%;--c:${markerColour}`,
-          onpointerdown: (e) => e.stopPropagation(),
-          onclick: (e) => {
-            e.stopPropagation();
-            change(() => prompt.remove(i));
-          },
-        }),
-      ),
-      ...(prompt.box
-        ? [
-            h(
-              'div.box',
-              { testid: 'box', style: boxStyle(prompt.box) },
-              h('button.remove', { title: 'Remove the box', text: '×', onpointerdown: (e) => e.stopPropagation(), onclick: (e) => (e.stopPropagation(), change(() => prompt.clearBox())) }),
-            ),
-          ]
-        : []),
-    );
-  }
-
-  function drawCandidates() {
-    if (!out) return candidates.replaceChildren(h('span.muted.small', { text: 'Click the photo to see up to three candidate masks.' }));
-    const k = pick();
-    candidates.replaceChildren(
-      ...[0, 1, 2].map((c) => {
-        const t = h('canvas', { width: 96, height: Math.max(1, Math.round((96 * height) / width)) });
-        const g = t.getContext('2d');
-        if (!thumb) {
-          g.drawImage(photo, 0, 0, t.width, t.height);
-          thumb = g.getImageData(0, 0, t.width, t.height);
-        }
-        const image = new ImageData(new Uint8ClampedArray(thumb.data), t.width, t.height);
-        const bits = upsample(out.masks, c, t.width, t.height);
-        for (let i = 0; i < bits.length; i++) if (!bits[i]) image.data[i * 4 + 3] = 60;
-        g.putImageData(image, 0, 0);
-        return h(`button.candidate${c === k ? '.on' : ''}`, { testid: 'candidate', onclick: () => ((chosen = c), redraw()) }, t, h('span', { text: `score ${out.iou[c].toFixed(2)}` }));
-      }),
-    );
-  }
-
-  function drawCutout(bits) {
-    const b = bounds(bits, size.w);
-    const g = cutout.getContext('2d');
-    const cell = 10;
-    for (let y = 0; y < cutout.height; y += cell) for (let x = 0; x < cutout.width; x += cell) {
-      g.fillStyle = ((x + y) / cell) % 2 ? '#ccc' : '#fff';
-      g.fillRect(x, y, cell, cell);
-    }
-    if (!b) return;
-    const bw = b.x1 - b.x0 + 1;
-    const bh = b.y1 - b.y0 + 1;
-    const crop = new OffscreenCanvas(bw, bh);
-    const cg = crop.getContext('2d');
-    cg.drawImage(photoCanvas, b.x0, b.y0, bw, bh, 0, 0, bw, bh);
-    const image = cg.getImageData(0, 0, bw, bh);
-    for (let y = 0; y < bh; y++) for (let x = 0; x < bw; x++) if (!bits[(b.y0 + y) * size.w + b.x0 + x]) image.data[(y * bw + x) * 4 + 3] = 0;
-    cg.putImageData(image, 0, 0);
-    const s = Math.min(cutout.width / bw, cutout.height / bh);
-    g.drawImage(crop, (cutout.width - bw * s) / 2, (cutout.height - bh * s) / 2, bw * s, bh * s);
   }
 
   async function decode() {
@@ -237,63 +159,9 @@ export function selector({ photo, width, height, decoder, colourFor, onSubmit, l
 
   const fail = (err) => (info.textContent = `The decoder failed: ${err.message}`);
 
-  function toPhoto(e) {
-    const r = stage.getBoundingClientRect();
-    return {
-      x: Math.min(width - 0.5, Math.max(0, ((e.clientX - r.left) / r.width) * width)),
-      y: Math.min(height - 0.5, Math.max(0, ((e.clientY - r.top) / r.height) * height)),
-      cx: e.clientX,
-      cy: e.clientY,
-    };
-  }
-
-  let down = null;
-  stage.addEventListener('contextmenu', (e) => e.preventDefault());
-  stage.addEventListener('pointerdown', (e) => {
-    if (e.button !== 0 && e.button !== 2) return;
-    down = { ...toPhoto(e), button: e.button, dragging: false };
-    stage.setPointerCapture(e.pointerId);
-  });
-  stage.addEventListener('pointermove', (e) => {
-    const p = toPhoto(e);
-    if (down) {
-      if (!down.dragging && Math.hypot(p.cx - down.cx, p.cy - down.cy) > DRAG_PX) down.dragging = true;
-      if (down.dragging) {
-        const r = stage.getBoundingClientRect();
-        Object.assign(rubber.style, {
-          left: `${Math.min(p.cx, down.cx) - r.left}px`,
-          top: `${Math.min(p.cy, down.cy) - r.top}px`,
-          width: `${Math.abs(p.cx - down.cx)}px`,
-          height: `${Math.abs(p.cy - down.cy)}px`,
-        });
-        rubber.hidden = false;
-      }
-      return;
-    }
-    if (hover.checked && prompt.empty) hoverDecode(p);
-  });
-  stage.addEventListener('pointerleave', () => {
-    if (preview && !out) {
-      preview = null;
-      redraw();
-    }
-  });
-  stage.addEventListener('pointerup', (e) => {
-    if (!down) return;
-    const p = toPhoto(e);
-    const d = down;
-    down = null;
-    rubber.hidden = true;
-    if (d.dragging) {
-      change(() => prompt.setBox(boxBetween(d, p)));
-    } else {
-      change(() => prompt.add(d.x, d.y, labelFor(d.button, mode)));
-    }
-  });
-
   let hovering = false;
   async function hoverDecode(p) {
-    if (hovering) return;
+    if (hovering || !hover.checked || !prompt.empty) return;
     hovering = true;
     try {
       const gen = generation;
@@ -308,6 +176,20 @@ export function selector({ photo, width, height, decoder, colourFor, onSubmit, l
       hovering = false;
     }
   }
+
+  pointerInput(stage, rubber, {
+    width,
+    height,
+    onClick: (p, button) => change(() => prompt.add(p.x, p.y, labelFor(button, mode))),
+    onBox: (from, to) => change(() => prompt.setBox(boxBetween(from, to))),
+    onHover: hoverDecode,
+    onLeave: () => {
+      if (preview && !out) {
+        preview = null;
+        redraw();
+      }
+    },
+  });
 
   const setMode = (m) => {
     mode = m;
@@ -324,29 +206,20 @@ export function selector({ photo, width, height, decoder, colourFor, onSubmit, l
   const reset = () => change(() => prompt.reset());
   undoBtn.onclick = undo;
   resetBtn.onclick = reset;
-  const onKey = (e) => {
-    if (e.target.closest?.('input,select,textarea')) return;
-    if ((e.ctrlKey || e.metaKey) && e.key === 'z') (e.preventDefault(), undo());
-    else if (e.key === 'Escape') reset();
-  };
-  window.addEventListener('keydown', onKey);
+  const unbindKeys = keyInput({ undo, reset });
 
   confirm.onclick = async () => {
     if (!out) return;
     submitError.textContent = '';
-    const t = Number(target.value);
-    if (!Number.isInteger(t) || t < 1000 || t > 2_000_000) {
-      submitError.textContent = 'Target triangles must be a whole number from 1 000 to 2 000 000.';
+    const { options, error } = meshOptions({ preset: preset.value, target: target.value, method: method.value, format: format.value });
+    if (error) {
+      submitError.textContent = error;
       return;
     }
     confirm.disabled = true;
     confirm.textContent = 'Submitting…';
     try {
       const png = await maskPng(out.masks, pick(), width, height);
-      const options = { target_triangles: String(t), method: method.value, format: format.value };
-      const p = PRESETS[preset.value];
-      if (p?.remove_outliers) options.remove_outliers = 'true';
-      if (p?.max_points) options.max_points = String(p.max_points);
       await onSubmit(png, options);
       prompt.clear();
       out = null;
@@ -369,7 +242,7 @@ export function selector({ photo, width, height, decoder, colourFor, onSubmit, l
     redraw,
     dispose() {
       observer.disconnect();
-      window.removeEventListener('keydown', onKey);
+      unbindKeys();
     },
   };
 }
