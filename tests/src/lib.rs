@@ -19,7 +19,7 @@ use serde_json::{Value, json};
 
 /// The repository root.
 pub fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+    gen3d_testkit::repo()
 }
 
 pub use gen3d_testkit::{fixture, skipping};

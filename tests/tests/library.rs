@@ -57,7 +57,8 @@ async fn names_thumbnails_and_the_scene() {
     // The done mail shows the same picture inline.
     let eml = std::fs::read_to_string(app.wait_mail(&format!("{first}-done.eml")).await).unwrap();
     assert!(eml.contains("cid:result") && eml.contains("Content-ID: <result>"), "the picture rides inline");
-    let b64: String = eml.split("Content-ID: <result>").nth(1).unwrap().split("\r\n\r\n").nth(1).unwrap().split("\r\n--").next().unwrap().replace("\r\n", "");
+    let b64: String =
+        eml.split("Content-ID: <result>").nth(1).unwrap().split("\r\n\r\n").nth(1).unwrap().split("\r\n--").next().unwrap().replace("\r\n", "");
     use base64::Engine;
     let inline = base64::engine::general_purpose::STANDARD.decode(b64).expect("base64");
     assert_eq!(inline, api.get(link["url"].as_str().unwrap()).await.body.to_vec(), "the mail's picture is the object's thumbnail");
@@ -74,7 +75,8 @@ async fn names_thumbnails_and_the_scene() {
     let (doc, _, _) = gltf::import_slice(&glb.body).expect("the scene is a valid GLB");
     let roots: Vec<_> = doc.default_scene().unwrap().nodes().collect();
     assert_eq!(roots.iter().map(|n| n.name().unwrap().to_owned()).collect::<Vec<_>>(), ["Dog", "Object 2"]);
-    let identity = gltf::scene::Transform::Matrix { matrix: [[1.0, 0.0, 0.0, 0.0], [0.0, 1.0, 0.0, 0.0], [0.0, 0.0, 1.0, 0.0], [0.0, 0.0, 0.0, 1.0]] }.matrix();
+    let identity =
+        gltf::scene::Transform::Matrix { matrix: [[1.0, 0.0, 0.0, 0.0], [0.0, 1.0, 0.0, 0.0], [0.0, 0.0, 1.0, 0.0], [0.0, 0.0, 0.0, 1.0]] }.matrix();
     assert!(roots.iter().all(|n| n.transform().matrix() != identity), "each node is placed by its pose");
     assert_eq!(doc.meshes().count(), 2);
 

@@ -57,7 +57,10 @@ fn run(args: Vec<String>) -> anyhow::Result<()> {
         Some(other) => bail!("unknown task {other:?}; the only task is `dist`"),
         None => bail!("usage: cargo xtask dist [--arch arm64|x86_64] [--out DIR]"),
     }
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).parent().map(Path::to_path_buf).context("xtask lives in the repository")?;
+    // At run time (`cargo xtask` runs it through cargo): a build of xtask in a shared target
+    // directory may come from another clone, and its compile-time path would point there.
+    let manifest = std::env::var_os("CARGO_MANIFEST_DIR").map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from);
+    let root = manifest.parent().map(Path::to_path_buf).context("xtask lives in the repository")?;
     let (mut arch, mut out) = (Arch::Arm64, root.join("dist/lambda"));
     while let Some(flag) = args.next() {
         let value = args.next().with_context(|| format!("{flag} needs a value"))?;

@@ -24,7 +24,7 @@ use common::{call, key, start};
 async fn serves_torchscript_modules_and_survives_a_corrupt_one() {
     let python = std::env::var("GEN3D_TORCH_PYTHON").expect("GEN3D_TORCH_PYTHON must name a Python with torch (`make test` sets it)");
     let model_dir = tempfile::tempdir().unwrap();
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../models/torch/test_modules.py");
+    let script = gen3d_testkit::repo().join("container/models/torch/test_modules.py");
     assert!(Command::new(python).arg(script).arg("make").arg(model_dir.path()).status().unwrap().success());
     let models = Models::load(model_dir.path());
 

@@ -7,7 +7,6 @@
 //! `make bench-worker` (= `cargo bench -p gen3d-models --bench python_worker` with a
 //! Python that has numpy in `GEN3D_ORT_PYTHON`).
 
-use std::path::Path;
 use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -25,7 +24,7 @@ fn stats(mut ms: Vec<f64>) -> (f64, f64, f64) {
 
 fn main() {
     let python = std::env::var("GEN3D_ORT_PYTHON").expect("GEN3D_ORT_PYTHON must name a Python with numpy (`make bench-worker` sets it)");
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let root = gen3d_testkit::repo().join("container/models");
     let stand_in = root.join("python/stand_in");
     let photo_path = gen3d_testkit::fixture("dog.jpg");
     let photo = decode_photo(&std::fs::read(&photo_path).unwrap()).unwrap();

@@ -5,7 +5,6 @@
 //! `make bench-torch` (= `cargo bench -p gen3d-models --features torch --bench torch_vs_python`
 //! with the torch venv's Python and libtorch).
 
-use std::path::Path;
 use std::process::Command;
 use std::time::Instant;
 
@@ -33,7 +32,7 @@ fn median_ms(mut f: impl FnMut()) -> f64 {
 
 fn main() {
     let python = std::env::var("GEN3D_TORCH_PYTHON").expect("GEN3D_TORCH_PYTHON must name a Python with torch (`make bench-torch` sets it)");
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("torch/test_modules.py");
+    let script = gen3d_testkit::repo().join("container/models/torch/test_modules.py");
     let dir = tempfile::tempdir().unwrap();
     assert!(Command::new(&python).arg(&script).arg("make").arg(dir.path()).status().unwrap().success());
     let read = |name: &str| std::fs::read(dir.path().join("reference").join(format!("{name}.bin"))).unwrap();

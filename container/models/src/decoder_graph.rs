@@ -302,8 +302,7 @@ fn grow(g: &mut Graph, seed: &str, pass: &str) -> Value {
 /// selected cell passes fully).
 fn logits(g: &mut Graph, region: &str, io: &Inputs) -> (Value, Value) {
     let scales = g.f32s(vec![1.0, 1.0, 4.0, 4.0], &[4]);
-    let up =
-        g.op("Resize", &[region, "", &scales], vec![("mode", Attr::Str("linear")), ("coordinate_transformation_mode", Attr::Str("half_pixel"))]);
+    let up = g.op("Resize", &[region, "", &scales], vec![("mode", Attr::Str("linear")), ("coordinate_transformation_mode", Attr::Str("half_pixel"))]);
     let logits = g.add_s(&up, -0.5);
     let logits = g.mul_s(&logits, 16.0);
     let lo = g.scalar(-8.0);

@@ -32,7 +32,8 @@ pub fn encode(photo: &Photo) -> Embeddings {
         let base = base_features(&fine, cells);
         project(&base, cells as usize, channels, seed)
     };
-    Embeddings::new(level(72, 256, 0x5a3_0001), level(288, 32, 0x5a3_0002), level(144, 64, 0x5a3_0003)).expect("the built-in encoder makes the contract's shapes")
+    Embeddings::new(level(72, 256, 0x5a3_0001), level(288, 32, 0x5a3_0002), level(144, 64, 0x5a3_0003))
+        .expect("the built-in encoder makes the contract's shapes")
 }
 
 /// The encoder's input as SAM 3 preprocesses a photo, for a real (TorchScript) encoder:

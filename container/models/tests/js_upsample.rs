@@ -53,7 +53,7 @@ fn js_upsampling_equals_the_servers() {
     if !gen3d_testkit::runs("web", "comparing the JS upsampling with Rust's") {
         return;
     }
-    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let repo = gen3d_testkit::repo();
     let mask_js = repo.join("web/src/mask.js").canonicalize().expect("web/src/mask.js");
     let dir = tempfile::tempdir().unwrap();
     let masks = logits();

@@ -22,7 +22,7 @@ fn onnxruntime_and_tract_agree() {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let root = gen3d_testkit::repo().join("container/models");
     let photo = decode_photo(&gen3d_testkit::fixture_bytes("truck.jpg")).unwrap();
     let emb = encoder::encode(&photo);
     let emb_path = dir.path().join("e.g3e");

@@ -172,7 +172,7 @@ fn the_browsers_prompts_equal_the_servers() {
             serde_json::json!({ "points": points, "box": bbox })
         })
         .collect();
-    let web = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../web");
+    let web = gen3d_testkit::repo().join("web");
     let script = "import { DecoderClient } from './src/decoder.js';\n\
         const { cases, w, h } = JSON.parse(process.env.GEN3D_CASES);\n\
         console.log(JSON.stringify(cases.map((c) => DecoderClient.tensors(c.points, c.box, w, h))));";

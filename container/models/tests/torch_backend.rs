@@ -20,7 +20,7 @@ use gen3d_models::torch::{TorchEncoder, TorchReconstructor};
 fn test_modules() -> tempfile::TempDir {
     let python = std::env::var("GEN3D_TORCH_PYTHON").expect("GEN3D_TORCH_PYTHON must name a Python with torch (`make test` sets it)");
     let dir = tempfile::tempdir().unwrap();
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("torch/test_modules.py");
+    let script = gen3d_testkit::repo().join("container/models/torch/test_modules.py");
     let status = Command::new(python).arg(script).arg("make").arg(dir.path()).status().unwrap();
     assert!(status.success(), "test_modules.py make failed");
     dir

@@ -53,6 +53,18 @@ fn one_posed_node_per_object_and_every_mesh_kept() {
     assert!(near(placed[1], [0.5 + 0.2, 0.0, -2.0]), "{placed:?}");
     assert!(near(placed[2], [0.0, 0.3, 0.0]), "an object without a pose stays as it is: {placed:?}");
     // Colours come through per object (the second object's are blue).
-    let colour = doc.meshes().nth(1).unwrap().primitives().next().unwrap().reader(|b| Some(&buffers[b.index()])).read_colors(0).unwrap().into_rgb_f32().next().unwrap();
+    let colour = doc
+        .meshes()
+        .nth(1)
+        .unwrap()
+        .primitives()
+        .next()
+        .unwrap()
+        .reader(|b| Some(&buffers[b.index()]))
+        .read_colors(0)
+        .unwrap()
+        .into_rgb_f32()
+        .next()
+        .unwrap();
     assert_eq!(colour, [0.0, 0.0, 1.0]);
 }

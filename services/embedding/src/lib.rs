@@ -12,8 +12,8 @@
 
 use async_trait::async_trait;
 use gen3d_domain::{
-    EmbedRequested, ImageInfo, InferenceNotification, KeyOwner, ObjectKey, QueueMessage, SessionFile, SessionId, SessionNotifyRequested, SessionRecord,
-    SessionState, UserId,
+    EmbedRequested, ImageInfo, InferenceNotification, KeyOwner, ObjectKey, QueueMessage, SessionFile, SessionId, SessionNotifyRequested,
+    SessionRecord, SessionState, UserId,
 };
 use gen3d_pipeline::{Handler, HandlerError, TaskOutcome, invoke, load_session, notification_owner, outcome, send};
 use gen3d_ports::{Ports, QueueName, TaskRequest, Transition, now_ms};

@@ -143,11 +143,8 @@ async fn stale_states_are_left_alone() {
     // (the notify service sends once), and changes nothing else.
     let failed_session = session_in(&[Uploaded, Embedding, Failed]);
     let case = Case::with(failed_session.clone()).await;
-    let invocation = InferenceInvocation {
-        inference_id: "embed-s1".into(),
-        request: case.file(SessionFile::EmbedRequest),
-        task: InferenceTask::Embed,
-    };
+    let invocation =
+        InferenceInvocation { inference_id: "embed-s1".into(), request: case.file(SessionFile::EmbedRequest), task: InferenceTask::Embed };
     case.t.put(&case.file(SessionFile::Embeddings), b"g3e").await;
     let note = case.t.completed(&invocation, &case.response()).await;
     case.notify(note.clone()).await.unwrap();

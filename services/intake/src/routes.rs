@@ -119,7 +119,9 @@ pub(crate) async fn object_view(state: &AppState, rec: &ObjectRecord) -> ApiResu
             let key = ObjectKey::object_file(&rec.user, &rec.session, &rec.object, file);
             match state.ports.blobs.direct_url(&key, DirectAccess::Get).await {
                 Ok(url) => link.direct_url = url,
-                Err(e) => tracing::warn!(object = %rec.object, file = link.name, error = %e, "no direct URL this time; the API's route serves the file"),
+                Err(e) => {
+                    tracing::warn!(object = %rec.object, file = link.name, error = %e, "no direct URL this time; the API's route serves the file")
+                }
             }
         }
     }
@@ -324,7 +326,9 @@ pub struct PromptBody {
 /// (serde's own message would not).
 fn whole<T: TryFrom<u64>>(field: &str, value: Option<&serde_json::Number>) -> ApiResult<Option<T>> {
     value
-        .map(|n| n.as_u64().and_then(|v| T::try_from(v).ok()).ok_or_else(|| ApiError::bad_request(format!("{field}: {n} is not a whole number in range"))))
+        .map(|n| {
+            n.as_u64().and_then(|v| T::try_from(v).ok()).ok_or_else(|| ApiError::bad_request(format!("{field}: {n} is not a whole number in range")))
+        })
         .transpose()
 }
 

@@ -8,7 +8,6 @@
 //! be one this run took (`NAME.jpg`); `GEN3D_UPDATE_DOCS=1` (`make docs-screenshots`)
 //! copies them into docs/img.
 
-use std::path::Path;
 use std::process::Command;
 
 #[test]
@@ -16,7 +15,7 @@ fn browser_journeys_pass_in_headless_chromium() {
     if !gen3d_testkit::runs("web", "the browser tests") {
         return;
     }
-    let web = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../web");
+    let web = gen3d_testkit::repo().join("web");
     assert!(web.join("dist/index.html").is_file(), "web/dist is not built: run `make web` (or set GEN3D_SKIP=web)");
     let out = web.join("test-results");
     let status = Command::new("node")

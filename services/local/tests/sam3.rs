@@ -91,7 +91,7 @@ fn browser_decodes_with_the_real_decoder_and_matches_the_server() {
     if !runs("web", "the SAM 3 browser journey") {
         return;
     }
-    let web = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../web");
+    let web = gen3d_testkit::repo().join("web");
     assert!(web.join("dist/index.html").is_file(), "web/dist is not built: run `make web` (or set GEN3D_SKIP=web)");
     let out = web.join("test-results/sam3");
     let status = Command::new("node")

@@ -84,8 +84,7 @@ async fn a_request_writes_the_task_with_the_options_and_pose_and_invokes_the_end
     assert_eq!((invocation.inference_id.as_str(), invocation.task), ("mesh-o1", InferenceTask::Mesh));
     assert_eq!(invocation.request, case.file(ObjectFile::MeshRequest));
     let doc: TaskRequest = serde_json::from_slice(&case.t.ports.blobs.get(&invocation.request).await.unwrap()).unwrap();
-    let expected =
-        TaskRequest::Mesh { splat: case.file(ObjectFile::Splat), output: case.glb(), options: case.record.options, pose: Some(POSE) };
+    let expected = TaskRequest::Mesh { splat: case.file(ObjectFile::Splat), output: case.glb(), options: case.record.options, pose: Some(POSE) };
     assert_eq!(doc, expected);
     assert_eq!(case.stored().await.state, Meshing);
 }

@@ -107,7 +107,8 @@ pub fn compose(config: &NotifyConfig, session: &SessionRecord, object: &ObjectRe
     let about = format!("user {}, object {}", object.user, object.object);
     let mut mails = addressed(config, session, Letter { subject, text, html }, &format!("{}-{tag}", object.object), &about);
     if let Some(png) = picture {
-        let image = InlineImage { content_id: PICTURE_ID.to_owned(), file_name: "object.png".to_owned(), content_type: "image/png".to_owned(), bytes: png };
+        let image =
+            InlineImage { content_id: PICTURE_ID.to_owned(), file_name: "object.png".to_owned(), content_type: "image/png".to_owned(), bytes: png };
         mails.iter_mut().for_each(|m| m.inline = vec![image.clone()]);
     }
     mails

@@ -74,10 +74,7 @@ async fn a_request_writes_the_task_and_invokes_the_endpoint() {
     let doc: TaskRequest = serde_json::from_slice(&case.t.ports.blobs.get(&invocation.request).await.unwrap()).unwrap();
     let o = &case.record;
     let image = ObjectKey::session_file(&o.user, &o.session, SessionFile::Image);
-    assert_eq!(
-        doc,
-        TaskRequest::Reconstruct { image, mask: case.file(ObjectFile::Mask), output: case.file(ObjectFile::Splat), seed: o.seed }
-    );
+    assert_eq!(doc, TaskRequest::Reconstruct { image, mask: case.file(ObjectFile::Mask), output: case.file(ObjectFile::Splat), seed: o.seed });
     case.request().await.unwrap();
     assert_eq!(case.t.invocations(), [invocation.clone(), invocation], "a redelivery re-invokes under the same id");
 }
@@ -183,8 +180,11 @@ async fn stale_states_are_left_alone() {
     // not asked about again.
     let done = ObjectRecord { notified: true, ..object_in(&[Reconstructing, Meshing, Done]) };
     let case = Case::with(done.clone()).await;
-    let invocation =
-        InferenceInvocation { inference_id: "reconstruct-o1".into(), request: case.file(ObjectFile::ReconstructRequest), task: InferenceTask::Reconstruct };
+    let invocation = InferenceInvocation {
+        inference_id: "reconstruct-o1".into(),
+        request: case.file(ObjectFile::ReconstructRequest),
+        task: InferenceTask::Reconstruct,
+    };
     case.notify(case.succeeded(&invocation, Some(POSE)).await).await.unwrap();
     assert_eq!(case.stored().await, done);
     assert_eq!((case.mesh_requests().await, case.notify_requests().await), (0, 0));

@@ -44,9 +44,7 @@ pub struct ContainerConfig {
 
 /// `name` parsed as a `T`, `None` when unset.
 fn parsed<T: std::str::FromStr>(lookup: &impl Fn(&str) -> Option<String>, name: &'static str, what: &str) -> Result<Option<T>, ConfigError> {
-    lookup(name)
-        .map(|v| v.trim().parse::<T>().map_err(|_| ConfigError::Invalid { name, reason: format!("{v:?} is not {what}") }))
-        .transpose()
+    lookup(name).map(|v| v.trim().parse::<T>().map_err(|_| ConfigError::Invalid { name, reason: format!("{v:?} is not {what}") })).transpose()
 }
 
 impl ContainerConfig {
@@ -82,7 +80,8 @@ impl ContainerConfig {
 /// The `gen3d` command's data directory when `--data` is not given:
 /// `$XDG_DATA_HOME/gen3d`, else `~/.local/share/gen3d`, else `./gen3d`.
 pub fn default_data_dir() -> PathBuf {
-    let base = std::env::var_os("XDG_DATA_HOME").map(PathBuf::from).or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")));
+    let base =
+        std::env::var_os("XDG_DATA_HOME").map(PathBuf::from).or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")));
     base.unwrap_or_else(|| PathBuf::from(".")).join("gen3d")
 }
 
@@ -103,13 +102,16 @@ mod tests {
     #[test]
     fn the_container_defaults_to_sagemakers_contract() {
         let c = config(&[("GEN3D_BLOB_BUCKET", "b")]).unwrap();
-        assert_eq!(c, ContainerConfig {
-            blobs: ContainerBlobs::Bucket("b".into()),
-            model_dir: "/opt/ml/model".into(),
-            port: 8080,
-            concurrency: 1,
-            mesh_timeout: None
-        });
+        assert_eq!(
+            c,
+            ContainerConfig {
+                blobs: ContainerBlobs::Bucket("b".into()),
+                model_dir: "/opt/ml/model".into(),
+                port: 8080,
+                concurrency: 1,
+                mesh_timeout: None
+            }
+        );
         let c = config(&[("GEN3D_BLOB_ROOT", "/data"), ("SAGEMAKER_BIND_TO_PORT", "9000"), ("GEN3D_MESH_TIMEOUT_SECS", "30")]).unwrap();
         assert_eq!((c.blobs, c.port, c.mesh_timeout), (ContainerBlobs::Root("/data".into()), 9000, Some(Duration::from_secs(30))));
     }

@@ -72,7 +72,8 @@ impl SessionFile {
 
     fn from_file_name(name: &str) -> Option<Self> {
         [SessionFile::Image, SessionFile::Embeddings, SessionFile::EmbedRequest, SessionFile::Thumbnail, SessionFile::Scene]
-            .into_iter().find(|f| f.file_name() == name)
+            .into_iter()
+            .find(|f| f.file_name() == name)
     }
 }
 

@@ -20,8 +20,8 @@ pub use error::DomainError;
 pub use ids::{IdempotencyKey, JobId, ObjectId, SessionId, UserId};
 pub use keys::{INFERENCE_FAILURE_PREFIX, INFERENCE_OUTPUT_PREFIX, KeyOwner, KeyPrefix, ObjectFile, ObjectKey, SessionFile, USERS_PREFIX};
 pub use messages::{
-    EmbedRequested, InferenceNotification, InferenceStatus, JobIds, MESSAGE_VERSION, MeshRequested, NotifyRequested, QueueMessage, ReconstructRequested,
-    SessionNotifyRequested, inference_notification_body,
+    EmbedRequested, InferenceNotification, InferenceStatus, JobIds, MESSAGE_VERSION, MeshRequested, NotifyRequested, QueueMessage,
+    ReconstructRequested, SessionNotifyRequested, inference_notification_body,
 };
 pub use name::DisplayName;
 pub use options::{MeshFormat, MeshMethod, MeshOptions};

@@ -207,7 +207,10 @@ mod tests {
         let ok = r#"{"method":"poisson","target_triangles":20000,"format":"glb"}"#;
         let parsed: MeshOptions = serde_json::from_str(ok).unwrap();
         assert_eq!(parsed, MeshOptions::new(MeshMethod::Poisson, 20_000, MeshFormat::Glb).unwrap());
-        assert_eq!(serde_json::to_string(&parsed).unwrap(), r#"{"method":"poisson","target_triangles":20000,"format":"glb","remove_outliers":false}"#);
+        assert_eq!(
+            serde_json::to_string(&parsed).unwrap(),
+            r#"{"method":"poisson","target_triangles":20000,"format":"glb","remove_outliers":false}"#
+        );
         for bad in [
             r#"{"method":"poisson","target_triangles":5,"format":"glb"}"#,
             r#"{"method":"poisson","target_triangles":4294967295,"format":"glb"}"#,

@@ -79,7 +79,10 @@ impl SqliteJobStore {
     /// Sets the body's `name` (JSON null clears it); 1 row = renamed.
     fn rename(&self, pk: &str, sk: &str, name: Option<&DisplayName>) -> Result<bool, PortError> {
         let n = lock(&self.db)?
-            .execute("UPDATE records SET body = json_set(body, '$.name', ?3) WHERE pk = ?1 AND sk = ?2", params![pk, sk, name.map(DisplayName::as_str)])
+            .execute(
+                "UPDATE records SET body = json_set(body, '$.name', ?3) WHERE pk = ?1 AND sk = ?2",
+                params![pk, sk, name.map(DisplayName::as_str)],
+            )
             .map_err(db_err)?;
         Ok(n == 1)
     }

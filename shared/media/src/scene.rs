@@ -103,7 +103,8 @@ pub fn scene_glb(parts: &[ScenePart<'_>]) -> Result<Vec<u8>, MediaError> {
         while !bin.len().is_multiple_of(4) {
             bin.push(0);
         }
-        let (bin_at, view_at, accessor_at, material_at, mesh_at, node_at) = (bin.len(), views.len(), accessors.len(), materials.len(), meshes.len(), nodes.len());
+        let (bin_at, view_at, accessor_at, material_at, mesh_at, node_at) =
+            (bin.len(), views.len(), accessors.len(), materials.len(), meshes.len(), nodes.len());
         bin.extend_from_slice(&part_bin);
         for mut v in list(&doc, "bufferViews") {
             v["buffer"] = json!(0);

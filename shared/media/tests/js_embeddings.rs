@@ -16,7 +16,7 @@ fn values(shape: [usize; 4], seed: u32) -> Vec<f32> {
 
 /// Runs `parseEmbeddings` on each file; writes `{file}.{tensor}.f32`, or `{file}.error`.
 fn parse_in_node(files: &[&Path]) {
-    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let repo = gen3d_testkit::repo();
     let module = repo.join("web/src/embeddings.js").canonicalize().expect("web/src/embeddings.js");
     let script = format!(
         "import {{ readFileSync, writeFileSync }} from 'node:fs';\n\
@@ -39,7 +39,11 @@ fn parse_in_node(files: &[&Path]) {
 }
 
 fn floats(path: &Path) -> Vec<f32> {
-    std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display())).chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect()
+    std::fs::read(path)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+        .chunks_exact(4)
+        .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+        .collect()
 }
 
 #[test]
@@ -59,7 +63,9 @@ fn the_browser_reads_what_the_server_writes() {
     parse_in_node(&[&v2, &v1, &cut]);
     for (file, bytes) in [(&v2, encoded.clone()), (&v1, e.encode_raw())] {
         let rust = Embeddings::decode(&bytes).unwrap();
-        for (name, want) in [("image_embed", rust.image_embed()), ("high_res_feats_0", rust.high_res_feats_0()), ("high_res_feats_1", rust.high_res_feats_1())] {
+        for (name, want) in
+            [("image_embed", rust.image_embed()), ("high_res_feats_0", rust.high_res_feats_0()), ("high_res_feats_1", rust.high_res_feats_1())]
+        {
             let got = floats(&dir.path().join(format!("{}.{name}.f32", file.file_name().unwrap().to_string_lossy())));
             assert_eq!(got.len(), want.len(), "{}: {name}", file.display());
             let differ = got.iter().zip(want).filter(|(a, b)| a.to_bits() != b.to_bits()).count();

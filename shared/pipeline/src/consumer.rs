@@ -114,7 +114,14 @@ pub fn job_span(message: &QueueMessage) -> tracing::Span {
     span
 }
 
-async fn settle(ports: &Ports, handler: &dyn Handler, queue: &QueueName, message: QueueMessage, receive_count: u32, backoff: Duration) -> Disposition {
+async fn settle(
+    ports: &Ports,
+    handler: &dyn Handler,
+    queue: &QueueName,
+    message: QueueMessage,
+    receive_count: u32,
+    backoff: Duration,
+) -> Disposition {
     let kind = message.kind();
     let started = Instant::now();
     let outcome = handler.handle(message.clone()).await;

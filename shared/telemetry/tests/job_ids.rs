@@ -4,12 +4,12 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
-use gen3d_testkit::Captured;
 use gen3d_config::LogSettings;
 use gen3d_domain::{EmbedRequested, ObjectId, QueueMessage, ReconstructRequested, SessionId, UserId};
 use gen3d_pipeline::testing::TestPorts;
 use gen3d_pipeline::{Handler, HandlerError, disposition};
 use gen3d_ports::QueueName;
+use gen3d_testkit::Captured;
 
 fn json_lines(out: &Captured) -> Vec<serde_json::Value> {
     out.text().lines().map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not a JSON line ({e}): {l}"))).collect()

@@ -7,13 +7,13 @@
 //! written to `target/fuzz-failures/` to become a corpus file and a regression case.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
 fn corpus(target: &str) -> Vec<Vec<u8>> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/corpus").join(target);
+    let dir = gen3d_testkit::repo().join("fuzz/corpus").join(target);
     let mut files: Vec<PathBuf> = std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())).flatten().map(|e| e.path()).collect();
     files.sort();
     let seeds: Vec<Vec<u8>> = files.iter().map(|f| std::fs::read(f).unwrap()).collect();
@@ -63,7 +63,7 @@ fn mutate(rng: &mut StdRng, seeds: &[Vec<u8>]) -> Vec<u8> {
 
 fn run(name: &str, target: fn(&[u8]), input: &[u8], failures: &mut Vec<String>) {
     if catch_unwind(AssertUnwindSafe(|| target(input))).is_err() {
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/fuzz-failures").join(name);
+        let dir = gen3d_testkit::repo().join("target/fuzz-failures").join(name);
         let _ = std::fs::create_dir_all(&dir);
         let path =
             dir.join(format!("crash-{:016x}", input.iter().fold(0xcbf29ce484222325u64, |h, b| (h ^ u64::from(*b)).wrapping_mul(0x100000001b3))));

@@ -2,13 +2,11 @@
 //! `cargo test -p gen3d-fuzz-targets --test corpus -- --ignored`. The files are committed;
 //! crashes found later are added next to them.
 
-use std::path::Path;
-
 use gen3d_media::{Embeddings, Mask, Splat, SplatCloud};
 use image::{ImageFormat, Rgb, RgbImage};
 
 fn write(target: &str, name: &str, bytes: &[u8]) {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/corpus").join(target);
+    let dir = gen3d_testkit::repo().join("fuzz/corpus").join(target);
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join(name), bytes).unwrap();
 }

@@ -35,9 +35,22 @@ pub fn moto_url(what: &str) -> Option<String> {
     }
 }
 
-/// `../shared/fixtures/images` next to the workspace.
+/// The root of the checkout under test (the directory holding `Cargo.lock`), found at run
+/// time from the package cargo runs (`CARGO_MANIFEST_DIR` in a test's, bench's or `cargo
+/// run`'s environment). Not `env!`: a shared target directory can hold this crate, or a
+/// test binary, compiled in another clone of the repository (cargo keys freshness on paths
+/// relative to the workspace), and a path fixed at compile time would point there.
+pub fn repo() -> PathBuf {
+    let start = std::env::var_os("CARGO_MANIFEST_DIR").map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from);
+    match start.ancestors().find(|dir| dir.join("Cargo.lock").is_file()) {
+        Some(root) => root.to_path_buf(),
+        None => panic!("no Cargo.lock in {} or above it: run the tests with cargo from the repository", start.display()),
+    }
+}
+
+/// `../shared/fixtures/images` next to the repository.
 pub fn fixture_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures/images")
+    repo().join("../shared/fixtures/images")
 }
 
 /// `../shared/fixtures/images/{name}` next to the workspace.
@@ -78,5 +91,14 @@ mod tests {
     fn the_fixtures_are_where_it_says() {
         assert!(super::fixture("truck.jpg").is_file(), "{}", super::fixture("truck.jpg").display());
         assert_eq!(&super::fixture_bytes("truck.jpg")[..2], [0xff, 0xd8], "a JPEG");
+    }
+
+    /// The checkout cargo runs in, even when this test binary was compiled in another clone
+    /// sharing the target directory (then `env!("CARGO_MANIFEST_DIR")` names that clone).
+    #[test]
+    fn the_repository_is_the_one_cargo_runs_in() {
+        let here = std::env::var_os("CARGO_MANIFEST_DIR").map(std::path::PathBuf::from).expect("cargo sets CARGO_MANIFEST_DIR");
+        assert_eq!(Some(super::repo().as_path()), here.ancestors().nth(2), "tests/kit is two levels below the root");
+        assert!(super::repo().join("Cargo.lock").is_file());
     }
 }

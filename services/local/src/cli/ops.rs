@@ -23,7 +23,6 @@ pub(super) async fn ops(cli: &Cli, data: PathBuf) -> anyhow::Result<(Arc<dyn Que
     }
 }
 
-
 pub(super) async fn replay(queues: &dyn Queue, queue: &str, max: Option<u64>, dry_run: bool) -> anyhow::Result<()> {
     let name = QueueName::parse(queue).map_err(|e| anyhow::anyhow!("--queue: {e}"))?;
     let dlq = if name.is_dead_letter() { name } else { name.dead_letter() };

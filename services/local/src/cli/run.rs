@@ -43,7 +43,6 @@ fn prompt_json(args: &RunArgs) -> anyhow::Result<Value> {
     Ok(body)
 }
 
-
 pub(super) async fn run(config: LocalConfig, args: RunArgs) -> anyhow::Result<()> {
     if args.mask.is_none() && args.points.is_empty() && args.bbox.is_none() {
         bail!("say what to reconstruct: --point X,Y (or --box, or --mask MASK.png)");

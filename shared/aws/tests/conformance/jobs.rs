@@ -1,5 +1,6 @@
 use gen3d_domain::{
-    DisplayName, EmailAddress, MeshFormat, MeshMethod, MeshOptions, ObjectId, ObjectRecord, ObjectState, SessionId, SessionRecord, SessionState, UserId,
+    DisplayName, EmailAddress, MeshFormat, MeshMethod, MeshOptions, ObjectId, ObjectRecord, ObjectState, SessionId, SessionRecord, SessionState,
+    UserId,
 };
 use gen3d_ports::{JobStore, PortError, Transition};
 

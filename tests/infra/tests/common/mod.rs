@@ -1,11 +1,11 @@
 #![allow(dead_code)] // each test file uses a part
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use gen3d_infra::{Evaluated, Program, Stack, evaluate};
 
 pub fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+    gen3d_testkit::repo()
 }
 
 pub fn program() -> Program {
