@@ -136,3 +136,34 @@ fn only_config_code_reads_the_environment() {
     }
     assert!(found.is_empty(), "read settings in gen3d-config (shared/config/src) and pass them in: {found:#?}");
 }
+
+/// Tests find the checkout at run time (`gen3d_testkit::repo()`), not at compile time: a
+/// test binary in the shared target directory may have been compiled in another clone, and
+/// the compile-time `CARGO_MANIFEST_DIR` would name that clone (make test once failed so). Only the
+/// two run-time lookups fall back to it, for when cargo does not set the variable.
+#[test]
+fn tests_find_the_checkout_at_run_time() {
+    fn walk(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
+        for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+            let path = entry.path();
+            let name = entry.file_name();
+            if path.is_dir() && !matches!(name.to_str(), Some("target" | "node_modules" | ".git")) {
+                walk(&path, out);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                out.push(path);
+            }
+        }
+    }
+    let root = common::repo();
+    let allowed = [root.join("tests/kit/src/lib.rs"), root.join("xtask/src/main.rs")];
+    let mut files = Vec::new();
+    walk(&root, &mut files);
+    assert!(files.len() > 200, "the walk found the sources ({})", files.len());
+    let found: Vec<String> = files
+        .iter()
+        .filter(|p| !allowed.contains(p))
+        .filter(|p| std::fs::read_to_string(p).expect("source readable").contains(concat!("env!(\"CARGO_", "MANIFEST_DIR\")")))
+        .map(|p| p.display().to_string())
+        .collect();
+    assert!(found.is_empty(), "use gen3d_testkit::repo() instead: {found:#?}");
+}
