@@ -23,7 +23,7 @@ TORCH_ENV = VIRTUAL_ENV=$(TORCH_VENV) PATH=$(TORCH_VENV)/bin:$$PATH LIBTORCH_USE
 	LD_LIBRARY_PATH=$$($(TORCH_VENV)/bin/python -c 'import torch, os; print(os.path.dirname(torch.__file__) + "/lib")' 2>/dev/null) \
 	GEN3D_TORCH_PYTHON=$(TORCH_VENV)/bin/python
 
-.PHONY: bench-viewer docs-screenshots fuzz fuzz-stable soak deps ort moto torch sam3-deps sam3-models sam3-test-models web-deps web run serve test smoke smoke-deps bench bench-aws bench-web bench-torch bench-sam3 bench-worker dist decoder
+.PHONY: lint bench-viewer docs-screenshots fuzz fuzz-stable soak deps ort moto torch sam3-deps sam3-models sam3-test-models web-deps web run serve test smoke smoke-deps bench bench-aws bench-web bench-torch bench-sam3 bench-worker dist decoder
 
 ## Debian packages: Open3D (C++ library + headers), Eigen, pkg-config.
 deps:
@@ -118,14 +118,21 @@ run: deps
 serve: deps web
 	cargo run --release --locked -p gen3d -- --data $(CURDIR)/.gen3d-data serve --port 8080
 
+## rustfmt, and clippy on the product's code (libraries and binaries; the torch backend's
+## in `make test`) with warnings as errors. The first thing `make test` does.
+lint: deps
+	cargo fmt --all --check
+	cargo clippy --locked --workspace --lib --bins -- -D warnings
+
 ## Every test of the workspace, then the model crates again with the torch backend, and
 ## the product on the real SAM 3 architecture (random weights, 2 ViT layers).
-test: deps ort moto web torch sam3-test-models smoke-deps
+test: deps lint ort moto web torch sam3-test-models smoke-deps
 	cd web && node --test tests/unit/
 	tests/with-moto.sh $(MOTO_VENV) -- env GEN3D_ORT_PYTHON=$(ORT_VENV)/bin/python GEN3D_SAM3_MODELS=$(SAM3_TEST_MODELS) cargo test --workspace --locked --no-fail-fast
 	tests/smoke-local.sh $(CARGO_TARGET_DIR)/debug/gen3d
 	$(TORCH_ENV) GEN3D_ORT_PYTHON=$(ORT_VENV)/bin/python GEN3D_SAM3_MODELS=$(SAM3_TEST_MODELS) \
 		cargo test --locked -p gen3d-models -p gen3d-inference -p gen3d --features gen3d/torch $(TORCH_TESTS)
+	$(TORCH_ENV) cargo clippy --locked -p gen3d-models -p gen3d-inference -p gen3d --features gen3d/torch --lib --bins -- -D warnings
 
 # The torch pass: the model crates' tests, and gen3d's SAM 3 tests (one cargo invocation,
 # so its dependencies build once with one feature set).

@@ -26,12 +26,15 @@ pub const ADMIN: &str = "admin@gen3d.example";
 /// The region the stack runs in on moto.
 pub const REGION: &str = "us-east-1";
 
+/// Wraps a service's handler (to inject failures into it).
+pub type WrapHandler = Box<dyn FnOnce(Arc<dyn Handler>) -> Arc<dyn Handler> + Send>;
+
 /// Settings of one harness run.
 pub struct AwsOptions {
     /// Deliveries before a message dead-letters (each queue's redrive policy).
     pub max_receives: u32,
     /// Wraps the meshing handler (to inject failures).
-    pub wrap_meshing: Option<Box<dyn FnOnce(Arc<dyn Handler>) -> Arc<dyn Handler> + Send>>,
+    pub wrap_meshing: Option<WrapHandler>,
     /// Concurrent invocations of the container.
     pub container_concurrency: usize,
     /// Faults injected at every port of every service and the API (the soak).

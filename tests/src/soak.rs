@@ -441,7 +441,7 @@ fn check_mails(report: &mut SoakReport, expected_mail: &BTreeSet<String>, mails:
     // A failed object's message delivered again (a replay, or a late duplicate) retries
     // the failed stage: an object may fail, be told, then come through and be told again.
     // Any other extra mail is a bug.
-    for extra in sent.difference(&expected_mail) {
+    for extra in sent.difference(expected_mail) {
         let object = extra.strip_suffix("-failed").unwrap_or_else(|| panic!("a mail for no outcome: {extra}"));
         assert!(expected_mail.contains(&format!("{object}-done")), "a mail for no outcome: {extra}");
         report.recovered += 1;

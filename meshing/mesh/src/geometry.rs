@@ -59,7 +59,7 @@ impl Frame {
         Ok(frame)
     }
 
-    pub(crate) fn to_unit(&self, p: [f32; 3]) -> [f32; 3] {
+    pub(crate) fn to_unit(self, p: [f32; 3]) -> [f32; 3] {
         [0, 1, 2].map(|k| ((f64::from(p[k]) - self.centre[k]) / self.scale) as f32)
     }
 

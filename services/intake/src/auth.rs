@@ -149,6 +149,7 @@ impl FromRequestParts<AppState> for Principal {
 }
 
 /// How callers prove who they are: Gen3D's own accounts (local) or Cognito (AWS).
+#[expect(clippy::large_enum_variant, reason = "one per process, held behind an Arc")]
 pub enum Auth {
     Local(std::sync::Arc<LocalAuth>),
     Cognito(crate::CognitoAuth),

@@ -130,10 +130,10 @@ impl Workers {
 }
 
 fn load_or_create_secret(path: &Path) -> anyhow::Result<Vec<u8>> {
-    if let Ok(bytes) = std::fs::read(path) {
-        if bytes.len() >= 32 {
-            return Ok(bytes);
-        }
+    if let Ok(bytes) = std::fs::read(path)
+        && bytes.len() >= 32
+    {
+        return Ok(bytes);
     }
     let secret: [u8; 32] = rand::random();
     std::fs::write(path, secret).with_context(|| format!("failed to write {}", path.display()))?;

@@ -311,7 +311,7 @@ impl JobStore for DynamoJobStore {
                 out.push(body::<ObjectRecord>(&i)?);
             }
         }
-        out.sort_by(|a, b| b.updated_ms.cmp(&a.updated_ms));
+        out.sort_by_key(|o| std::cmp::Reverse(o.updated_ms));
         out.truncate(limit);
         Ok(out)
     }

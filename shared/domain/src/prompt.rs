@@ -55,7 +55,7 @@ impl Prompt {
             }
         }
         if let Some(b) = bbox {
-            if !inside(b.x0, b.y0) || !(b.x1.is_finite() && b.y1.is_finite()) || b.x1 > w || b.y1 > h {
+            if !(inside(b.x0, b.y0) && b.x1.is_finite() && b.y1.is_finite()) || b.x1 > w || b.y1 > h {
                 return Err(invalid(format!("box ({}, {}, {}, {}) is outside the {width}x{height} image", b.x0, b.y0, b.x1, b.y1)));
             }
             if b.x1 - b.x0 < 2.0 || b.y1 - b.y0 < 2.0 {

@@ -36,10 +36,10 @@ fn collect(dir: &Path, root: &Path, out: &mut Vec<ObjectKey>) -> std::io::Result
         let path = entry.path();
         if entry.file_type()?.is_dir() {
             collect(&path, root, out)?;
-        } else if let Some(rel) = path.strip_prefix(root).ok().and_then(|r| r.to_str()) {
-            if let Ok(key) = ObjectKey::parse(rel) {
-                out.push(key); // temporary files (".name.tmp-...") are valid keys only once renamed
-            }
+        } else if let Some(rel) = path.strip_prefix(root).ok().and_then(|r| r.to_str())
+            && let Ok(key) = ObjectKey::parse(rel)
+        {
+            out.push(key); // temporary files (".name.tmp-...") are valid keys only once renamed
         }
     }
     Ok(())

@@ -88,7 +88,7 @@ impl RouteKey {
     /// segments, then an explicit method over `ANY`; `$default` is lowest.
     fn specificity(&self) -> (u8, u8, i64, usize, u8) {
         let Some(segments) = &self.segments else { return (0, 0, 0, 0, 0) };
-        let greedy = segments.iter().any(|s| *s == Segment::Greedy);
+        let greedy = segments.contains(&Segment::Greedy);
         let vars = segments.iter().filter(|s| **s == Segment::Variable).count() as i64;
         (1, u8::from(!greedy), -vars, segments.len(), u8::from(self.method.is_some()))
     }
