@@ -22,24 +22,8 @@ async fn jobs_whose_messages_were_lost_end_failed_and_told() {
     jobs.update_session(SessionState::Created, &embedding).await.unwrap();
     let ready = SessionRecord::new(user.clone(), SessionId::generate(), email, now_ms());
     jobs.create_session(&ready).await.unwrap();
-    let object = ObjectRecord {
-        user: user.clone(),
-        session: ready.session.clone(),
-        object: ObjectId::generate(),
-        state: ObjectState::Submitted,
-        prompt: None,
-        options: MeshOptions::new(MeshMethod::Poisson, MeshOptions::DEFAULT_TRIANGLES, MeshFormat::Glb).unwrap(),
-        seed: 0,
-        failure: None,
-        stats: None,
-        pose: None,
-        variant_of: None,
-        stage_ms: Default::default(),
-        name: None,
-        notified: false,
-        created_ms: now_ms(),
-        updated_ms: now_ms(),
-    };
+    let options = MeshOptions::new(MeshMethod::Poisson, MeshOptions::DEFAULT_TRIANGLES, MeshFormat::Glb).unwrap();
+    let object = ObjectRecord::submitted(user.clone(), ready.session.clone(), ObjectId::generate(), options, 0, now_ms());
     jobs.create_object(&object).await.unwrap();
     // A session waiting for its photo is not stalled.
     let waiting = SessionRecord::new(user.clone(), SessionId::generate(), EmailAddress::parse("lost@example.com").unwrap(), now_ms());

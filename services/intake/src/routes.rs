@@ -469,22 +469,9 @@ pub async fn create_object(
     state.ports.blobs.put(&mask_key, Bytes::from(mask.encode_png()), "image/png").await?;
     let now = now_ms();
     let record = ObjectRecord {
-        user: rec.user.clone(),
-        session: rec.session.clone(),
-        object: object.clone(),
-        state: ObjectState::Submitted,
         prompt,
-        options,
-        seed: seed.unwrap_or(0),
-        failure: None,
-        stats: None,
-        pose: None,
         variant_of,
-        stage_ms: Default::default(),
-        name: None,
-        notified: false,
-        created_ms: now,
-        updated_ms: now,
+        ..ObjectRecord::submitted(rec.user.clone(), rec.session.clone(), object.clone(), options, seed.unwrap_or(0), now)
     };
     match state.ports.jobs.create_object(&record).await {
         Ok(()) => {}

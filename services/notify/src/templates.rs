@@ -182,13 +182,7 @@ mod tests {
             SessionRecord::new(user.clone(), SessionId::parse("sess1").unwrap(), EmailAddress::parse("ann@example.com").unwrap(), 1_796_155_994_736);
         session.image = Some(gen3d_domain::ImageInfo { width: 1800, height: 1200 });
         let object = ObjectRecord {
-            user,
-            session: session.session.clone(),
-            object: ObjectId::parse("obj1").unwrap(),
             state,
-            prompt: None,
-            options: MeshOptions::standard(),
-            seed: 0,
             failure: (state == ObjectState::Failed).then(|| Failure { stage: Stage::Meshing, reason: "splat file: invalid ply: <truncated>".into() }),
             stats: (state == ObjectState::Done).then(|| MeshStats {
                 vertices: 15_000,
@@ -199,13 +193,7 @@ mod tests {
                 splats_in: 50_000,
                 splats_used: 50_000,
             }),
-            pose: None,
-            variant_of: None,
-            stage_ms: Default::default(),
-            name: None,
-            notified: false,
-            created_ms: 0,
-            updated_ms: 0,
+            ..ObjectRecord::submitted(user, session.session.clone(), ObjectId::parse("obj1").unwrap(), MeshOptions::standard(), 0, 0)
         };
         (config, session, object)
     }

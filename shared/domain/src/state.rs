@@ -233,6 +233,29 @@ pub struct ObjectRecord {
 }
 
 impl ObjectRecord {
+    /// A new object of `session`, submitted at `now_ms`: no prompt, result, failure, name or
+    /// stage times yet (set the prompt and `variant_of` with struct update syntax).
+    pub fn submitted(user: UserId, session: SessionId, object: ObjectId, options: MeshOptions, seed: u64, now_ms: u64) -> Self {
+        Self {
+            user,
+            session,
+            object,
+            state: ObjectState::Submitted,
+            prompt: None,
+            options,
+            seed,
+            failure: None,
+            stats: None,
+            pose: None,
+            notified: false,
+            variant_of: None,
+            stage_ms: Default::default(),
+            name: None,
+            created_ms: now_ms,
+            updated_ms: now_ms,
+        }
+    }
+
     /// The name the user gave the object, else "Object N", `index` being its place
     /// (from 0) among its photo's objects.
     pub fn display_name(&self, index: usize) -> String {
@@ -299,22 +322,15 @@ mod tests {
     #[test]
     fn object_failure_records_stage() {
         let rec = ObjectRecord {
-            user: UserId::parse("u").unwrap(),
-            session: SessionId::parse("s").unwrap(),
-            object: ObjectId::parse("o").unwrap(),
             state: ObjectState::Meshing,
-            prompt: None,
-            options: MeshOptions::standard(),
-            seed: 1,
-            failure: None,
-            stats: None,
-            pose: None,
-            variant_of: None,
-            stage_ms: Default::default(),
-            name: None,
-            notified: false,
-            created_ms: 0,
-            updated_ms: 0,
+            ..ObjectRecord::submitted(
+                UserId::parse("u").unwrap(),
+                SessionId::parse("s").unwrap(),
+                ObjectId::parse("o").unwrap(),
+                MeshOptions::standard(),
+                1,
+                0,
+            )
         };
         let failed = rec.failed("poisson produced no triangles", 5).unwrap();
         assert_eq!(failed.failure, Some(Failure { stage: Stage::Meshing, reason: "poisson produced no triangles".into() }));

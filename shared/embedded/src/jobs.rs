@@ -268,22 +268,8 @@ mod tests {
         assert_eq!(store.sessions(&user).await.unwrap().len(), 1);
 
         let obj = ObjectRecord {
-            user: user.clone(),
-            session: rec.session.clone(),
-            object: ObjectId::parse("o").unwrap(),
             state: ObjectState::Done,
-            prompt: None,
-            options: MeshOptions::standard(),
-            seed: 0,
-            failure: None,
-            stats: None,
-            pose: None,
-            variant_of: None,
-            stage_ms: Default::default(),
-            name: None,
-            notified: false,
-            created_ms: 3,
-            updated_ms: 3,
+            ..ObjectRecord::submitted(user.clone(), rec.session.clone(), ObjectId::parse("o").unwrap(), MeshOptions::standard(), 0, 3)
         };
         store.create_object(&obj).await.unwrap();
         let told = ObjectRecord { notified: true, ..obj.clone() };

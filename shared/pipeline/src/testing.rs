@@ -136,24 +136,8 @@ pub fn session_in(path: &[SessionState]) -> SessionRecord {
 /// Object `o1` of [`session_in`]'s session, submitted, moved through `path`.
 pub fn object_in(path: &[ObjectState]) -> ObjectRecord {
     let session = session_in(&[]);
-    let mut rec = ObjectRecord {
-        user: session.user,
-        session: session.session,
-        object: ObjectId::parse("o1").expect("valid"),
-        state: ObjectState::Submitted,
-        prompt: None,
-        options: MeshOptions::new(MeshMethod::Poisson, 5_000, MeshFormat::Glb).expect("valid options"),
-        seed: 7,
-        failure: None,
-        stats: None,
-        pose: None,
-        notified: false,
-        variant_of: None,
-        stage_ms: Default::default(),
-        name: None,
-        created_ms: 1,
-        updated_ms: 1,
-    };
+    let options = MeshOptions::new(MeshMethod::Poisson, 5_000, MeshFormat::Glb).expect("valid options");
+    let mut rec = ObjectRecord::submitted(session.user, session.session, ObjectId::parse("o1").expect("valid"), options, 7, 1);
     for (i, state) in path.iter().enumerate() {
         rec = rec.moved(*state, 2 + i as u64).expect("a legal path");
     }

@@ -5,24 +5,8 @@ use gen3d_domain::{
 use gen3d_ports::{JobStore, PortError, Transition};
 
 fn object(user: &UserId, session: &SessionId, created_ms: u64) -> ObjectRecord {
-    ObjectRecord {
-        user: user.clone(),
-        session: session.clone(),
-        object: ObjectId::generate(),
-        state: ObjectState::Submitted,
-        prompt: None,
-        options: MeshOptions::new(MeshMethod::Poisson, MeshOptions::DEFAULT_TRIANGLES, MeshFormat::Glb).unwrap(),
-        seed: 7,
-        failure: None,
-        stats: None,
-        pose: None,
-        variant_of: None,
-        stage_ms: Default::default(),
-        name: None,
-        notified: false,
-        created_ms,
-        updated_ms: created_ms,
-    }
+    let options = MeshOptions::new(MeshMethod::Poisson, MeshOptions::DEFAULT_TRIANGLES, MeshFormat::Glb).unwrap();
+    ObjectRecord::submitted(user.clone(), session.clone(), ObjectId::generate(), options, 7, created_ms)
 }
 
 /// Create once, read back, conditional updates (applied or stale with the stored
