@@ -2,7 +2,10 @@
 # (Debian packages for Open3D) and keep cargo's build outside the clone.
 
 SHELL := /bin/bash
-export CARGO_TARGET_DIR ?= $(HOME)/.cache/gen3d/target
+# Everything make keeps between runs, outside the clone: cargo's target directory, the Python
+# venvs, the tests' model directory (`make test-fresh` points it at an empty one).
+GEN3D_CACHE ?= $(HOME)/.cache/gen3d
+export CARGO_TARGET_DIR ?= $(GEN3D_CACHE)/target
 # The shared target directory can hold a test binary built from another clone (cargo keys
 # freshness on paths relative to the workspace): insta must read this clone's snapshots.
 export INSTA_WORKSPACE_ROOT := $(CURDIR)
@@ -11,75 +14,72 @@ PHOTO ?= ../shared/fixtures/images/truck.jpg
 POINT ?= 500,375
 OUT ?= out/truck
 
-ORT_VENV ?= $(HOME)/.cache/gen3d/ort-venv
-MOTO_VENV ?= $(HOME)/.cache/gen3d/moto-venv
-ZIG_VENV ?= $(HOME)/.cache/gen3d/zig-venv
-TORCH_VENV ?= $(HOME)/.cache/gen3d/torch-venv
-# tch 0.26 is built against libtorch 2.13.0 exactly (torch-sys checks the version).
-TORCH_VERSION := 2.13.0
-comma := ,
+ORT_VENV ?= $(GEN3D_CACHE)/ort-venv
+MOTO_VENV ?= $(GEN3D_CACHE)/moto-venv
+ZIG_VENV ?= $(GEN3D_CACHE)/zig-venv
+TORCH_VENV ?= $(GEN3D_CACHE)/torch-venv
+TOOLS_VENV ?= $(GEN3D_CACHE)/tools-venv
 # Builds and runs with the torch venv's libtorch (the torch backend, feature `torch`).
 TORCH_ENV = VIRTUAL_ENV=$(TORCH_VENV) PATH=$(TORCH_VENV)/bin:$$PATH LIBTORCH_USE_PYTORCH=1 \
 	LD_LIBRARY_PATH=$$($(TORCH_VENV)/bin/python -c 'import torch, os; print(os.path.dirname(torch.__file__) + "/lib")' 2>/dev/null) \
 	GEN3D_TORCH_PYTHON=$(TORCH_VENV)/bin/python
 
-.PHONY: lint bench-viewer docs-screenshots fuzz fuzz-stable soak deps ort moto torch sam3-deps sam3-models sam3-test-models web-deps web run serve test smoke smoke-deps bench bench-aws bench-web bench-torch bench-sam3 bench-worker dist decoder
+.PHONY: lint bench-viewer docs-screenshots fuzz fuzz-stable soak deps ort moto torch locks test-fresh sam3-models sam3-test-models web-deps web run serve test smoke smoke-deps bench bench-aws bench-web bench-torch bench-sam3 bench-worker dist decoder
 
-## Debian packages: Open3D (C++ library + headers), Eigen, pkg-config.
+## Debian packages: Open3D (C++ library + headers), Eigen, pkg-config. The Open3D shim is
+## written for Open3D 0.16 (Debian bookworm's libopen3d-dev 0.16.1): another version stops here.
+OPEN3D_VERSION := 0.16
 deps:
 	@if ! pkg-config --exists Open3D 2>/dev/null || [ ! -f /usr/include/eigen3/Eigen/Core ]; then \
 		echo "installing libopen3d-dev libeigen3-dev pkg-config (apt)"; \
 		$(SUDO) apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends libopen3d-dev libeigen3-dev pkg-config; \
 	fi
+	@v=$$(pkg-config --modversion Open3D); case "$$v" in $(OPEN3D_VERSION)|$(OPEN3D_VERSION).*) ;; \
+		*) echo "Open3D $$v was found (pkg-config --modversion Open3D), but Gen3D's shim (meshing/bridge) is written for $(OPEN3D_VERSION).x:" \
+			"install Debian bookworm's libopen3d-dev 0.16.1, or port meshing/bridge/src/shim.cc and raise OPEN3D_VERSION"; exit 1;; esac
 
-# $(call venv,DIR,MODULES TO IMPORT,PIP PACKAGES): a Python virtual environment in DIR
-# holding the packages, created (with python3-venv from apt if missing) unless the
-# modules already import.
-define venv
-	@if ! $(1)/bin/python -c "import $(2)" 2>/dev/null; then \
-		if ! python3 -c "import venv, ensurepip" 2>/dev/null; then \
-			$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq python3-venv; \
-		fi; \
-		echo "installing $(3) into $(1) (pip)"; \
-		python3 -m venv $(1) && $(1)/bin/pip install -q --disable-pip-version-check $(3); \
-	fi
-endef
-
+# Every Python environment is built from a hashed lock in requirements/ (NAME.in says what
+# and why; NAME.txt, compiled by `make locks`, pins every package with its hashes), rebuilt
+# when the lock changes, and checked against it on every use (scripts/venv.sh).
+VENV = scripts/venv.sh
 ## A Python with onnxruntime (the engine of onnxruntime-web) for the decoder parity test.
 ort:
-	$(call venv,$(ORT_VENV),onnxruntime$(comma) numpy,onnxruntime numpy)
+	@$(VENV) $(ORT_VENV) requirements/ort.txt
 
 ## moto server, the AWS wire emulator the AWS adapters are tested against.
 moto:
-	$(call venv,$(MOTO_VENV),moto$(comma) flask,'moto[server]>=5.2.2')
+	@$(VENV) $(MOTO_VENV) requirements/moto.txt
 
-## libtorch for the torch backend: PyPI's torch $(TORCH_VERSION) (a CUDA build; its CUDA
-## runtime wheels make it ~5 GB, and it runs on CPU where there is no GPU).
+## libtorch for the torch backend: PyPI's torch 2.13.0 (tch 0.26 is built against exactly
+## that; a CUDA build: its CUDA runtime wheels make it ~5 GB, and it runs on CPU where there
+## is no GPU), with transformers, onnx and onnxruntime: the SAM 3 tracker's real
+## architecture for `sam3-models`.
 torch:
-	$(call venv,$(TORCH_VENV),torch; assert torch.__version__.split('+')[0] == '$(TORCH_VERSION)',torch==$(TORCH_VERSION))
+	@$(VENV) $(TORCH_VENV) requirements/torch.txt
 
-## transformers (pinned) with onnx and onnxruntime in the torch venv: the SAM 3 tracker's
-## real architecture for `sam3-models`.
-SAM3_PIP := transformers==5.24.0 onnx==1.23.2 onnxruntime==1.32.0 pillow==13.0.0
-sam3-deps: torch
-	@$(TORCH_VENV)/bin/python -c "import transformers, onnx, onnxruntime, PIL; assert transformers.__version__ == '5.24.0'" 2>/dev/null || { \
-		echo "installing $(SAM3_PIP) into $(TORCH_VENV) (pip)"; \
-		$(TORCH_VENV)/bin/pip install -q --disable-pip-version-check $(SAM3_PIP); }
+## The locks, recompiled from requirements/*.in with uv (itself from requirements/tools.txt),
+## for every platform and Python >= 3.11: `make locks` keeps today's pins where the .in
+## allows them, `make locks UPGRADE=1` takes the newest. Then `make test`.
+locks:
+	@$(VENV) $(TOOLS_VENV) requirements/tools.txt
+	cd requirements && for f in *.in; do \
+		$(TOOLS_VENV)/bin/uv pip compile --quiet --universal --python-version 3.11 --generate-hashes \
+			--no-header --annotation-style line $(if $(UPGRADE),--upgrade) -o $${f%.in}.txt $$f || exit 1; done
 
 ## A model directory from the real SAM 3 tracker architecture (transformers), checked
 ## against transformers' forward: make sam3-models OUT=DIR [DEPTH=N] [CHECKPOINT=DIR].
 ## Random weights without CHECKPOINT; DEPTH keeps N of the 32 ViT layers.
 SAM3_OUT = $(if $(filter command line environment,$(origin OUT)),$(OUT),models/sam3)
-sam3-models: sam3-deps
+sam3-models: torch
 	$(TORCH_VENV)/bin/python container/models/torch/prepare_sam3.py --out $(SAM3_OUT) \
 		$(if $(DEPTH),--depth $(DEPTH)) $(if $(CHECKPOINT),--checkpoint $(CHECKPOINT))
 
 ## The tests' model directory: random weights, 2 ViT layers, kept outside the clone and
-## rebuilt when prepare_sam3.py, split_decoder.py or the pinned packages change.
-SAM3_TEST_MODELS := $(HOME)/.cache/gen3d/models/sam3-depth2
-SAM3_STAMP := $(shell (cat container/models/torch/prepare_sam3.py container/models/torch/split_decoder.py; echo '$(SAM3_PIP)') | sha256sum | cut -c1-16)
-sam3-test-models: sam3-deps
+## rebuilt when prepare_sam3.py, split_decoder.py or the torch lock change.
+SAM3_TEST_MODELS ?= $(GEN3D_CACHE)/models/sam3-depth2
+SAM3_STAMP := $(shell cat container/models/torch/prepare_sam3.py container/models/torch/split_decoder.py requirements/torch.txt | sha256sum | cut -c1-16)
+sam3-test-models: torch
 	@if [ "$$(cat $(SAM3_TEST_MODELS)/.stamp 2>/dev/null)" != "$(SAM3_STAMP)" ]; then \
 		$(TORCH_VENV)/bin/python container/models/torch/prepare_sam3.py --out $(SAM3_TEST_MODELS) --depth 2 && \
 		echo "$(SAM3_STAMP)" > $(SAM3_TEST_MODELS)/.stamp; \
@@ -142,7 +142,7 @@ TORCH_TESTS := --lib --test torch_backend --test onnxruntime_parity --test embed
 ## The real SAM 3 decoder in Chromium against the built-in one, in one run: click → mask
 ## drawn with the split decoder, the one-graph fp32, fp16 and int8 (docs/benchmarks.md); then the full-size encoder's
 ## time per photo on CPU (a 32-layer model directory, built once, ~1.9 GB).
-SAM3_FULL := $(HOME)/.cache/gen3d/models/sam3-full
+SAM3_FULL := $(GEN3D_CACHE)/models/sam3-full
 bench-sam3: deps web torch sam3-test-models
 	$(TORCH_ENV) cargo build --locked -p gen3d --features torch
 	cd web && $(TORCH_ENV) node tests/bench-decode.mjs --gen3d $(CARGO_TARGET_DIR)/debug/gen3d --clicks 20
@@ -221,8 +221,13 @@ bench-aws: deps moto
 ## The Lambda bundles Pulumi.yaml deploys (dist/lambda/<service>/bootstrap); ARCH=x86_64 for x86_64.
 ARCH ?= arm64
 dist:
-	$(call venv,$(ZIG_VENV),ziglang,cargo-zigbuild ziglang)
+	@$(VENV) $(ZIG_VENV) requirements/zig.txt
 	@if [ "$(ARCH)" = arm64 ] && ! command -v aarch64-linux-gnu-strip >/dev/null; then \
 		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq binutils-aarch64-linux-gnu; \
 	fi
 	PATH=$(ZIG_VENV)/bin:$$PATH cargo xtask dist --arch $(ARCH)
+
+## `make run` and `make test` in a fresh clone of HEAD with empty caches (not in CI: ~45 min
+## on 2 cores, ~20 GB of disk while it runs), each stage's wall time printed at the end.
+test-fresh:
+	scripts/test-fresh.sh

@@ -2,7 +2,8 @@
 # Runs a command with a moto server (the AWS wire emulator) on a free loopback port:
 #   tests/with-moto.sh VENV -- COMMAND...
 # exports GEN3D_MOTO_URL for the command and stops the server afterwards, whatever
-# the command's outcome.
+# the command's outcome. First it checks that moto answers the browser's CORS preflight
+# (tests/moto-preflight.py): a moto that does not fails here, naming its version.
 set -euo pipefail
 venv=$1; shift
 [ "${1:-}" = "--" ] && shift
@@ -20,4 +21,5 @@ for _ in $(seq 1 100); do
 	sleep 0.2
 done
 echo "moto server on $GEN3D_MOTO_URL (log: $log)"
+"$venv/bin/python" "$(dirname "$0")/moto-preflight.py" "$GEN3D_MOTO_URL"
 "$@"

@@ -5,10 +5,11 @@ use std::path::Path;
 const INSTALL_HINT: &str = "install it with: apt-get install libopen3d-dev libeigen3-dev pkg-config (see README)";
 
 fn main() {
-    let open3d = pkg_config::Config::new()
-        .atleast_version("0.16")
-        .probe("Open3D")
-        .unwrap_or_else(|e| panic!("Open3D >= 0.16 was not found by pkg-config ({e}); {INSTALL_HINT}"));
+    // The shim is written for Open3D 0.16 (its C++ API changes between minor releases): any
+    // other version fails here, naming the version found, not later in a C++ error.
+    let open3d = pkg_config::Config::new().range_version("0.16".."0.17").probe("Open3D").unwrap_or_else(|e| {
+        panic!("Open3D 0.16 was not found by pkg-config ({e}); the shim is written for 0.16 (Debian bookworm's 0.16.1): {INSTALL_HINT}")
+    });
     // pkg-config hands Open3D's include dirs over as -isystem flags, which the crate does
     // not parse: add them (and Eigen, which Open3D's .pc omits) ourselves.
     let include = pkg_config::get_variable("Open3D", "includedir").unwrap_or_else(|_| "/usr/include".into());
