@@ -3,7 +3,8 @@
 # HEAD, with every cache make keeps empty (cargo's target directory, the Python venvs,
 # npm's cache, the tests' model directory: all under a new GEN3D_CACHE), runs `make run`,
 # then `make test` one stage at a time, and prints each stage's wall time. What is
-# installed system-wide (apt's packages, Chromium) and cargo's registry stay as they are.
+# installed system-wide (apt's packages, Chromium) and cargo's registry (downloaded crates)
+# stay as they are; pip's cache is new and empty too.
 #   scripts/test-fresh.sh [WORKDIR]   (KEEP=1 keeps WORKDIR; each line of the log,
 #                                      WORKDIR/log, starts with the seconds since start)
 set -euo pipefail
@@ -12,7 +13,7 @@ work=${1:-$(mktemp -d "${TMPDIR:-/tmp}/gen3d-fresh.XXXXXX")}
 mkdir -p "$work"
 git clone -q "$root" "$work/main"
 ln -sfn "$(realpath "$root/../shared")" "$work/shared"
-export GEN3D_CACHE=$work/cache npm_config_cache=$work/npm
+export GEN3D_CACHE=$work/cache npm_config_cache=$work/npm PIP_CACHE_DIR=$work/pip
 unset CARGO_TARGET_DIR ORT_VENV MOTO_VENV TORCH_VENV ZIG_VENV TOOLS_VENV SAM3_TEST_MODELS
 cd "$work/main"
 echo "fresh clone of $(git rev-parse --short HEAD) in $work/main, caches in $GEN3D_CACHE" | tee "$work/log"
