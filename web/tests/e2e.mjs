@@ -268,8 +268,10 @@ test('the Guide page reads as text, at desktop and at phone size', async (page, 
   }
 });
 
-test('a failed object shows its stage and reason, and Try again resubmits it', async (page, url, shot) => {
-  await signUp(page, url);
+test('a failed object shows its stage and reason, that its mail could not reach the owner, and Try again resubmits it', async (page, url, shot) => {
+  // An address under .invalid (RFC 2606), which the local mail outbox refuses as SES
+  // refuses an unverified one.
+  await signUp(page, url, 'mail.invalid');
   await uploadPhoto(page, TRUCK.path);
   // A 2×2-pixel selection: too few splats for a surface, so meshing fails.
   const tiny = grayPng(TRUCK.width, TRUCK.height, [[900, 600], [901, 600], [900, 601], [901, 601]]).toString('base64');
@@ -288,6 +290,15 @@ test('a failed object shows its stage and reason, and Try again resubmits it', a
   const failed = page.locator('[data-testid=object-card][data-state=failed]');
   await failed.first().waitFor({ timeout: 120_000 });
   await assertText(failed.first().getByTestId('object-failure'), /Failed while meshing: .*too few points/);
+  // The mail is tried after the object ended: the card says so once the page next reads it.
+  const undeliverable = failed.first().getByTestId('object-mail-undeliverable');
+  for (let i = 0; (await undeliverable.count()) === 0; i++) {
+    assert.ok(i < 60, 'the card never said the mail was undeliverable');
+    await page.waitForTimeout(500);
+    await page.reload();
+    await failed.first().waitFor({ timeout: 60_000 });
+  }
+  await assertText(undeliverable, /^We could not email you about this object: .*mail\.invalid: the domain \.invalid never takes mail/);
   await shot('14-failed-object');
   await failed.first().getByTestId('retry-object').click();
   await page.waitForFunction(() => document.querySelectorAll('[data-testid=object-card]').length === 2);

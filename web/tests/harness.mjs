@@ -67,10 +67,10 @@ export function launch() {
   });
 }
 
-export async function signUp(page, url) {
+export async function signUp(page, url, domain = 'example.com') {
   await page.goto(url);
   await page.getByTestId('signin-toggle').click();
-  const email = `web-${Date.now()}-${Math.floor(Math.random() * 1e6)}@example.com`;
+  const email = `web-${Date.now()}-${Math.floor(Math.random() * 1e6)}@${domain}`;
   await page.getByTestId('email').fill(email);
   await page.getByTestId('password').fill(PASSWORD);
   await page.getByTestId('signin-submit').click();

@@ -1,6 +1,6 @@
 //! Response bodies of the HTTP API (documented in docs/api.md).
 
-use gen3d_domain::{Failure, ImageInfo, MeshOptions, MeshStats, ObjectFile, ObjectRecord, ObjectState, SessionRecord, SessionState};
+use gen3d_domain::{Delivery, Failure, ImageInfo, MeshOptions, MeshStats, ObjectFile, ObjectRecord, ObjectState, SessionRecord, SessionState};
 use serde::Serialize;
 
 /// Where and how to send a session's photo: the API's own route, or (from `POST
@@ -26,6 +26,9 @@ pub struct SessionView {
     pub image: Option<ImageInfo>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub failure: Option<String>,
+    /// What became of the mail telling the owner of the failure, once it was tried.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mail: Option<Delivery>,
     pub created_ms: u64,
     pub updated_ms: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -58,6 +61,7 @@ impl SessionView {
             state: r.state,
             image: r.image,
             failure: r.failure.clone(),
+            mail: r.mail.owner.clone(),
             created_ms: r.created_ms,
             updated_ms: r.updated_ms,
             upload: (r.state == SessionState::Created).then(|| Upload {
@@ -109,6 +113,10 @@ pub struct ObjectView {
     /// When the object entered each state after `submitted` (`created_ms`), in ms.
     #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     pub stage_ms: std::collections::BTreeMap<ObjectState, u64>,
+    /// What became of the mail telling the owner of the outcome, once it was tried:
+    /// `sent`, or `undeliverable` with the mail service's reason.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mail: Option<Delivery>,
     pub files: Vec<FileLink>,
     pub created_ms: u64,
     pub updated_ms: u64,
@@ -140,6 +148,7 @@ impl ObjectView {
             seed: r.seed,
             variant_of: r.variant_of.as_ref().map(ToString::to_string),
             stage_ms: r.stage_ms.clone(),
+            mail: r.mail.owner.clone(),
             files: files
                 .into_iter()
                 .map(|f| FileLink { name: f.file_name(), url: format!("{base}/{}", f.file_name()), content_type: f.content_type(), direct_url: None })

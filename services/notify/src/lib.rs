@@ -1,15 +1,19 @@
 //! The notify service: when an object is done or failed, or a session failed before any
-//! object (its photo or its embeddings), mail its owner (and a copy to the admin), once. The mail's idempotency key makes a re-sent mail one message; the
-//! object's `notified` flag, set after sending, stops further sends.
+//! object (its photo or its embeddings), mail its owner and a copy to the admin, once each.
+//! Each recipient's mail is its own step, recorded on the job's record (`mail`), so a
+//! redelivered message sends only what is missing and an owner address that will never
+//! take mail still leaves the admin told (the copy says so); `notified`, set when every
+//! recipient is settled, stops further sends.
 
+mod steps;
 mod templates;
 
 use async_trait::async_trait;
 use gen3d_domain::{EmailAddress, NotifyRequested, ObjectFile, ObjectKey, QueueMessage, SessionNotifyRequested, SessionState};
 use gen3d_pipeline::{Handler, HandlerError, load_object, load_session};
-use gen3d_ports::{PortError, Ports, now_ms};
+use gen3d_ports::{PortError, Ports};
 
-pub use templates::{Outcome, compose, compose_session_failed};
+pub use templates::{Mails, Outcome, OwnerMail, compose, compose_session_failed};
 
 /// Who mail comes from and goes to, and where links point.
 #[derive(Clone, Debug)]
@@ -70,12 +74,11 @@ impl NotifyService {
         } else {
             None
         };
-        for email in compose(&self.config, &session, &rec, number, picture) {
-            self.ports.mailer.send(&email).await?;
+        let mails = compose(&self.config, &session, &rec, number, picture);
+        let outcome = rec.state.as_str();
+        if steps::deliver(&self.ports, &mails, rec).await? {
+            self.ports.metrics.count("emails_sent", 1, &[("outcome", outcome)]);
         }
-        let told = gen3d_domain::ObjectRecord { notified: true, updated_ms: now_ms(), ..rec.clone() };
-        self.ports.jobs.update_object(rec.state, false, &told).await?;
-        self.ports.metrics.count("emails_sent", 1, &[("outcome", rec.state.as_str())]);
         Ok(())
     }
 
@@ -84,12 +87,10 @@ impl NotifyService {
         if rec.state != SessionState::Failed || rec.notified {
             return Ok(()); // not failed, or already told
         }
-        for email in compose_session_failed(&self.config, &rec) {
-            self.ports.mailer.send(&email).await?;
+        let mails = compose_session_failed(&self.config, &rec);
+        if steps::deliver(&self.ports, &mails, rec).await? {
+            self.ports.metrics.count("emails_sent", 1, &[("outcome", "session_failed")]);
         }
-        let told = gen3d_domain::SessionRecord { notified: true, updated_ms: now_ms(), ..rec.clone() };
-        self.ports.jobs.update_session(rec.state, &told).await?;
-        self.ports.metrics.count("emails_sent", 1, &[("outcome", "session_failed")]);
         Ok(())
     }
 }

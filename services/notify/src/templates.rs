@@ -48,10 +48,10 @@ fn date(ms: u64) -> String {
     format!("{day} {} {year}", MONTHS[(month - 1) as usize])
 }
 
-/// The owner's (and the admin's) mail about an ended object; `number` is its place among
-/// the photo's objects, as the page shows it; `picture`, the result's picture (PNG), shown
-/// in the HTML of a done object's mail.
-pub fn compose(config: &NotifyConfig, session: &SessionRecord, object: &ObjectRecord, number: usize, picture: Option<Vec<u8>>) -> Vec<Email> {
+/// The owner's mail about an ended object (and the makings of the admin's copy); `number`
+/// is its place among the photo's objects, as the page shows it; `picture`, the result's
+/// picture (PNG), shown in the HTML of a done object's mail.
+pub fn compose(config: &NotifyConfig, session: &SessionRecord, object: &ObjectRecord, number: usize, picture: Option<Vec<u8>>) -> Mails {
     let name = object_name(session, object, number);
     let picture = picture.filter(|_| object.state == ObjectState::Done);
     let outcome = if object.state == ObjectState::Done { Outcome::Done } else { Outcome::Failed };
@@ -60,14 +60,14 @@ pub fn compose(config: &NotifyConfig, session: &SessionRecord, object: &ObjectRe
         Outcome::Done => {
             let stats = object.stats.as_ref();
             let triangles = stats.map(|s| s.triangles).unwrap_or(0);
-            let closed = if stats.is_some_and(|s| s.watertight) { "closed (watertight)" } else { "open" };
+            let closed = if stats.is_some_and(|s| s.watertight) { "a closed (watertight)" } else { "an open" };
             (
                 format!("{name} is ready in 3D"),
                 format!(
-                    "Hello,\n\nyour 3D model is ready: a {closed} mesh of {triangles} triangles.\n\nView and download it (GLB mesh, PLY splat): {link}\n\nGen3D\n"
+                    "Hello,\n\nyour 3D model is ready: {closed} mesh of {triangles} triangles.\n\nView and download it (GLB mesh, PLY splat): {link}\n\nGen3D\n"
                 ),
                 format!(
-                    "<p>Hello,</p><p>your 3D model is ready: a {closed} mesh of {triangles} triangles.</p>{img}\
+                    "<p>Hello,</p><p>your 3D model is ready: {closed} mesh of {triangles} triangles.</p>{img}\
                      <p><a href=\"{href}\">View and download it</a> (GLB mesh, PLY splat).</p><p>Gen3D</p>",
                     href = escape(&link),
                     img = if picture.is_some() {
@@ -109,14 +109,14 @@ pub fn compose(config: &NotifyConfig, session: &SessionRecord, object: &ObjectRe
     if let Some(png) = picture {
         let image =
             InlineImage { content_id: PICTURE_ID.to_owned(), file_name: "object.png".to_owned(), content_type: "image/png".to_owned(), bytes: png };
-        mails.iter_mut().for_each(|m| m.inline = vec![image.clone()]);
+        mails.owner.inline = vec![image];
     }
     mails
 }
 
 /// The mail telling the owner their photo could not be prepared (a failed session), and
-/// the admin's copy.
-pub fn compose_session_failed(config: &NotifyConfig, session: &SessionRecord) -> Vec<Email> {
+/// the makings of the admin's copy.
+pub fn compose_session_failed(config: &NotifyConfig, session: &SessionRecord) -> Mails {
     let link = format!("{}/#/sessions/{}", config.app_url.trim_end_matches('/'), session.session);
     let reason = session.failure.as_deref().unwrap_or("unknown error");
     let letter = Letter {
@@ -139,31 +139,67 @@ struct Letter {
     html: String,
 }
 
-/// The letter to the session's owner and, when an admin is configured, the admin's copy
-/// (`about` names the job in its subject).
-fn addressed(config: &NotifyConfig, session: &SessionRecord, letter: Letter, key: &str, about: &str) -> Vec<Email> {
-    let Letter { subject, text, html } = letter;
-    let mut mails = vec![Email {
-        from: config.from.clone(),
-        to: vec![session.owner_email.clone()],
-        subject: subject.clone(),
-        text: text.clone(),
-        html: html.clone(),
-        idempotency_key: key.to_owned(),
-        inline: vec![],
-    }];
-    if let Some(admin) = &config.admin {
-        mails.push(Email {
-            from: config.from.clone(),
-            to: vec![admin.clone()],
-            subject: format!("[gen3d admin] {subject} ({about})"),
-            text: format!("Copy of the mail sent to {}:\n\n{text}", session.owner_email),
-            html: format!("<p>Copy of the mail sent to {}:</p>{html}", escape(session.owner_email.as_str())),
-            idempotency_key: format!("{key}-admin"),
-            inline: vec![],
-        });
+/// A job's mail to its owner, and what the admin's copy is made from.
+#[derive(Clone, Debug)]
+pub struct Mails {
+    pub owner: Email,
+    /// The job, as the admin's subject names it ("user u, object o").
+    about: String,
+    admin: Option<gen3d_domain::EmailAddress>,
+}
+
+/// What became of the owner's mail, as the admin's copy reports it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OwnerMail<'a> {
+    Sent,
+    /// Refused for good: the owner will never get it.
+    Undeliverable(&'a str),
+    /// Failed this time; it is retried.
+    Retrying(&'a str),
+}
+
+impl Mails {
+    /// The admin's copy of the owner's mail, saying what became of it; `None` without an
+    /// admin address.
+    pub fn admin_copy(&self, owner: OwnerMail<'_>) -> Option<Email> {
+        let admin = self.admin.clone()?;
+        let to = self.owner.to.iter().map(|a| a.as_str()).collect::<Vec<_>>().join(", ");
+        let (head, flag) = match owner {
+            OwnerMail::Sent => (format!("Copy of the mail sent to {to}:"), ""),
+            OwnerMail::Undeliverable(why) => {
+                (format!("The mail below could NOT be delivered to {to} ({why}): the owner has not been told."), "[undeliverable] ")
+            }
+            OwnerMail::Retrying(why) => (format!("The mail below to {to} failed for now ({why}) and is being retried:"), ""),
+        };
+        Some(Email {
+            from: self.owner.from.clone(),
+            to: vec![admin],
+            subject: format!("[gen3d admin] {flag}{} ({})", self.owner.subject, self.about),
+            text: format!("{head}\n\n{}", self.owner.text),
+            html: format!("<p>{}</p>{}", escape(&head), self.owner.html),
+            idempotency_key: format!("{}-admin", self.owner.idempotency_key),
+            inline: self.owner.inline.clone(),
+        })
     }
-    mails
+}
+
+/// The letter to the session's owner, with what the admin's copy needs (`about` names the
+/// job in its subject).
+fn addressed(config: &NotifyConfig, session: &SessionRecord, letter: Letter, key: &str, about: &str) -> Mails {
+    let Letter { subject, text, html } = letter;
+    Mails {
+        owner: Email {
+            from: config.from.clone(),
+            to: vec![session.owner_email.clone()],
+            subject,
+            text,
+            html,
+            idempotency_key: key.to_owned(),
+            inline: vec![],
+        },
+        about: about.to_owned(),
+        admin: config.admin.clone(),
+    }
 }
 
 #[cfg(test)]
@@ -209,7 +245,8 @@ mod tests {
     #[test]
     fn done_mail() {
         let (config, session, object) = records(ObjectState::Done);
-        insta::assert_debug_snapshot!(compose(&config, &session, &object, 2, Some(vec![0x89, b'P', b'N', b'G'])));
+        let mails = compose(&config, &session, &object, 2, Some(vec![0x89, b'P', b'N', b'G']));
+        insta::assert_debug_snapshot!((&mails.owner, mails.admin_copy(OwnerMail::Sent)));
     }
 
     #[test]
@@ -218,11 +255,11 @@ mod tests {
         session.name = Some(gen3d_domain::DisplayName::parse("Kitchen").unwrap());
         object.name = Some(gen3d_domain::DisplayName::parse("Red <mug>").unwrap());
         let mails = compose(&config, &session, &object, 2, None);
-        assert_eq!(mails[0].subject, "Red <mug> of your photo “Kitchen” is ready in 3D");
-        assert!(!mails[0].html.contains("cid:") && mails[0].inline.is_empty(), "no picture, no image");
+        assert_eq!(mails.owner.subject, "Red <mug> of your photo “Kitchen” is ready in 3D");
+        assert!(!mails.owner.html.contains("cid:") && mails.owner.inline.is_empty(), "no picture, no image");
         let with = compose(&config, &session, &object, 2, Some(vec![1, 2, 3]));
-        assert!(with[0].html.contains("alt=\"Red &lt;mug&gt;, as the photo's camera sees it\""), "{}", with[0].html);
-        assert_eq!(with[1].inline.len(), 1, "the admin's copy shows it too");
+        assert!(with.owner.html.contains("alt=\"Red &lt;mug&gt;, as the photo's camera sees it\""), "{}", with.owner.html);
+        assert_eq!(with.admin_copy(OwnerMail::Sent).unwrap().inline.len(), 1, "the admin's copy shows it too");
     }
 
     #[test]
@@ -231,16 +268,43 @@ mod tests {
         session.state = gen3d_domain::SessionState::Failed;
         session.failure = Some("photo: not a JPEG, PNG or WebP <image>".into());
         let mails = compose_session_failed(&config, &session);
-        assert!(mails[0].html.contains("&lt;image&gt;"));
-        insta::assert_debug_snapshot!(mails);
+        assert!(mails.owner.html.contains("&lt;image&gt;"));
+        insta::assert_debug_snapshot!((&mails.owner, mails.admin_copy(OwnerMail::Sent)));
     }
 
     #[test]
     fn failed_mail_escapes_the_reason() {
         let (config, session, object) = records(ObjectState::Failed);
         let mails = compose(&config, &session, &object, 2, Some(vec![1, 2, 3]));
-        assert!(mails[0].inline.is_empty(), "a failed object's mail has no picture");
-        assert!(mails[0].html.contains("&lt;truncated&gt;"));
-        insta::assert_debug_snapshot!(mails);
+        assert!(mails.owner.inline.is_empty(), "a failed object's mail has no picture");
+        assert!(mails.owner.html.contains("&lt;truncated&gt;"));
+        insta::assert_debug_snapshot!((&mails.owner, mails.admin_copy(OwnerMail::Sent)));
+    }
+
+    #[test]
+    fn an_open_mesh_reads_as_english() {
+        let (config, session, mut object) = records(ObjectState::Done);
+        object.stats.as_mut().unwrap().watertight = false;
+        let mails = compose(&config, &session, &object, 1, None);
+        assert!(mails.owner.text.contains("your 3D model is ready: an open mesh of 30000 triangles."), "{}", mails.owner.text);
+    }
+
+    #[test]
+    fn the_admin_copy_says_when_the_owner_was_not_reached() {
+        let (config, session, object) = records(ObjectState::Done);
+        let mails = compose(&config, &session, &object, 1, None);
+        let lost = mails.admin_copy(OwnerMail::Undeliverable("Email address is not verified <ann@example.com>")).unwrap();
+        assert_eq!(lost.to[0].as_str(), "admin@gen3d.example");
+        assert!(lost.subject.starts_with("[gen3d admin] [undeliverable] "), "{}", lost.subject);
+        assert!(
+            lost.text.starts_with("The mail below could NOT be delivered to ann@example.com (Email address is not verified <ann@example.com>)"),
+            "{}",
+            lost.text
+        );
+        assert!(lost.html.contains("&lt;ann@example.com&gt;"), "escaped: {}", lost.html);
+        let later = mails.admin_copy(OwnerMail::Retrying("outbox write: disk full")).unwrap();
+        assert!(later.text.contains("failed for now (outbox write: disk full) and is being retried"), "{}", later.text);
+        let no_admin = compose(&NotifyConfig { admin: None, ..config }, &session, &object, 1, None);
+        assert!(no_admin.admin_copy(OwnerMail::Sent).is_none());
     }
 }

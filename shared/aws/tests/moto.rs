@@ -111,6 +111,27 @@ async fn dynamodb_job_store() {
     }
 }
 
+/// SES's refusal of an unverified sender (moto checks the sender only, as SES outside its
+/// sandbox does) names the sender: the operator's to fix, so not `Invalid` (which would
+/// record the owner's mail as undeliverable) but an error the message is retried on.
+#[tokio::test]
+async fn sesv2_an_unverified_sender_is_not_an_undeliverable_owner() {
+    let Some(moto) = common::moto().await else {
+        return;
+    };
+    let mailer = SesMailer::new(aws_sdk_sesv2::Client::new(&moto.sdk));
+    let key = common::fresh_names().prefix().to_owned();
+    let mail = gen3d_ports::Email {
+        from: gen3d_domain::EmailAddress::parse(&format!("{key}@unverified.gen3d.example")).unwrap(),
+        ..conformance::mail::email(&key)
+    };
+    match gen3d_ports::Mailer::send(&mailer, &mail).await {
+        Err(gen3d_ports::PortError::Invalid(m)) => panic!("a sender's problem taken for the recipient's: {m}"),
+        Err(e) => assert!(e.to_string().contains("not verified"), "{e}"),
+        Ok(()) => panic!("moto sent mail from an unverified sender"),
+    }
+}
+
 #[tokio::test]
 async fn sesv2_mailer() {
     let Some(moto) = common::moto().await else {

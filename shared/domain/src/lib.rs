@@ -8,6 +8,7 @@ mod email;
 mod error;
 mod ids;
 mod keys;
+mod mail;
 mod messages;
 mod name;
 mod options;
@@ -19,6 +20,7 @@ pub use email::EmailAddress;
 pub use error::DomainError;
 pub use ids::{IdempotencyKey, JobId, ObjectId, SessionId, UserId};
 pub use keys::{INFERENCE_FAILURE_PREFIX, INFERENCE_OUTPUT_PREFIX, KeyOwner, KeyPrefix, ObjectFile, ObjectKey, SessionFile, USERS_PREFIX};
+pub use mail::{Delivery, MailLog};
 pub use messages::{
     EmbedRequested, InferenceNotification, InferenceStatus, JobIds, MESSAGE_VERSION, MeshRequested, NotifyRequested, QueueMessage,
     ReconstructRequested, SessionNotifyRequested, inference_notification_body,

@@ -155,6 +155,9 @@ pub struct SessionRecord {
     /// The owner was told of the session's failure (set after the mail was sent).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub notified: bool,
+    /// Each recipient's mail about the failure (`notified` is set once all are done).
+    #[serde(default, skip_serializing_if = "crate::MailLog::is_empty")]
+    pub mail: crate::MailLog,
     /// The name the user gave the photo. Stores keep it apart from the pipeline's
     /// writes (`JobStore::rename_session`), so a step moving the record never undoes a
     /// rename.
@@ -174,6 +177,7 @@ impl SessionRecord {
             created_ms: now_ms,
             updated_ms: now_ms,
             notified: false,
+            mail: Default::default(),
             name: None,
         }
     }
@@ -214,9 +218,13 @@ pub struct ObjectRecord {
     /// Where the object sits in the photo's camera frame (from reconstruction on).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pose: Option<crate::Pose>,
-    /// Set once the user has been told of the outcome (done or failed).
+    /// Set once the user has been told of the outcome (done or failed): every recipient's
+    /// mail has been sent or refused for good.
     #[serde(default)]
     pub notified: bool,
+    /// Each recipient's mail about the outcome (the owner's, the admin's copy).
+    #[serde(default, skip_serializing_if = "crate::MailLog::is_empty")]
+    pub mail: crate::MailLog,
     /// "Generate again": the object this one repeats with another seed (same mask and
     /// options), in the same session.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -248,6 +256,7 @@ impl ObjectRecord {
             stats: None,
             pose: None,
             notified: false,
+            mail: Default::default(),
             variant_of: None,
             stage_ms: Default::default(),
             name: None,
@@ -288,6 +297,7 @@ impl ObjectRecord {
         let mut next = self.moved(state, now_ms)?;
         next.failure = None;
         next.notified = false;
+        next.mail = Default::default();
         Ok(next)
     }
 

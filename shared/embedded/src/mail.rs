@@ -10,7 +10,9 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc2822;
 
 /// Writes each message as `{dir}/{idempotency_key}.eml` (write-then-rename), so sending
-/// the same logical message twice leaves one file: the local stand-in for SES.
+/// the same logical message twice leaves one file: the local stand-in for SES. Like a mail
+/// service, it refuses an address that can never take mail: one under `.invalid`, the
+/// top-level domain RFC 2606 reserves for names that must never resolve.
 pub struct OutboxMailer {
     dir: PathBuf,
 }
@@ -78,6 +80,9 @@ impl Mailer for OutboxMailer {
     async fn send(&self, email: &Email) -> Result<(), PortError> {
         if email.to.is_empty() {
             return Err(PortError::Invalid("email has no recipient".into()));
+        }
+        if let Some(address) = email.to.iter().find(|a| a.as_str().ends_with(".invalid")) {
+            return Err(PortError::Invalid(format!("{address}: the domain .invalid never takes mail (RFC 2606)")));
         }
         let key = &email.idempotency_key;
         if key.is_empty() || !key.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)) || key.starts_with('.') {
@@ -155,6 +160,20 @@ mod tests {
         let mut e = email();
         e.idempotency_key = "../escape".into();
         assert!(matches!(OutboxMailer::new(dir.path()).send(&e).await, Err(PortError::Invalid(_))));
+    }
+
+    #[tokio::test]
+    async fn refuses_an_address_that_never_takes_mail() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut e = email();
+        e.to = vec![EmailAddress::parse("ann@mail.invalid").unwrap()];
+        match OutboxMailer::new(dir.path()).send(&e).await {
+            Err(PortError::Invalid(why)) => assert_eq!(why, "ann@mail.invalid: the domain .invalid never takes mail (RFC 2606)"),
+            other => panic!("{other:?}"),
+        }
+        assert!(std::fs::read_dir(dir.path()).map_or(true, |d| d.count() == 0), "nothing written");
+        e.to = vec![EmailAddress::parse("ann@invalid.example").unwrap()];
+        OutboxMailer::new(dir.path()).send(&e).await.expect("only the .invalid top-level domain");
     }
 
     #[test]

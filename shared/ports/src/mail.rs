@@ -49,5 +49,9 @@ impl std::fmt::Debug for InlineImage {
 
 #[async_trait]
 pub trait Mailer: Send + Sync {
+    /// Sends `email`. `PortError::Invalid` means its recipient will never get it (an address
+    /// the mail service refuses: unverified in SES's sandbox, malformed, suppressed), and
+    /// the caller records it as undeliverable rather than trying again; any other error may
+    /// pass if tried later (a sender not set up is the operator's to fix, then replay).
     async fn send(&self, email: &Email) -> Result<(), PortError>;
 }

@@ -205,6 +205,11 @@ export function objectsPanel({ session, photo = null, photoView = () => ({}), si
         h('button', { text: 'Try again', testid: 'retry-object', onclick: () => retry(o) }),
       );
     }
+    // The mail service refused the owner's address for good: say so, rather than let
+    // them wait for a mail that will never come.
+    if (o.mail?.status === 'undeliverable') {
+      parts.push(h('p.small.note', { testid: 'object-mail-undeliverable', text: `We could not email you about this object: ${o.mail.reason}` }));
+    }
     if (o.state === 'done' && o.stats) {
       const s = o.stats;
       parts.push(
