@@ -118,26 +118,25 @@ run: deps
 serve: deps web
 	cargo run --release --locked -p gen3d -- --data $(CURDIR)/.gen3d-data serve --port 8080
 
-## rustfmt, and clippy on the product's code (libraries and binaries; the torch backend's
-## in `make test`) with warnings as errors. The first thing `make test` does.
+## rustfmt, and clippy on the product's code (libraries and binaries) with warnings as
+## errors, without building it: quick feedback while editing. `make test` lints as it
+## builds (scripts/clippy-rustc.sh), the torch backend's code included.
 lint: deps
 	cargo fmt --all --check
 	cargo clippy --locked --workspace --lib --bins -- -D warnings
 
-## Every test of the workspace, then the model crates again with the torch backend, and
-## the product on the real SAM 3 architecture (random weights, 2 ViT layers).
-test: deps lint ort moto web torch sam3-test-models smoke-deps
+## Every test of the workspace, the torch backend's included, in one cargo invocation (so
+## the dependencies build once, with one feature set), each workspace library and binary
+## compiled by clippy with warnings as errors (scripts/clippy-rustc.sh: the build is the
+## lint), the product on the real SAM 3 architecture among them (GEN3D_SAM3_MODELS: random
+## weights, 2 ViT layers); then the smoke test.
+test: deps ort moto web torch sam3-test-models smoke-deps
+	cargo fmt --all --check
 	cd web && node --test tests/unit/
-	tests/with-moto.sh $(MOTO_VENV) -- env GEN3D_ORT_PYTHON=$(ORT_VENV)/bin/python GEN3D_SAM3_MODELS=$(SAM3_TEST_MODELS) cargo test --workspace --locked --no-fail-fast
-	tests/smoke-local.sh $(CARGO_TARGET_DIR)/debug/gen3d
-	$(TORCH_ENV) GEN3D_ORT_PYTHON=$(ORT_VENV)/bin/python GEN3D_SAM3_MODELS=$(SAM3_TEST_MODELS) \
-		cargo test --locked -p gen3d-models -p gen3d-inference -p gen3d --features gen3d/torch $(TORCH_TESTS)
-	$(TORCH_ENV) cargo clippy --locked -p gen3d-models -p gen3d-inference -p gen3d --features gen3d/torch --lib --bins -- -D warnings
-
-# The torch pass: the model crates' tests, and gen3d's SAM 3 tests (one cargo invocation,
-# so its dependencies build once with one feature set).
-TORCH_TESTS := --lib --test torch_backend --test onnxruntime_parity --test embeddings_transport --test sam3_reference \
-	--test torch_server --test sam3_server --test sam3
+	$(TORCH_ENV) tests/with-moto.sh $(MOTO_VENV) -- env RUSTC_WORKSPACE_WRAPPER=$(CURDIR)/scripts/clippy-rustc.sh \
+		GEN3D_ORT_PYTHON=$(ORT_VENV)/bin/python GEN3D_SAM3_MODELS=$(SAM3_TEST_MODELS) \
+		cargo test --workspace --locked --no-fail-fast --features gen3d/torch
+	$(TORCH_ENV) tests/smoke-local.sh $(CARGO_TARGET_DIR)/debug/gen3d
 
 ## The real SAM 3 decoder in Chromium against the built-in one, in one run: click → mask
 ## drawn with the split decoder, the one-graph fp32, fp16 and int8 (docs/benchmarks.md); then the full-size encoder's

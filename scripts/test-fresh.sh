@@ -5,8 +5,9 @@
 # then `make test` one stage at a time, and prints each stage's wall time. What is
 # installed system-wide (apt's packages, Chromium) and cargo's registry (downloaded crates)
 # stay as they are; pip's cache is new and empty too.
-#   scripts/test-fresh.sh [WORKDIR]   (KEEP=1 keeps WORKDIR; each line of the log,
-#                                      WORKDIR/log, starts with the seconds since start)
+#   scripts/test-fresh.sh [WORKDIR]   (KEEP=1 keeps WORKDIR; NO_RUN=1 leaves out `make
+#                                      run`; each line of the log, WORKDIR/log, starts
+#                                      with the seconds since start)
 set -euo pipefail
 root=$(git -C "$(dirname "$0")" rev-parse --show-toplevel)
 work=${1:-$(mktemp -d "${TMPDIR:-/tmp}/gen3d-fresh.XXXXXX")}
@@ -27,11 +28,11 @@ stage() {
 	times+=("$(printf '%-58s %4d:%02d' "make $*" $(((SECONDS - t0) / 60)) $(((SECONDS - t0) % 60)))")
 	[ "$rc" = 0 ] || { echo "make $* failed (rc $rc); log: $work/log"; printf '%s\n' "${times[@]}"; exit "$rc"; }
 }
-stage run
+[ -n "${NO_RUN:-}" ] || stage run
 test_start=$SECONDS
 # `make test`'s prerequisites one by one (in its order), then `make test` itself, which
 # finds them done and runs the tests.
-for target in deps lint ort moto web torch sam3-test-models smoke-deps test; do stage "$target"; done
+for target in deps ort moto web torch sam3-test-models smoke-deps test; do stage "$target"; done
 test_total=$((SECONDS - test_start))
 echo
 echo "wall time per stage ($(nproc) cores, $(date -u +%F)):"
