@@ -130,9 +130,13 @@ lint: deps
 ## compiled by clippy with warnings as errors (scripts/clippy-rustc.sh: the build is the
 ## lint), the product on the real SAM 3 architecture among them (GEN3D_SAM3_MODELS: random
 ## weights, 2 ViT layers); then the smoke test.
+## The test build's size (GB) on a brand-new machine, measured (docs/benchmarks.md): with less
+## free than that, scripts/disk-check.sh removes the cached debug build first, or stops.
+TEST_BUILD_GB ?= 16
 test: deps ort moto web torch sam3-test-models smoke-deps
 	cargo fmt --all --check
 	cd web && node --test tests/unit/
+	scripts/disk-check.sh $(CARGO_TARGET_DIR) $(TEST_BUILD_GB)
 	$(TORCH_ENV) tests/with-moto.sh $(MOTO_VENV) -- env RUSTC_WORKSPACE_WRAPPER=$(CURDIR)/scripts/clippy-rustc.sh \
 		GEN3D_ORT_PYTHON=$(ORT_VENV)/bin/python GEN3D_SAM3_MODELS=$(SAM3_TEST_MODELS) \
 		cargo test --workspace --locked --no-fail-fast --features gen3d/torch
