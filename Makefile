@@ -132,7 +132,7 @@ lint: deps
 ## weights, 2 ViT layers); then the smoke test.
 ## The test build's size (GB) on a brand-new machine, measured (docs/benchmarks.md): with less
 ## free than that, scripts/disk-check.sh removes the cached debug build first, or stops.
-TEST_BUILD_GB ?= 16
+TEST_BUILD_GB ?= 10
 test: deps ort moto web torch sam3-test-models smoke-deps
 	cargo fmt --all --check
 	cd web && node --test tests/unit/
