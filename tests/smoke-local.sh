@@ -17,4 +17,4 @@ for _ in $(seq 1 300); do
 	sleep 0.2
 done
 [ -n "$url" ] || { echo "gen3d serve did not start:"; cat "$log"; exit 1; }
-"$root/scripts/smoke.sh" "$url"
+SMOKE_OUTBOX=$data/data/outbox "$root/scripts/smoke.sh" "$url"

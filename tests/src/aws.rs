@@ -12,7 +12,7 @@ use gen3d::client::ApiClient;
 use gen3d_aws::{AwsPorts, S3BlobStore, SnsTopic, provision};
 use gen3d_config::{ResourceNames, Service, ServiceConfig, ServiceSettings, env};
 use gen3d_inference::{LocalAsyncEndpoint, Runner};
-use gen3d_intake::{AppState, Auth, CognitoAuth};
+use gen3d_intake::{AppState, Auth, CognitoAuth, DECODER_KEY, ServerDecoder};
 use gen3d_lambda::{QueueService, poll};
 use gen3d_pipeline::Handler;
 use gen3d_ports::{Ports, QueueName};
@@ -39,11 +39,20 @@ pub struct AwsOptions {
     pub container_concurrency: usize,
     /// Faults injected at every port of every service and the API (the soak).
     pub faults: Option<Arc<gen3d_faults::Faults>>,
+    /// The click decoder the deploy step puts in the web bucket (`models/decoder.onnx`),
+    /// which the intake's server-side decode runs; `None`: no decoder deployed.
+    pub web_decoder: Option<Vec<u8>>,
 }
 
 impl Default for AwsOptions {
     fn default() -> Self {
-        Self { max_receives: 3, wrap_meshing: None, container_concurrency: 1, faults: None }
+        Self {
+            max_receives: 3,
+            wrap_meshing: None,
+            container_concurrency: 1,
+            faults: None,
+            web_decoder: Some(gen3d_models::decoder_graph::decoder_onnx()),
+        }
     }
 }
 
@@ -78,7 +87,7 @@ pub fn fresh_names() -> ResourceNames {
 }
 
 /// The `GEN3D_*` environment the stack's Lambdas would get from `Pulumi.yaml`.
-fn environment(names: &ResourceNames, bucket: &str, user: &CognitoUser) -> HashMap<&'static str, String> {
+fn environment(names: &ResourceNames, bucket: &str, web_bucket: &str, user: &CognitoUser) -> HashMap<&'static str, String> {
     HashMap::from([
         (env::STACK, "e2e".to_owned()),
         (env::RESOURCE_PREFIX, names.prefix().to_owned()),
@@ -95,6 +104,7 @@ fn environment(names: &ResourceNames, bucket: &str, user: &CognitoUser) -> HashM
         (env::LIMIT_OBJECTS_IN_FLIGHT, "20".to_owned()),
         (env::LIMIT_OBJECTS_PER_DAY, "500".to_owned()),
         (env::LIMIT_PHOTOS_PER_HOUR, "100".to_owned()),
+        (env::WEB_BUCKET, web_bucket.to_owned()),
     ])
 }
 
@@ -106,6 +116,11 @@ impl AwsStack {
         let names = fresh_names();
         let bucket = format!("{}-data", names.prefix());
         provision::create_bucket(&sdk, &bucket, true).await.expect("bucket");
+        let web_bucket = format!("{}-web", names.prefix());
+        provision::create_bucket(&sdk, &web_bucket, true).await.expect("web bucket");
+        if let Some(decoder) = &options.web_decoder {
+            provision::put_object(&sdk, &web_bucket, DECODER_KEY, decoder.clone(), "application/octet-stream", true).await.expect("decoder uploaded");
+        }
         provision::create_queues(&sdk, &names, options.max_receives, 30).await.expect("queues");
         provision::notify_photo_uploads(&sdk, &bucket, &names, true).await.expect("bucket notifications");
         provision::create_job_table(&sdk, &names.job_table()).await.expect("job table");
@@ -116,7 +131,7 @@ impl AwsStack {
             let (moto, pool, email) = (moto.to_owned(), names.prefix().to_owned(), email.clone());
             tokio::task::spawn_blocking(move || CognitoUser::create(&moto, &pool, &email)).await.expect("cognito user")
         };
-        let vars = environment(&names, &bucket, &user);
+        let vars = environment(&names, &bucket, &web_bucket, &user);
         let config = |service| ServiceConfig::from_lookup(service, |k| vars.get(k).cloned()).expect("the harness sets every variable");
         let (stop, rx) = watch::channel(false);
         let mut handles = Vec::new();
@@ -168,7 +183,9 @@ impl AwsStack {
         // The intake API with Cognito auth, as behind API Gateway.
         let intake = config(Service::Intake);
         let ports = AwsPorts::connect(&intake, &sdk, true).await.expect("intake ports");
-        let ServiceSettings::Intake { user_pool_id, user_pool_client_id, limits } = &intake.settings else { unreachable!("intake settings") };
+        let ServiceSettings::Intake { user_pool_id, user_pool_client_id, limits, web_bucket } = &intake.settings else {
+            unreachable!("intake settings")
+        };
         let issuer = CognitoAuth::issuer(REGION, user_pool_id);
         let jwks = format!("{moto}/{user_pool_id}/.well-known/jwks.json");
         let client_id = user_pool_client_id.clone();
@@ -178,7 +195,8 @@ impl AwsStack {
                 Some(faults) => gen3d_faults::wrap(ports.clone(), faults),
                 None => ports.clone(),
             },
-            decoder: Arc::new(gen3d_models::decoder::Decoder::builtin()),
+            // What the Lambda's main does: the web bucket's decoder, read on first use.
+            decoder: ServerDecoder::web_bucket(Arc::new(S3BlobStore::from_sdk(&sdk, web_bucket, true))),
             auth: Arc::new(Auth::Cognito(auth)),
             limits: *limits,
         };

@@ -303,3 +303,96 @@ async fn photos_go_straight_to_s3_and_large_files_come_back_from_it() {
     assert_eq!(stack.api.get(&format!("/v1/sessions/{session}")).await.json()["state"], "ready");
     stack.stop().await;
 }
+
+/// The SAM 3 test model directory's click decoder file (`make test` sets
+/// `GEN3D_SAM3_MODELS`), or `None` where `GEN3D_SKIP` names sam3.
+fn sam3_decoder_file() -> Option<std::path::PathBuf> {
+    if !gen3d_testkit::runs("sam3", "the server-side decode with the SAM 3 model directory's decoder") {
+        return None;
+    }
+    let dir = std::path::PathBuf::from(
+        std::env::var_os("GEN3D_SAM3_MODELS")
+            .expect("GEN3D_SAM3_MODELS must name a SAM 3 model directory (`make sam3-test-models`; `make test` sets it), or set GEN3D_SKIP=sam3"),
+    );
+    let manifest: serde_json::Value = serde_json::from_slice(&std::fs::read(dir.join("manifest.json")).expect("manifest.json")).expect("manifest");
+    Some(dir.join(manifest["decoder"]["file"].as_str().expect("manifest names the decoder")))
+}
+
+/// The mask `decoder` makes of `points` on the session's stored embeddings: the PNG, or
+/// `None` where the best mask is empty (the API's 422).
+async fn expected_mask(stack: &AwsStack, session: &str, decoder: &gen3d_models::decoder::Decoder, points: &[(f32, f32)]) -> Option<Vec<u8>> {
+    let view = stack.api.get(&format!("/v1/sessions/{session}")).await.json();
+    let (w, h) = (view["image"]["width"].as_u64().unwrap() as u32, view["image"]["height"].as_u64().unwrap() as u32);
+    let user = UserId::parse(&stack.user.sub).unwrap();
+    let key = ObjectKey::session_file(&user, &SessionId::parse(session).unwrap(), gen3d_domain::SessionFile::Embeddings);
+    let embeddings = gen3d_media::Embeddings::decode(&stack.ports.blobs.get(&key).await.unwrap()).unwrap();
+    let points = points.iter().map(|&(x, y)| gen3d_domain::Point { x, y, label: gen3d_domain::PointLabel::Include }).collect();
+    let prompt = gen3d_domain::Prompt::new(points, None, w, h).unwrap();
+    let out = decoder.run(&embeddings, &gen3d_models::decoder::PromptTensors::new(&prompt, w, h), None).unwrap();
+    out.mask(out.best(), w, h).ok().map(|m| m.encode_png())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn server_masks_run_the_decoder_the_deploy_step_put_in_the_web_bucket() {
+    let Some(moto) = moto() else { return };
+    let Some(file) = sam3_decoder_file() else { return };
+    let onnx = std::fs::read(&file).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+    let stack = AwsStack::start(&moto, AwsOptions { web_decoder: Some(onnx.clone()), ..AwsOptions::default() }).await;
+    let (session, reply) = upload(&stack.api, std::fs::read(gen3d_testkit::fixture("dog.jpg")).unwrap()).await;
+    assert_eq!(reply.status, StatusCode::ACCEPTED, "{}", reply.error_message());
+    wait_ready(&stack.api, &session).await;
+
+    // The same file through the Lambda's handler and here: the same answer, mask for mask,
+    // and not the built-in decoder's.
+    let sam3 = gen3d_models::decoder::Decoder::from_onnx(onnx.clone()).unwrap();
+    let builtin = gen3d_models::decoder::Decoder::builtin();
+    let mut compared = 0;
+    for points in [vec![(150.0, 420.0)], vec![(400.0, 267.0)], vec![(150.0, 420.0), (620.0, 120.0)]] {
+        let body = json!({"points": points.iter().map(|(x, y)| json!({"x": x, "y": y, "label": "include"})).collect::<Vec<_>>()});
+        let reply = stack.api.post_json(&format!("/v1/sessions/{session}/masks"), &body).await;
+        match expected_mask(&stack, &session, &sam3, &points).await {
+            Some(png) => {
+                assert_eq!(reply.status, StatusCode::OK, "{points:?}: {}", reply.error_message());
+                assert!(reply.body[..] == png[..], "{points:?}: the API's mask is the web bucket decoder's");
+                assert_ne!(expected_mask(&stack, &session, &builtin, &points).await, Some(png), "{points:?}: the built-in decoder differs");
+                compared += 1;
+            }
+            None => assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{points:?}: an empty selection: {}", reply.error_message()),
+        }
+    }
+    assert!(compared > 0, "no prompt gave the SAM 3 decoder a non-empty mask to compare");
+    // The API's decoder route sends the caller to that file (presigned: SAM 3's decoder is
+    // over a Lambda's 6 MB response limit).
+    let served = stack.api.get("/v1/models/decoder.onnx").await;
+    assert_eq!(served.status, StatusCode::TEMPORARY_REDIRECT, "{}", served.error_message());
+    let location = served.headers["location"].to_str().unwrap().to_owned();
+    assert!(location.contains("/models/decoder.onnx?"), "{location}");
+    let fetched =
+        tokio::task::spawn_blocking(move || ureq::get(&location).call().unwrap().body_mut().with_config().limit(1 << 26).read_to_vec().unwrap())
+            .await
+            .unwrap();
+    assert!(fetched == onnx, "the redirect leads to the web bucket's decoder");
+    stack.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_a_deployed_decoder_server_masks_answer_409_naming_it() {
+    let Some(moto) = moto() else { return };
+    let stack = AwsStack::start(&moto, AwsOptions { web_decoder: None, ..AwsOptions::default() }).await;
+    let (session, reply) = upload(&stack.api, std::fs::read(gen3d_testkit::fixture("dog.jpg")).unwrap()).await;
+    assert_eq!(reply.status, StatusCode::ACCEPTED, "{}", reply.error_message());
+    wait_ready(&stack.api, &session).await;
+    let prompt = json!({"points": [{"x": 150.0, "y": 420.0, "label": "include"}]});
+    for path in ["masks", "objects"] {
+        let reply = stack.api.post_json(&format!("/v1/sessions/{session}/{path}"), &prompt).await;
+        assert_eq!(reply.status, StatusCode::CONFLICT, "POST …/{path}: {}", reply.error_message());
+        let error = reply.json();
+        assert_eq!(error["error"]["code"], "decoder_unavailable", "{error}");
+        let message = error["error"]["message"].as_str().unwrap();
+        assert!(message.contains("-web/models/decoder.onnx") && message.contains("docs/operations.md"), "names the object and the fix: {message}");
+    }
+    assert_eq!(stack.api.get("/v1/models/decoder.onnx").await.status, StatusCode::CONFLICT);
+    // Nothing was submitted: the refusal came before the object.
+    assert_eq!(stack.api.get(&format!("/v1/sessions/{session}/objects")).await.json()["objects"].as_array().map(Vec::len), Some(0));
+    stack.stop().await;
+}

@@ -15,6 +15,7 @@ mod limits;
 mod rename;
 mod routes;
 mod scene;
+mod server_decoder;
 mod span;
 mod views;
 
@@ -23,18 +24,19 @@ use std::sync::Arc;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
-use gen3d_models::decoder::Decoder;
 use gen3d_ports::Ports;
 
 pub use auth::{Auth, LocalAuth, Principal};
 pub use cognito::CognitoAuth;
 pub use error::ApiError;
+pub use server_decoder::{DECODER_KEY, ServerDecoder};
 pub use views::{ObjectView, SessionView};
 
 #[derive(Clone)]
 pub struct AppState {
     pub ports: Ports,
-    pub decoder: Arc<Decoder>,
+    /// The click decoder of `POST …/masks`: the browser's (see [`ServerDecoder`]).
+    pub decoder: ServerDecoder,
     pub auth: Arc<Auth>,
     /// Per-user limits on GPU work (429 past them).
     pub limits: gen3d_config::UserLimits,

@@ -50,9 +50,13 @@ pub async fn login(State(state): State<AppState>, Json(c): Json<Credentials>) ->
     Ok(Json(session_token(auth, &p)))
 }
 
-pub async fn decoder_model(State(state): State<AppState>) -> Response {
-    ([(header::CONTENT_TYPE, "application/octet-stream"), (header::CACHE_CONTROL, "public, max-age=3600")], state.decoder.onnx_bytes().to_vec())
-        .into_response()
+pub async fn decoder_model(State(state): State<AppState>) -> ApiResult<Response> {
+    if let Some(url) = state.decoder.direct_url().await? {
+        return Ok((StatusCode::TEMPORARY_REDIRECT, [(header::LOCATION, url)]).into_response());
+    }
+    let decoder = state.decoder.get().await?;
+    Ok(([(header::CONTENT_TYPE, "application/octet-stream"), (header::CACHE_CONTROL, "public, max-age=3600")], decoder.onnx_bytes().to_vec())
+        .into_response())
 }
 
 fn session_id(raw: &str) -> ApiResult<SessionId> {
@@ -338,8 +342,8 @@ async fn decode(state: &AppState, rec: &SessionRecord, prompt: &Prompt) -> ApiRe
         return Err(ApiError::conflict(format!("the photo is not ready for selection yet (session state: {})", rec.state.as_str())));
     }
     let image = rec.image.ok_or_else(|| ApiError::conflict("session has no photo"))?;
+    let decoder = state.decoder.get().await?;
     let bytes = state.ports.blobs.get(&ObjectKey::session_file(&rec.user, &rec.session, SessionFile::Embeddings)).await?;
-    let decoder = state.decoder.clone();
     let tensors = PromptTensors::new(prompt, image.width, image.height);
     tokio::task::spawn_blocking(move || -> ApiResult<Mask> {
         let emb = Embeddings::decode(&bytes).map_err(|e| ApiError::from(gen3d_ports::PortError::Internal(e.to_string())))?;

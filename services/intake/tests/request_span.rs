@@ -9,7 +9,7 @@ use gen3d_config::{LogSettings, UserLimits};
 use gen3d_domain::ObjectState::{Done, Meshing, Reconstructing};
 use gen3d_domain::SessionState::{Embedding, Ready, Uploaded};
 use gen3d_domain::{EmailAddress, UserId};
-use gen3d_intake::{AppState, Auth, LocalAuth, Principal};
+use gen3d_intake::{AppState, Auth, LocalAuth, Principal, ServerDecoder};
 use gen3d_models::decoder::Decoder;
 use gen3d_pipeline::testing::{TestPorts, object_in, session_in};
 use gen3d_testkit::Captured;
@@ -23,8 +23,12 @@ async fn a_requests_log_lines_name_its_user_session_and_object() {
     t.ports.jobs.create_object(&object_in(&[Reconstructing, Meshing, Done])).await.unwrap();
     let local = Arc::new(LocalAuth::new(b"0123456789abcdef0123456789abcdef".to_vec()));
     let token = local.issue(&Principal { user: UserId::parse("u1").unwrap(), email: EmailAddress::parse("u1@example.com").unwrap() });
-    let state =
-        AppState { ports: t.ports.clone(), decoder: Arc::new(Decoder::builtin()), auth: Arc::new(Auth::Local(local)), limits: UserLimits::LOCAL };
+    let state = AppState {
+        ports: t.ports.clone(),
+        decoder: ServerDecoder::ready(Arc::new(Decoder::builtin())),
+        auth: Arc::new(Auth::Local(local)),
+        limits: UserLimits::LOCAL,
+    };
 
     let out = Captured::default();
     let writer = out.clone();

@@ -10,7 +10,7 @@ use gen3d_domain::EmailAddress;
 use gen3d_embedded::{FsBlobStore, MemoryMetrics, OutboxMailer, SqliteJobStore, SqliteQueue, open_database};
 use gen3d_faults::Faults;
 use gen3d_inference::{LocalAsyncEndpoint, Mesher, Runner};
-use gen3d_intake::{AppState, Auth, LocalAuth};
+use gen3d_intake::{AppState, Auth, LocalAuth, ServerDecoder};
 use gen3d_models::backend::Models;
 use gen3d_notify::NotifyConfig;
 use gen3d_pipeline::{ConsumerConfig, Handler, consume};
@@ -97,6 +97,8 @@ pub struct LocalStack {
     pub ports: Ports,
     pub endpoint: Arc<LocalAsyncEndpoint>,
     pub api: AppState,
+    /// The click decoder, the API's and the browser's.
+    pub decoder: Arc<gen3d_models::decoder::Decoder>,
     /// The API's account scheme, also for issuing tokens directly (CLI, tests).
     accounts: Arc<LocalAuth>,
 }
@@ -189,8 +191,13 @@ impl LocalStack {
         }
         let secret = load_or_create_secret(&config.data_dir.join("token-secret"))?;
         let accounts = Arc::new(LocalAuth::new(secret));
-        let api = AppState { ports: ports.clone(), decoder, auth: Arc::new(Auth::Local(accounts.clone())), limits: config.limits };
-        Ok(Self { config, queue, ports, endpoint, api, accounts })
+        let api = AppState {
+            ports: ports.clone(),
+            decoder: ServerDecoder::ready(decoder.clone()),
+            auth: Arc::new(Auth::Local(accounts.clone())),
+            limits: config.limits,
+        };
+        Ok(Self { config, queue, ports, endpoint, api, decoder, accounts })
     }
 
     /// Starts one consumer per pipeline queue plus the inference endpoint's worker.

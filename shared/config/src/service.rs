@@ -32,6 +32,9 @@ pub mod env {
     pub const LIMIT_OBJECTS_IN_FLIGHT: &str = "GEN3D_LIMIT_OBJECTS_IN_FLIGHT";
     pub const LIMIT_OBJECTS_PER_DAY: &str = "GEN3D_LIMIT_OBJECTS_PER_DAY";
     pub const LIMIT_PHOTOS_PER_HOUR: &str = "GEN3D_LIMIT_PHOTOS_PER_HOUR";
+    /// Read by the intake: the web app's bucket, whose `models/decoder.onnx` (the browser's
+    /// click decoder) the server-side decode runs too.
+    pub const WEB_BUCKET: &str = "GEN3D_WEB_BUCKET";
     pub const ENDPOINT_NAME: &str = "GEN3D_ENDPOINT_NAME";
     pub const MAIL_FROM: &str = "GEN3D_MAIL_FROM";
     pub const ADMIN_EMAIL: &str = "GEN3D_ADMIN_EMAIL";
@@ -96,9 +99,14 @@ impl Service {
     /// Every variable the service reads, common ones first.
     pub fn env_vars(self) -> Vec<&'static str> {
         let own: &[&str] = match self {
-            Service::Intake => {
-                &[env::USER_POOL_ID, env::USER_POOL_CLIENT_ID, env::LIMIT_OBJECTS_IN_FLIGHT, env::LIMIT_OBJECTS_PER_DAY, env::LIMIT_PHOTOS_PER_HOUR]
-            }
+            Service::Intake => &[
+                env::USER_POOL_ID,
+                env::USER_POOL_CLIENT_ID,
+                env::LIMIT_OBJECTS_IN_FLIGHT,
+                env::LIMIT_OBJECTS_PER_DAY,
+                env::LIMIT_PHOTOS_PER_HOUR,
+                env::WEB_BUCKET,
+            ],
             Service::Embedding | Service::Reconstruction | Service::Meshing => &[env::ENDPOINT_NAME],
             Service::Notify => &[env::MAIL_FROM, env::ADMIN_EMAIL, env::APP_URL],
         };

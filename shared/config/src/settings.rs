@@ -47,6 +47,8 @@ pub enum ServiceSettings {
         user_pool_id: String,
         user_pool_client_id: String,
         limits: UserLimits,
+        /// The web app's bucket: the server-side decode runs its `models/decoder.onnx`.
+        web_bucket: String,
     },
     /// Embedding, reconstruction and meshing: the SageMaker endpoint they invoke.
     Inference {
@@ -94,7 +96,12 @@ impl ServiceConfig {
                     objects_per_day: count(env::LIMIT_OBJECTS_PER_DAY)?,
                     photos_per_hour: count(env::LIMIT_PHOTOS_PER_HOUR)?,
                 };
-                ServiceSettings::Intake { user_pool_id: get(env::USER_POOL_ID)?, user_pool_client_id: get(env::USER_POOL_CLIENT_ID)?, limits }
+                ServiceSettings::Intake {
+                    user_pool_id: get(env::USER_POOL_ID)?,
+                    user_pool_client_id: get(env::USER_POOL_CLIENT_ID)?,
+                    limits,
+                    web_bucket: get(env::WEB_BUCKET)?,
+                }
             }
             Service::Embedding | Service::Reconstruction | Service::Meshing => ServiceSettings::Inference { endpoint_name: get(env::ENDPOINT_NAME)? },
             Service::Notify => {

@@ -35,12 +35,28 @@ pub fn init_tracing() {
 /// Reads the service's configuration from the environment and connects its ports.
 /// `AWS_ENDPOINT_URL` (an emulator such as moto) switches S3 to path-style addressing.
 pub async fn connect(service: Service) -> Result<(ServiceConfig, Ports), Error> {
+    let connected = connect_sdk(service).await?;
+    Ok((connected.config, connected.ports))
+}
+
+/// What [`connect`] makes, with the SDK configuration for a service that reaches more
+/// than its ports (the intake reads the web bucket's click decoder).
+pub struct Connected {
+    pub config: ServiceConfig,
+    pub ports: Ports,
+    pub sdk: gen3d_aws::SdkConfig,
+    /// S3 path-style addressing (an emulator).
+    pub path_style: bool,
+}
+
+/// [`connect`], keeping the SDK configuration.
+pub async fn connect_sdk(service: Service) -> Result<Connected, Error> {
     let config = ServiceConfig::from_env(service)?;
     tracing::info!(config = ?config, "starting");
     let endpoint = gen3d_config::aws_endpoint_url();
     let sdk = gen3d_aws::sdk_config(endpoint.as_deref(), None).await;
     let ports = gen3d_aws::AwsPorts::connect(&config, &sdk, endpoint.is_some()).await?;
-    Ok((config, ports))
+    Ok(Connected { config, ports, sdk, path_style: endpoint.is_some() })
 }
 
 /// The whole main of a queue-fed service's Lambda: connect once per cold start, then

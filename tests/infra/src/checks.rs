@@ -13,8 +13,7 @@ use crate::{Evaluated, known_type, placeholder_refs};
 pub const RESOURCE_STAR_ONLY: &[&str] = &["cloudwatch:PutMetricData", "ecr:GetAuthorizationToken"];
 
 /// Outputs every stack must export.
-pub const REQUIRED_OUTPUTS: &[&str] =
-    &["apiUrl", "webUrl", "userPoolId", "userPoolClientId", "identityPoolId", "dataBucket", "queueUrls", "deadLetterQueueUrls"];
+pub const REQUIRED_OUTPUTS: &[&str] = &["apiUrl", "webUrl", "userPoolId", "userPoolClientId", "dataBucket", "queueUrls", "deadLetterQueueUrls"];
 
 pub fn run(ev: &Evaluated, stack_config: &BTreeMap<String, Value>) -> Vec<String> {
     let mut out = Vec::new();
@@ -404,8 +403,21 @@ pub fn alarms(ev: &Evaluated) -> Vec<String> {
         }
     }
     for (name, f) in ev.of_type("aws:lambda:Function") {
-        if !watched("Errors", "FunctionName", str_of(f.properties.get("name"))) {
-            out.push(format!("alarms: function {name} has no Errors alarm"));
+        let function = str_of(f.properties.get("name"));
+        for metric in ["Errors", "Throttles", "Duration"] {
+            if !watched(metric, "FunctionName", function) {
+                out.push(format!("alarms: function {name} has no {metric} alarm"));
+            }
+        }
+        // A duration alarm fires before Lambda kills the invocation at its timeout.
+        let timeout_ms = f.properties.get("timeout").and_then(Value::as_f64).unwrap_or(3.0) * 1000.0;
+        for (alarm, a) in ev.of_type("aws:cloudwatch:MetricAlarm") {
+            if str_of(a.properties.get("metricName")) == "Duration"
+                && str_of(lookup(&a.properties, "dimensions.FunctionName")) == function
+                && a.properties.get("threshold").and_then(Value::as_f64).is_none_or(|t| t >= timeout_ms)
+            {
+                out.push(format!("alarms: {alarm}'s threshold must lie below {name}'s timeout ({timeout_ms} ms)"));
+            }
         }
     }
     for (name, e) in ev.of_type("aws:sagemaker:Endpoint") {

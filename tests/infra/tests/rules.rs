@@ -65,9 +65,10 @@ fn wildcard_actions_and_unscoped_resources_are_reported() {
     });
     check(&found, "is not one of this stack's resources or prefixes");
     let found = violations_after(|p| {
-        let statements = props(p, "intakeRolePolicy")["policy"]["fn::toJSON"]["Statement"].as_array_mut().expect("statements");
-        let metrics = statements.iter_mut().find(|s| s["Sid"] == "Metrics").expect("metrics statement");
-        metrics.as_object_mut().expect("object").remove("Condition");
+        props(p, "intakeRolePolicy")["policy"]["fn::toJSON"]["Statement"]
+            .as_array_mut()
+            .expect("statements")
+            .push(statement("cloudwatch:PutMetricData", "*"));
     });
     check(&found, "puts metrics without a cloudwatch:namespace condition");
 }
@@ -123,6 +124,12 @@ fn missing_alarms_are_reported() {
         p.resources.remove("notifyDlqDepth");
     });
     check(&found, "alarms: dead-letter queue notifyDlq has no depth alarm");
+    let found = violations_after(|p| {
+        p.resources.remove("meshingThrottles");
+    });
+    check(&found, "alarms: function meshingFunction has no Throttles alarm");
+    let found = violations_after(|p| props(p, "notifyDuration")["threshold"] = json!(30000));
+    check(&found, "alarms: notifyDuration's threshold must lie below notifyFunction's timeout (30000 ms)");
 }
 
 #[test]

@@ -1,56 +1,42 @@
-//! Trust boundaries read from `Pulumi.yaml` itself (issue 16): what a signed-in user's
-//! browser credentials (the identity pool's authenticated role) can write in the data
-//! bucket.
+//! Trust boundaries read from `Pulumi.yaml` itself (issue 16, decision 0012): a signed-in
+//! user's browser holds no AWS credentials. No identity pool hands it any, and no IAM role
+//! trusts Cognito identities; the browser reaches S3 only through the API's presigned URLs,
+//! each for one key of its own.
 
 mod common;
 
-use std::collections::BTreeMap;
-
-use gen3d_infra::iam::{allows, role_statements};
-use serde_json::Value;
-
-/// The roles the identity pools hand to signed-in users.
-fn browser_roles(ev: &gen3d_infra::Evaluated) -> Vec<String> {
-    let roles: Vec<String> = ev
-        .of_type("aws:cognito:IdentityPoolRoleAttachment")
-        .flat_map(|(_, r)| r.properties.get("roles").and_then(Value::as_object).cloned().unwrap_or_default().into_values())
-        .filter_map(|v| v.as_str().and_then(|s| s.strip_prefix('⟨')).and_then(|s| s.split('.').next()).map(str::to_owned))
-        .collect();
-    assert!(!roles.is_empty(), "no identity pool role found");
-    roles
-}
-
 #[test]
-fn browser_credentials_write_nothing_but_their_own_photos() {
+fn browsers_get_no_aws_credentials() {
     for stack in ["dev", "prod"] {
         let ev = common::evaluated(stack);
-        let bucket = "⟨dataBucket.arn⟩";
-        for role in browser_roles(&ev) {
-            let statements = role_statements(&ev, &role).unwrap();
-            let vars = BTreeMap::from([("aws:PrincipalTag/sub", "user-a")]);
-            let can = |action: &str, key: &str| allows(&statements, action, &format!("{bucket}/{key}"), &vars);
-            let own = "users/user-a/sessions/s1";
-            assert!(can("s3:PutObject", &format!("{own}/image")), "{stack}/{role}: a user uploads their photo");
-            assert!(can("s3:GetObject", &format!("{own}/objects/o1/mesh.glb")), "{stack}/{role}: a user reads their mesh");
-            let never = [
-                format!("{own}/embed.request.json"),
-                format!("{own}/embeddings.g3e"),
-                format!("{own}/objects/o1/reconstruct.request.json"),
-                format!("{own}/objects/o1/mesh.request.json"),
-                format!("{own}/objects/o1/mask.png"),
-                format!("{own}/objects/o1/splat.ply"),
-                format!("{own}/objects/o1/mesh.glb"),
-                "users/user-b/sessions/s1/image".to_owned(),
-                "users/user-a-x/sessions/s1/image".to_owned(),
-                "inference/output/x.out".to_owned(),
-                "accounts/x.json".to_owned(),
-            ];
-            for key in &never {
-                for action in ["s3:PutObject", "s3:DeleteObject", "s3:PutObjectAcl"] {
-                    assert!(!can(action, key), "{stack}/{role}: browser credentials may {action} {key}");
-                }
-            }
-            assert!(!can("s3:GetObject", "users/user-b/sessions/s1/image"), "{stack}/{role}: reads another user's photo");
+        for kind in ["aws:cognito:IdentityPool", "aws:cognito:IdentityPoolRoleAttachment", "aws:cognito:IdentityPoolProviderPrincipalTag"] {
+            let found: Vec<&String> = ev.of_type(kind).map(|(name, _)| name).collect();
+            assert!(found.is_empty(), "{stack}: {kind} {found:?} would hand browsers AWS credentials (decision 0012)");
+        }
+        for (name, role) in ev.of_type("aws:iam:Role") {
+            let trust = role.properties.get("assumeRolePolicy").map(|p| p.to_string()).unwrap_or_default();
+            assert!(!trust.contains("cognito-identity.amazonaws.com"), "{stack}: role {name} trusts Cognito identities: {trust}");
+            assert!(trust.contains("Service"), "{stack}: role {name} is assumed by something other than an AWS service: {trust}");
+        }
+    }
+}
+
+/// The intake reads the browser's click decoder from the web bucket for its server-side
+/// masks (`GEN3D_WEB_BUCKET`), and nothing else there: the web bucket is the app.
+#[test]
+fn the_intake_reads_the_web_buckets_decoder_and_nothing_else_there() {
+    use gen3d_infra::iam::{allows, role_statements};
+    for stack in ["dev", "prod"] {
+        let ev = common::evaluated(stack);
+        let statements = role_statements(&ev, "intakeRole").unwrap();
+        let vars = std::collections::BTreeMap::new();
+        let can = |action: &str, key: &str| allows(&statements, action, &format!("⟨webBucket.arn⟩/{key}"), &vars);
+        assert!(can("s3:GetObject", "models/decoder.onnx"), "{stack}: the intake reads models/decoder.onnx");
+        for key in ["index.html", "config.json", "assets/index.js"] {
+            assert!(!can("s3:GetObject", key), "{stack}: the intake reads the web bucket's {key}");
+        }
+        for action in ["s3:PutObject", "s3:DeleteObject"] {
+            assert!(!can(action, "models/decoder.onnx"), "{stack}: the intake may {action} the decoder");
         }
     }
 }

@@ -66,7 +66,7 @@ pub(super) async fn serve(mut config: LocalConfig, listen: Listen, web_dir: Opti
     let shutdown = async {
         let _ = tokio::signal::ctrl_c().await;
     };
-    let app = crate::web::with_web_app(stack.router(), web_dir, web_config, stack.api.decoder.clone());
+    let app = crate::web::with_web_app(stack.router(), web_dir, web_config, stack.decoder.clone());
     crate::http::serve(listener, app, header_timeout, shutdown).await;
     workers.stop().await;
     Ok(())
