@@ -51,10 +51,10 @@ pub async fn login(State(state): State<AppState>, Json(c): Json<Credentials>) ->
 }
 
 pub async fn decoder_model(State(state): State<AppState>) -> ApiResult<Response> {
+    let decoder = state.decoder.get().await?;
     if let Some(url) = state.decoder.direct_url().await? {
         return Ok((StatusCode::TEMPORARY_REDIRECT, [(header::LOCATION, url)]).into_response());
     }
-    let decoder = state.decoder.get().await?;
     Ok(([(header::CONTENT_TYPE, "application/octet-stream"), (header::CACHE_CONTROL, "public, max-age=3600")], decoder.onnx_bytes().to_vec())
         .into_response())
 }

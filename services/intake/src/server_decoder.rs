@@ -46,31 +46,26 @@ impl ServerDecoder {
         Self(Arc::new(Source::Ready(decoder)))
     }
 
-    /// The browser's decoder in AWS: [`DECODER_KEY`] in the web bucket `store`.
+    /// The browser's decoder in AWS: [`DECODER_KEY`] in the web bucket `store`, read when
+    /// first needed.
     pub fn web_bucket(store: Arc<dyn BlobStore>) -> Self {
-        Self::from_store(store, ObjectKey::parse(DECODER_KEY).expect("DECODER_KEY is a valid object key"))
-    }
-
-    /// The decoder at `key` in `store` (the web bucket's [`DECODER_KEY`] in AWS), read
-    /// when first needed.
-    pub fn from_store(store: Arc<dyn BlobStore>, key: ObjectKey) -> Self {
+        let key = ObjectKey::parse(DECODER_KEY).expect("DECODER_KEY is a valid object key");
         Self(Arc::new(Source::Store { store, key, loaded: tokio::sync::Mutex::new(Loaded::Not) }))
     }
 
-    /// Where `GET /v1/models/decoder.onnx` sends a caller: to the store's own (presigned)
-    /// URL of the file where it has one (a Lambda's response is at most 6 MB; SAM 3's
-    /// decoder is ~22 MB), else `None`: the API answers with the bytes. Either way only
-    /// once the file loaded as a click decoder.
+    /// Where `GET /v1/models/decoder.onnx` sends a caller once [`ServerDecoder::get`] has
+    /// loaded the file: the store's own (presigned) URL of it where it has one (a Lambda's
+    /// response is at most 6 MB; SAM 3's decoder is ~22 MB), else `None`: the API answers
+    /// with the bytes.
     pub async fn direct_url(&self) -> Result<Option<String>, ApiError> {
-        self.get().await?;
         match &*self.0 {
             Source::Ready(_) => Ok(None),
             Source::Store { store, key, .. } => Ok(store.direct_url(key, DirectAccess::Get).await?),
         }
     }
 
-    /// The decoder, or 409 (`decoder_unavailable`) saying why there is none; a store that cannot be reached is
-    /// its own error (503), not remembered.
+    /// The decoder, or 409 (`decoder_unavailable`) saying why there is none; a store that
+    /// cannot be reached is its own error (503), not remembered.
     pub async fn get(&self) -> Result<Arc<Decoder>, ApiError> {
         let (store, key, loaded) = match &*self.0 {
             Source::Ready(decoder) => return Ok(decoder.clone()),

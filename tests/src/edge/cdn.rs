@@ -75,7 +75,7 @@ pub async fn deploy_web(sdk: &gen3d_aws::SdkConfig, bucket: &str, dist: &Path, c
         provision::put_object(sdk, bucket, &key, body, content_type(&key), true).await.map_err(|e| e.to_string())?;
     }
     let decoder = gen3d_models::decoder_graph::decoder_onnx();
-    provision::put_object(sdk, bucket, "models/decoder.onnx", decoder, "application/octet-stream", true).await.map_err(|e| e.to_string())?;
+    provision::put_object(sdk, bucket, gen3d_intake::DECODER_KEY, decoder, "application/octet-stream", true).await.map_err(|e| e.to_string())?;
     provision::put_object(sdk, bucket, "config.json", config.to_string().into_bytes(), "application/json", true).await.map_err(|e| e.to_string())?;
     Ok(())
 }
