@@ -186,6 +186,10 @@ export async function download(url, name) {
 }
 
 export const signIn = (kind, email, password) => getJson(`/v1/auth/${kind}`, { method: 'POST', json: { email, password } });
+/** Mails a reset code if the address has an account (the same answer either way). */
+export const forgotPassword = (email) => getJson('/v1/auth/forgot', { method: 'POST', json: { email } });
+/** The new password set with the mailed code: `{token, email, user}` as sign-in gives. */
+export const resetPassword = (email, code, password) => getJson('/v1/auth/reset', { method: 'POST', json: { email, code, password } });
 export const listSessions = () => getJson('/v1/sessions');
 export const createSession = () => getJson('/v1/sessions', { method: 'POST' });
 export const getSession = (id) => getJson(`/v1/sessions/${id}`);

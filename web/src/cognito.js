@@ -1,6 +1,7 @@
 // Sign-up and sign-in against a Cognito user pool through its JSON API (the same calls
 // the AWS SDKs make; no SDK needed): SignUp, ConfirmSignUp, InitiateAuth with
-// USER_PASSWORD_AUTH and REFRESH_TOKEN_AUTH. The API accepts the pool's ID token.
+// USER_PASSWORD_AUTH and REFRESH_TOKEN_AUTH, ForgotPassword and ConfirmForgotPassword
+// (the pool mails the code to the verified address). The API accepts the pool's ID token.
 import { config } from './config.js';
 
 const MESSAGES = {
@@ -44,6 +45,11 @@ export const signUp = (email, password) =>
   call('SignUp', { ClientId: clientId(), Username: email, Password: password, UserAttributes: [{ Name: 'email', Value: email }] });
 
 export const confirm = (email, code) => call('ConfirmSignUp', { ClientId: clientId(), Username: email, ConfirmationCode: code });
+
+export const forgotPassword = (email) => call('ForgotPassword', { ClientId: clientId(), Username: email });
+
+export const confirmForgotPassword = (email, code, password) =>
+  call('ConfirmForgotPassword', { ClientId: clientId(), Username: email, ConfirmationCode: code, Password: password });
 
 export const resendCode = (email) => call('ResendConfirmationCode', { ClientId: clientId(), Username: email });
 

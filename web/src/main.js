@@ -27,10 +27,13 @@ function header() {
 async function route() {
   teardown?.();
   teardown = null;
-  // #/sessions/{id}[/objects/{object}] (the links in Gen3D's mails), #/guide, #/signin, #/
+  // #/sessions/{id}[/objects/{object}] (the links in Gen3D's mails), #/reset?email=…
+  // (the reset mail's), #/guide, #/signin, #/
   const [, page = '', id, sub, object] = location.hash.split('/');
   header();
   if (page === 'guide') return (teardown = renderGuide(app));
+  const [name, query = ''] = page.split('?');
+  if (name === 'reset') return (teardown = renderSignIn(app, { mode: 'reset', email: new URLSearchParams(query).get('email') }));
   if (!auth.token()) {
     if (page === 'sessions' || page === 's') {
       // Remember the link; the hash changes to #/signin so signing in can change it back.

@@ -4,8 +4,9 @@
 // overlay covers the click, add an exclude click and see the mask change, confirm, wait
 // for the object, check the viewer drew the splat and the mesh, download the GLB and the
 // splat, follow the mail's link; a box and two objects. Then bad input: a non-image, a failed embeddings download, an
-// expired sign-in. With moto server (--moto URL or $GEN3D_MOTO_URL), also the Cognito
-// sign-up, confirmation and sign-in, as in AWS. Screenshots of each step go to --out.
+// expired sign-in; a forgotten password reset with the mailed code. With moto server
+// (--moto URL or $GEN3D_MOTO_URL), also the Cognito sign-up, confirmation, sign-in and
+// password reset, as in AWS. Screenshots of each step go to --out.
 //
 //   node tests/e2e.mjs --gen3d PATH/TO/gen3d [--out DIR] [--moto URL]   (or --url http://…)
 import assert from 'node:assert/strict';
@@ -39,6 +40,20 @@ async function mailLink(data, object) {
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error(`no mail for object ${object} in ${dir}`);
+}
+
+/** The code and link of the password reset mail the outbox holds for `email`. */
+async function resetMail(data, email) {
+  const dir = join(data, 'outbox');
+  for (let i = 0; i < 100; i++) {
+    for (const f of (() => { try { return readdirSync(dir); } catch { return []; } })()) {
+      const text = readFileSync(join(dir, f), 'latin1').replace(/=\r?\n/g, '').replace(/=3D/g, '=');
+      if (!text.includes(`To: ${email}`) || !text.includes('password reset')) continue;
+      return { code: /Your code: (\d{6})/.exec(text)[1], link: /https?:\/\/[^\s"<]*#\/reset\?email=[^\s"<]*/.exec(text)[0] };
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`no password reset mail for ${email} in ${dir}`);
 }
 
 test('photo to downloaded mesh: click, exclude, reconstruct, view, download, the mail link', (page, url, shot, srv) =>
@@ -340,9 +355,44 @@ test('an expired sign-in returns to the sign-in page with a message', async (pag
   await shot('11-expired');
 });
 
+test('a forgotten password: a code by mail, the mail’s link, a new password; the old password and sign-in end', async (page, url, shot, srv) => {
+  const email = await signUp(page, url);
+  const before = await page.evaluate(() => localStorage.getItem('gen3d.token'));
+  await page.getByTestId('sign-out').click();
+  await page.getByTestId('forgot').click();
+  await page.getByTestId('email').fill(email);
+  await page.getByTestId('signin-submit').click();
+  await assertText(page.getByTestId('signin-note'), /we sent it a code/);
+  await page.getByTestId('code').waitFor({ state: 'visible' });
+  const { code, link } = await resetMail(srv.data, email);
+  // The mail's link opens the new-password form with the address filled in.
+  await page.goto('about:blank');
+  await page.goto(link);
+  await page.getByTestId('code').waitFor({ state: 'visible' });
+  assert.equal(await page.getByTestId('email').inputValue(), email);
+  await page.getByTestId('code').fill(code === '000000' ? '000001' : '000000');
+  await page.getByTestId('password').fill('A-new-password-7');
+  await page.getByTestId('signin-submit').click();
+  await assertText(page.getByTestId('signin-error'), /code: wrong/);
+  await page.getByTestId('code').fill(code);
+  await shot('12-password-reset');
+  await page.getByTestId('signin-submit').click();
+  await page.getByTestId('dropzone').waitFor();
+  const old = await page.evaluate((t) => fetch('/v1/sessions', { headers: { Authorization: `Bearer ${t}` } }).then((r) => r.status), before);
+  assert.equal(old, 401, 'the sign-in from before the reset has ended');
+  await page.getByTestId('sign-out').click();
+  await page.getByTestId('email').fill(email);
+  await page.getByTestId('password').fill(PASSWORD);
+  await page.getByTestId('signin-submit').click();
+  await assertText(page.getByTestId('signin-error'), /wrong email or password/i);
+  await page.getByTestId('password').fill('A-new-password-7');
+  await page.getByTestId('signin-submit').click();
+  await page.getByTestId('dropzone').waitFor();
+});
+
 if (opts.moto) {
   test(
-    'Cognito: sign up, confirm with the code, sign in, and the API accepts the ID token',
+    'Cognito: sign up, confirm with the code, sign in, the API accepts the ID token; a forgotten password reset with the pool’s code',
     async (page, url, shot) => {
       const email = `cog-${Date.now()}@example.com`;
       await page.goto(url);
@@ -369,6 +419,20 @@ if (opts.moto) {
       await page.getByTestId('sign-out').click();
       await page.getByTestId('email').fill(email);
       await page.getByTestId('password').fill('not-the-password');
+      await page.getByTestId('signin-submit').click();
+      await assertText(page.getByTestId('signin-error'), /Wrong email or password/);
+      // Forgotten: ForgotPassword mails a code (moto takes any code but its own prefix),
+      // ConfirmForgotPassword sets the new password, and the app signs in with it.
+      await page.getByTestId('forgot').click();
+      await page.getByTestId('signin-submit').click();
+      await page.getByTestId('code').waitFor({ state: 'visible' });
+      await page.getByTestId('code').fill('654321');
+      await page.getByTestId('password').fill('Another-horse-43');
+      await page.getByTestId('signin-submit').click();
+      await page.getByTestId('dropzone').waitFor();
+      await page.getByTestId('sign-out').click();
+      await page.getByTestId('email').fill(email);
+      await page.getByTestId('password').fill('Correct-horse-42');
       await page.getByTestId('signin-submit').click();
       await assertText(page.getByTestId('signin-error'), /Wrong email or password/);
     },

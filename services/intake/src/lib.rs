@@ -13,6 +13,7 @@ mod delete;
 mod error;
 mod limits;
 mod rename;
+mod reset;
 mod routes;
 mod scene;
 mod server_decoder;
@@ -48,6 +49,8 @@ pub fn app(state: AppState) -> Router {
         .route("/healthz", get(routes::health))
         .route("/v1/auth/register", post(routes::register))
         .route("/v1/auth/login", post(routes::login))
+        .route("/v1/auth/forgot", post(reset::forgot_password))
+        .route("/v1/auth/reset", post(reset::reset_password))
         .route("/v1/models/decoder.onnx", get(routes::decoder_model))
         .route("/v1/sessions", post(routes::create_session).get(routes::list_sessions))
         .route("/v1/sessions/{session}", get(routes::get_session).patch(rename::rename_session).delete(delete::delete_session))

@@ -32,7 +32,7 @@ pub struct Credentials {
     password: String,
 }
 
-fn session_token(auth: &LocalAuth, p: &Principal) -> Value {
+pub(crate) fn session_token(auth: &LocalAuth, p: &Principal) -> Value {
     json!({"user": p.user, "email": p.email, "token": auth.issue(p)})
 }
 

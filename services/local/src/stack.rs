@@ -190,7 +190,7 @@ impl LocalStack {
             ports = gen3d_faults::wrap(ports, faults);
         }
         let secret = load_or_create_secret(&config.data_dir.join("token-secret"))?;
-        let accounts = Arc::new(LocalAuth::new(secret));
+        let accounts = Arc::new(LocalAuth::new(secret).with_reset_mail(config.mail_from.clone(), config.app_url.clone()));
         let api = AppState {
             ports: ports.clone(),
             decoder: ServerDecoder::ready(decoder.clone()),

@@ -1,41 +1,56 @@
 // Sign in or create an account: Gen3D's own accounts locally, the Cognito user pool in
-// AWS (sign up, confirm with the emailed code, sign in).
-import { auth, signIn as localSignIn } from '../api.js';
+// AWS (sign up, confirm with the emailed code, sign in). A forgotten password: a code by
+// mail, then a new password with it (both kinds of account; the mail links to #/reset).
+import { auth, forgotPassword, resetPassword, signIn as localSignIn } from '../api.js';
 import * as cognito from '../cognito.js';
 import { config } from '../config.js';
 import { h } from '../ui.js';
 
-const TITLES = { login: 'Sign in', register: 'Create account', confirm: 'Confirm your email' };
+const TITLES = { login: 'Sign in', register: 'Create account', confirm: 'Confirm your email', forgot: 'Reset your password', reset: 'Choose a new password' };
+const SUBMITS = { ...TITLES, forgot: 'Send me a code', reset: 'Set the new password' };
 
-export function renderSignIn(root) {
+/** `start`: `{mode: 'reset', email}` opens the new-password form (the reset mail's link). */
+export function renderSignIn(root, start = {}) {
   const useCognito = config.auth === 'cognito';
   const minLength = useCognito ? 10 : 8;
   let mode = 'login';
   const email = h('input', { type: 'email', name: 'email', required: true, autocomplete: 'username', testid: 'email' });
+  if (start.email) email.value = start.email;
   const password = h('input', { type: 'password', name: 'password', required: true, minlength: String(minLength), autocomplete: 'current-password', testid: 'password' });
   const code = h('input', { name: 'code', inputmode: 'numeric', autocomplete: 'one-time-code', testid: 'code' });
-  const passwordField = h('label', {}, `Password (${minLength} characters or more)`, password);
+  const passwordLabel = h('span', { text: 'Password' });
+  const passwordField = h('label', {}, passwordLabel, ` (${minLength} characters or more)`, password);
   const codeField = h('label', { hidden: true }, 'The code we emailed you', code);
   const error = h('p.error', { testid: 'signin-error', role: 'alert' });
   const note = h('p.muted.small', { testid: 'signin-note' });
   const submit = h('button.primary', { type: 'submit', testid: 'signin-submit', text: 'Sign in' });
   const toggle = h('button.link', { type: 'button', testid: 'signin-toggle', text: 'New here? Create an account' });
   const resend = h('button.link', { type: 'button', testid: 'resend-code', text: 'Send the code again', hidden: true });
+  const forgot = h('button.link', { type: 'button', testid: 'forgot', text: 'Forgot your password?' });
   const title = h('h1', { text: 'Sign in' });
 
   function setMode(m) {
     mode = m;
-    title.textContent = submit.textContent = TITLES[m];
+    title.textContent = TITLES[m];
+    submit.textContent = SUBMITS[m];
     toggle.textContent = m === 'login' ? 'New here? Create an account' : 'Have an account? Sign in';
-    password.autocomplete = m === 'register' ? 'new-password' : 'current-password';
-    codeField.hidden = resend.hidden = m !== 'confirm';
-    code.required = m === 'confirm';
+    password.autocomplete = m === 'register' || m === 'reset' ? 'new-password' : 'current-password';
+    passwordLabel.textContent = m === 'reset' ? 'New password' : 'Password';
+    passwordField.hidden = m === 'forgot';
+    password.required = m !== 'forgot';
+    codeField.hidden = resend.hidden = m !== 'confirm' && m !== 'reset';
+    code.required = m === 'confirm' || m === 'reset';
+    forgot.hidden = m !== 'login';
     error.textContent = '';
+    note.textContent = '';
   }
   toggle.onclick = () => setMode(mode === 'login' ? 'register' : 'login');
+  forgot.onclick = () => setMode('forgot');
+  const sendResetCode = (who) => (useCognito ? cognito.forgotPassword(who) : forgotPassword(who));
   resend.onclick = async () => {
     try {
-      await cognito.resendCode(email.value.trim());
+      const who = email.value.trim();
+      await (mode === 'reset' ? sendResetCode(who) : cognito.resendCode(who));
       note.textContent = 'A new code is on its way.';
     } catch (err) {
       error.textContent = err.message;
@@ -52,6 +67,29 @@ export function renderSignIn(root) {
   async function done(token, refreshToken) {
     auth.set(token, email.value.trim(), refreshToken);
     onward();
+  }
+
+  /** The forgot and reset steps, for both kinds of account; false for the others. */
+  async function submitReset() {
+    const who = email.value.trim();
+    if (mode === 'forgot') {
+      await sendResetCode(who);
+      setMode('reset');
+      note.textContent = `If ${who} has an account, we sent it a code. Enter it with your new password.`;
+      code.focus();
+      return true;
+    }
+    if (mode !== 'reset') return false;
+    if (useCognito) {
+      await cognito.confirmForgotPassword(who, code.value.trim(), password.value);
+      const { idToken, refreshToken } = await cognito.signIn(who, password.value);
+      await done(idToken, refreshToken);
+    } else {
+      const r = await resetPassword(who, code.value.trim(), password.value);
+      auth.set(r.token, r.email);
+      onward();
+    }
+    return true;
   }
 
   async function submitLocal() {
@@ -93,7 +131,7 @@ export function renderSignIn(root) {
         error.textContent = '';
         submit.disabled = true;
         try {
-          await (useCognito ? submitCognito() : submitLocal());
+          if (!(await submitReset())) await (useCognito ? submitCognito() : submitLocal());
         } catch (err) {
           error.textContent = err.message;
         } finally {
@@ -110,10 +148,15 @@ export function renderSignIn(root) {
     error,
     submit,
     toggle,
+    forgot,
     resend,
   );
   root.replaceChildren(h('div.welcome', {}, form, example()));
-  email.focus();
+  if (start.mode === 'reset') {
+    setMode('reset');
+    note.textContent = 'Enter the code from the mail and your new password.';
+    code.focus();
+  } else email.focus();
 }
 
 /** What Gen3D does, before signing in: a sample photo and what one click on it made.
