@@ -13,7 +13,8 @@
 # waits for the embeddings and checks their format, asks the server for the mask of a
 # click, submits it, waits for `done`, and checks the GLB and the splat PLY it downloads.
 # Then the mail: the owner's and the admin's copy ($SMOKE_OUTBOX: `gen3d serve`'s outbox
-# folder; $SMOKE_MOTO: moto's SES; neither: not checked, and said so). Then what must
+# folder; $SMOKE_MOTO: moto's SES; neither: not checked, and said so), and the owner's
+# 24-hour download link, opened without a token. Then what must
 # fail: the other user's object and files (404), a tampered token and none (401), a mask
 # of the wrong size (4xx naming it), a file that is not a photo (415) and a truncated
 # photo (422, or the session fails with the reason). docs/testing.md walks through it.
@@ -207,6 +208,25 @@ mail() {
 	done
 	[ "$(grep -cix -- "$owner" <<<"$to")" = 1 ] || fail "$name: the owner got $(grep -cix -- "$owner" <<<"$to") mails about $object"
 	say "$name: mailed $owner and the admin ($(grep -vix -- "$owner" <<<"$to" | paste -sd, -))"
+	# The owner's mail links straight to the GLB for 24 hours, no sign-in: open it with no
+	# token (its path on this API: a stand-in's API has another address than the stack's).
+	local link path
+	link=$(mail_text "$object" "$owner" | grep -o 'https\?://[^ "<]*/v1/links/dl_[A-Za-z0-9_-]*' | head -1)
+	[ -n "$link" ] || fail "$name: the owner's mail has no download link"
+	path=/v1/links/${link##*/v1/links/}
+	curl -fsSL -o "$work/$name-link.glb" "$api$path" || fail "$name: the mail's download link $path"
+	cmp -s "$work/$name-link.glb" "$work/$name.glb" || fail "$name: the mail's link gives another file than the GLB"
+	say "$name: the mail's 24-hour link downloads the GLB without signing in"
+}
+
+# mail_text OBJECT OWNER: the owner's mail about OBJECT, as text.
+mail_text() {
+	if [ -n "${SMOKE_OUTBOX:-}" ]; then
+		grep -l -r -- "$1" "$SMOKE_OUTBOX" | while read -r f; do grep -qix -- "To: $2" <(tr -d '\r' <"$f") && cat "$f"; done
+	else
+		curl -fsS "$SMOKE_MOTO/moto-api/data.json" | jq -r --arg o "$1" --arg to "$2" \
+			'.ses.Message // [] | .[] | select(tostring | contains($o)) | select(.destinations | tostring | ascii_downcase | contains($to | ascii_downcase)) | tostring'
+	fi
 }
 
 # must_fail: what a user must not be able to do, and bad input.

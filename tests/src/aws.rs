@@ -99,6 +99,7 @@ fn environment(names: &ResourceNames, bucket: &str, web_bucket: &str, user: &Cog
         (env::MAIL_FROM, SENDER.to_owned()),
         (env::ADMIN_EMAIL, ADMIN.to_owned()),
         (env::APP_URL, "https://app.gen3d.example".to_owned()),
+        (env::API_URL, "https://api.gen3d.example".to_owned()),
         (env::USER_POOL_ID, user.pool_id.clone()),
         (env::USER_POOL_CLIENT_ID, user.client_id.clone()),
         (env::LIMIT_OBJECTS_IN_FLIGHT, "20".to_owned()),

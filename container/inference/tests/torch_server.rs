@@ -6,7 +6,6 @@
 //! Needs the Python whose torch the build linked (`make test` sets `GEN3D_TORCH_PYTHON`).
 #![cfg(feature = "torch")]
 
-use std::path::Path;
 use std::process::Command;
 use std::sync::Arc;
 

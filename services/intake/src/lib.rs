@@ -12,6 +12,7 @@ mod cognito;
 mod delete;
 mod error;
 mod limits;
+mod links;
 mod rename;
 mod reset;
 mod routes;
@@ -52,6 +53,7 @@ pub fn app(state: AppState) -> Router {
         .route("/v1/auth/forgot", post(reset::forgot_password))
         .route("/v1/auth/reset", post(reset::reset_password))
         .route("/v1/models/decoder.onnx", get(routes::decoder_model))
+        .route("/v1/links/{token}", get(links::open_link))
         .route("/v1/sessions", post(routes::create_session).get(routes::list_sessions))
         .route("/v1/sessions/{session}", get(routes::get_session).patch(rename::rename_session).delete(delete::delete_session))
         .route("/v1/sessions/{session}/scene", post(scene::make_scene))

@@ -532,8 +532,14 @@ pub async fn get_file(
 ) -> ApiResult<Response> {
     let rec = load_object(&state, &p, &session, &object).await?;
     let file = ObjectFile::downloadable(&file).ok_or_else(|| ApiError::not_found("file"))?;
+    serve_object_file(&state, &rec, file).await
+}
+
+/// One of an object's files: a redirect to storage where it has direct URLs, else the
+/// bytes, as an attachment named for the object.
+pub(crate) async fn serve_object_file(state: &AppState, rec: &ObjectRecord, file: ObjectFile) -> ApiResult<Response> {
     let key = ObjectKey::object_file(&rec.user, &rec.session, &rec.object, file);
-    if let Some(redirect) = redirect_to_storage(&state, &key, "file (not produced yet)").await? {
+    if let Some(redirect) = redirect_to_storage(state, &key, "file (not produced yet)").await? {
         return Ok(redirect);
     }
     let bytes = match state.ports.blobs.get(&key).await {

@@ -221,7 +221,13 @@ impl LocalStack {
         let (stop, rx) = watch::channel(false);
         let ports = &self.ports;
         let notify =
-            NotifyConfig { from: self.config.mail_from.clone(), admin: self.config.admin_email.clone(), app_url: self.config.app_url.clone() };
+            // The API and the app share one origin here.
+            NotifyConfig {
+                from: self.config.mail_from.clone(),
+                admin: self.config.admin_email.clone(),
+                app_url: self.config.app_url.clone(),
+                api_url: self.config.app_url.clone(),
+            };
         let services = [
             (Service::Embedding, Duration::from_secs(60)),
             (Service::Reconstruction, Duration::from_secs(60)),

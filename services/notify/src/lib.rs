@@ -10,7 +10,7 @@ mod templates;
 
 use async_trait::async_trait;
 use gen3d_domain::{EmailAddress, NotifyRequested, ObjectFile, ObjectKey, QueueMessage, SessionNotifyRequested, SessionState};
-use gen3d_pipeline::{Handler, HandlerError, load_object, load_session};
+use gen3d_pipeline::{DownloadLink, Handler, HandlerError, MAIL_LINK_TTL_MS, create_link, load_object, load_session};
 use gen3d_ports::{PortError, Ports};
 
 pub use templates::{Mails, Outcome, OwnerMail, compose, compose_session_failed};
@@ -22,14 +22,17 @@ pub struct NotifyConfig {
     pub admin: Option<EmailAddress>,
     /// The web app's base URL, e.g. `http://127.0.0.1:8080`.
     pub app_url: String,
+    /// The API's base URL, where the done mail's download link points (the app's own
+    /// origin locally; API Gateway's endpoint in AWS).
+    pub api_url: String,
 }
 
 impl NotifyConfig {
     /// A deployed notify service's settings (`None` for another service's).
     pub fn from_settings(settings: &gen3d_config::ServiceSettings) -> Option<Self> {
         match settings {
-            gen3d_config::ServiceSettings::Notify { from, admin, app_url } => {
-                Some(Self { from: from.clone(), admin: Some(admin.clone()), app_url: app_url.clone() })
+            gen3d_config::ServiceSettings::Notify { from, admin, app_url, api_url } => {
+                Some(Self { from: from.clone(), admin: Some(admin.clone()), app_url: app_url.clone(), api_url: api_url.clone() })
             }
             _ => None,
         }
@@ -74,12 +77,35 @@ impl NotifyService {
         } else {
             None
         };
-        let mails = compose(&self.config, &session, &rec, number, picture);
+        let download = self.download_link(&rec).await?;
+        let mails = compose(&self.config, &session, &rec, number, picture, download.as_deref());
         let outcome = rec.state.as_str();
         if steps::deliver(&self.ports, &mails, rec).await? {
             self.ports.metrics.count("emails_sent", 1, &[("outcome", outcome)]);
         }
         Ok(())
+    }
+
+    /// A 24-hour link to a done object's GLB while the owner's mail is still to send
+    /// (each try makes one; only the sent mail's is ever seen, the others expire unused);
+    /// `None` for a failed object or one without a GLB.
+    async fn download_link(&self, rec: &gen3d_domain::ObjectRecord) -> Result<Option<String>, HandlerError> {
+        if rec.state != gen3d_domain::ObjectState::Done || rec.mail.owner.is_some() {
+            return Ok(None); // failed, or the owner's mail is already settled
+        }
+        let file = ObjectFile::Mesh(gen3d_domain::MeshFormat::Glb);
+        if self.ports.blobs.head(&ObjectKey::object_file(&rec.user, &rec.session, &rec.object, file)).await?.is_none() {
+            return Ok(None);
+        }
+        let link = DownloadLink {
+            user: rec.user.clone(),
+            session: rec.session.clone(),
+            object: rec.object.clone(),
+            file: file.file_name().to_owned(),
+            expires_ms: gen3d_ports::now_ms() + MAIL_LINK_TTL_MS,
+        };
+        let token = create_link(self.ports.blobs.as_ref(), &link).await?;
+        Ok(Some(format!("{}/v1/links/{token}", self.config.api_url.trim_end_matches('/'))))
     }
 
     async fn notify_session(&self, m: &SessionNotifyRequested) -> Result<(), HandlerError> {

@@ -50,8 +50,16 @@ fn date(ms: u64) -> String {
 
 /// The owner's mail about an ended object (and the makings of the admin's copy); `number`
 /// is its place among the photo's objects, as the page shows it; `picture`, the result's
-/// picture (PNG), shown in the HTML of a done object's mail.
-pub fn compose(config: &NotifyConfig, session: &SessionRecord, object: &ObjectRecord, number: usize, picture: Option<Vec<u8>>) -> Mails {
+/// picture (PNG), shown in the HTML of a done object's mail; `download`, a link straight
+/// to its GLB that works for 24 hours without signing in.
+pub fn compose(
+    config: &NotifyConfig,
+    session: &SessionRecord,
+    object: &ObjectRecord,
+    number: usize,
+    picture: Option<Vec<u8>>,
+    download: Option<&str>,
+) -> Mails {
     let name = object_name(session, object, number);
     let picture = picture.filter(|_| object.state == ObjectState::Done);
     let outcome = if object.state == ObjectState::Done { Outcome::Done } else { Outcome::Failed };
@@ -61,14 +69,21 @@ pub fn compose(config: &NotifyConfig, session: &SessionRecord, object: &ObjectRe
             let stats = object.stats.as_ref();
             let triangles = stats.map(|s| s.triangles).unwrap_or(0);
             let closed = if stats.is_some_and(|s| s.watertight) { "a closed (watertight)" } else { "an open" };
+            let (download_text, download_html) = match download {
+                Some(url) => (
+                    format!("Download the GLB mesh now (this link works for 24 hours, no sign-in): {url}\n\n"),
+                    format!("<p><a href=\"{}\">Download the GLB mesh now</a> (this link works for 24 hours, no sign-in).</p>", escape(url)),
+                ),
+                None => (String::new(), String::new()),
+            };
             (
                 format!("{name} is ready in 3D"),
                 format!(
-                    "Hello,\n\nyour 3D model is ready: {closed} mesh of {triangles} triangles.\n\nView and download it (GLB mesh, PLY splat): {link}\n\nGen3D\n"
+                    "Hello,\n\nyour 3D model is ready: {closed} mesh of {triangles} triangles.\n\nView and download it (GLB mesh, PLY splat): {link}\n\n{download_text}Gen3D\n"
                 ),
                 format!(
                     "<p>Hello,</p><p>your 3D model is ready: {closed} mesh of {triangles} triangles.</p>{img}\
-                     <p><a href=\"{href}\">View and download it</a> (GLB mesh, PLY splat).</p><p>Gen3D</p>",
+                     <p><a href=\"{href}\">View and download it</a> (GLB mesh, PLY splat).</p>{download_html}<p>Gen3D</p>",
                     href = escape(&link),
                     img = if picture.is_some() {
                         format!(
@@ -212,6 +227,7 @@ mod tests {
             from: EmailAddress::parse("noreply@gen3d.example").unwrap(),
             admin: Some(EmailAddress::parse("admin@gen3d.example").unwrap()),
             app_url: "https://gen3d.example".into(),
+            api_url: "https://api.gen3d.example".into(),
         };
         let user = UserId::parse("user-1").unwrap();
         let mut session =
@@ -245,7 +261,7 @@ mod tests {
     #[test]
     fn done_mail() {
         let (config, session, object) = records(ObjectState::Done);
-        let mails = compose(&config, &session, &object, 2, Some(vec![0x89, b'P', b'N', b'G']));
+        let mails = compose(&config, &session, &object, 2, Some(vec![0x89, b'P', b'N', b'G']), Some("https://api.gen3d.example/v1/links/dl_abc"));
         insta::assert_debug_snapshot!((&mails.owner, mails.admin_copy(OwnerMail::Sent)));
     }
 
@@ -254,10 +270,10 @@ mod tests {
         let (config, mut session, mut object) = records(ObjectState::Done);
         session.name = Some(gen3d_domain::DisplayName::parse("Kitchen").unwrap());
         object.name = Some(gen3d_domain::DisplayName::parse("Red <mug>").unwrap());
-        let mails = compose(&config, &session, &object, 2, None);
+        let mails = compose(&config, &session, &object, 2, None, None);
         assert_eq!(mails.owner.subject, "Red <mug> of your photo “Kitchen” is ready in 3D");
         assert!(!mails.owner.html.contains("cid:") && mails.owner.inline.is_empty(), "no picture, no image");
-        let with = compose(&config, &session, &object, 2, Some(vec![1, 2, 3]));
+        let with = compose(&config, &session, &object, 2, Some(vec![1, 2, 3]), None);
         assert!(with.owner.html.contains("alt=\"Red &lt;mug&gt;, as the photo's camera sees it\""), "{}", with.owner.html);
         assert_eq!(with.admin_copy(OwnerMail::Sent).unwrap().inline.len(), 1, "the admin's copy shows it too");
     }
@@ -275,7 +291,7 @@ mod tests {
     #[test]
     fn failed_mail_escapes_the_reason() {
         let (config, session, object) = records(ObjectState::Failed);
-        let mails = compose(&config, &session, &object, 2, Some(vec![1, 2, 3]));
+        let mails = compose(&config, &session, &object, 2, Some(vec![1, 2, 3]), None);
         assert!(mails.owner.inline.is_empty(), "a failed object's mail has no picture");
         assert!(mails.owner.html.contains("&lt;truncated&gt;"));
         insta::assert_debug_snapshot!((&mails.owner, mails.admin_copy(OwnerMail::Sent)));
@@ -285,14 +301,14 @@ mod tests {
     fn an_open_mesh_reads_as_english() {
         let (config, session, mut object) = records(ObjectState::Done);
         object.stats.as_mut().unwrap().watertight = false;
-        let mails = compose(&config, &session, &object, 1, None);
+        let mails = compose(&config, &session, &object, 1, None, None);
         assert!(mails.owner.text.contains("your 3D model is ready: an open mesh of 30000 triangles."), "{}", mails.owner.text);
     }
 
     #[test]
     fn the_admin_copy_says_when_the_owner_was_not_reached() {
         let (config, session, object) = records(ObjectState::Done);
-        let mails = compose(&config, &session, &object, 1, None);
+        let mails = compose(&config, &session, &object, 1, None, None);
         let lost = mails.admin_copy(OwnerMail::Undeliverable("Email address is not verified <ann@example.com>")).unwrap();
         assert_eq!(lost.to[0].as_str(), "admin@gen3d.example");
         assert!(lost.subject.starts_with("[gen3d admin] [undeliverable] "), "{}", lost.subject);
@@ -304,7 +320,7 @@ mod tests {
         assert!(lost.html.contains("&lt;ann@example.com&gt;"), "escaped: {}", lost.html);
         let later = mails.admin_copy(OwnerMail::Retrying("outbox write: disk full")).unwrap();
         assert!(later.text.contains("failed for now (outbox write: disk full) and is being retried"), "{}", later.text);
-        let no_admin = compose(&NotifyConfig { admin: None, ..config }, &session, &object, 1, None);
+        let no_admin = compose(&NotifyConfig { admin: None, ..config }, &session, &object, 1, None, None);
         assert!(no_admin.admin_copy(OwnerMail::Sent).is_none());
     }
 }

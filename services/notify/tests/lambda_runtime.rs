@@ -94,6 +94,7 @@ async fn the_bootstrap_answers_an_sqs_event_with_its_partial_failures() {
         .env("GEN3D_MAIL_FROM", "no-reply@gen3d.example")
         .env("GEN3D_ADMIN_EMAIL", "admin@gen3d.example")
         .env("GEN3D_APP_URL", "https://app.gen3d.example")
+        .env("GEN3D_API_URL", "https://api.gen3d.example")
         .stdout(Stdio::null())
         .spawn()
         .expect("the Lambda binary starts");

@@ -63,6 +63,7 @@ async fn setup(mail: Mail) -> Setup {
         from: EmailAddress::parse("no-reply@gen3d.example").unwrap(),
         admin: Some(EmailAddress::parse(ADMIN).unwrap()),
         app_url: "http://127.0.0.1:8080".into(),
+        api_url: "http://127.0.0.1:8080".into(),
     };
     let service = NotifyService::new(t.ports.clone(), config);
     Setup { t, mail, service }

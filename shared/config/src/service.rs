@@ -39,6 +39,8 @@ pub mod env {
     pub const MAIL_FROM: &str = "GEN3D_MAIL_FROM";
     pub const ADMIN_EMAIL: &str = "GEN3D_ADMIN_EMAIL";
     pub const APP_URL: &str = "GEN3D_APP_URL";
+    /// Read by notify: the API's base URL, under which the done mail's download link lives.
+    pub const API_URL: &str = "GEN3D_API_URL";
     /// Read by the inference container: the bucket its task documents point into.
     pub const CONTAINER_BLOB_BUCKET: &str = "GEN3D_BLOB_BUCKET";
     /// Read by the inference container: how many tasks run at once.
@@ -108,7 +110,7 @@ impl Service {
                 env::WEB_BUCKET,
             ],
             Service::Embedding | Service::Reconstruction | Service::Meshing => &[env::ENDPOINT_NAME],
-            Service::Notify => &[env::MAIL_FROM, env::ADMIN_EMAIL, env::APP_URL],
+            Service::Notify => &[env::MAIL_FROM, env::ADMIN_EMAIL, env::APP_URL, env::API_URL],
         };
         COMMON_ENV.iter().chain(own).copied().collect()
     }

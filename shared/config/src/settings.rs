@@ -51,13 +51,13 @@ pub enum ServiceSettings {
         web_bucket: String,
     },
     /// Embedding, reconstruction and meshing: the SageMaker endpoint they invoke.
-    Inference {
-        endpoint_name: String,
-    },
+    Inference { endpoint_name: String },
     Notify {
         from: EmailAddress,
         admin: EmailAddress,
         app_url: String,
+        /// The API's base URL (`GET /v1/links/{token}` is under it).
+        api_url: String,
     },
 }
 
@@ -105,11 +105,19 @@ impl ServiceConfig {
             }
             Service::Embedding | Service::Reconstruction | Service::Meshing => ServiceSettings::Inference { endpoint_name: get(env::ENDPOINT_NAME)? },
             Service::Notify => {
-                let app_url = get(env::APP_URL)?;
-                if !(app_url.starts_with("https://") || app_url.starts_with("http://")) {
-                    return Err(invalid(env::APP_URL, format!("{app_url:?} is not an http(s) URL")));
+                let url = |name: &'static str| {
+                    let value = get(name)?;
+                    if !(value.starts_with("https://") || value.starts_with("http://")) {
+                        return Err(invalid(name, format!("{value:?} is not an http(s) URL")));
+                    }
+                    Ok(value)
+                };
+                ServiceSettings::Notify {
+                    from: email(env::MAIL_FROM)?,
+                    admin: email(env::ADMIN_EMAIL)?,
+                    app_url: url(env::APP_URL)?,
+                    api_url: url(env::API_URL)?,
                 }
-                ServiceSettings::Notify { from: email(env::MAIL_FROM)?, admin: email(env::ADMIN_EMAIL)?, app_url }
             }
         };
         Ok(Self {
@@ -172,7 +180,12 @@ mod tests {
     #[test]
     fn notify_reads_its_addresses() {
         let mut pairs = COMMON.to_vec();
-        pairs.extend([("GEN3D_MAIL_FROM", "no-reply@x.example"), ("GEN3D_ADMIN_EMAIL", "Admin@X.example"), ("GEN3D_APP_URL", "https://x.example")]);
+        pairs.extend([
+            ("GEN3D_MAIL_FROM", "no-reply@x.example"),
+            ("GEN3D_ADMIN_EMAIL", "Admin@X.example"),
+            ("GEN3D_APP_URL", "https://x.example"),
+            ("GEN3D_API_URL", "https://api.x.example"),
+        ]);
         let c = ServiceConfig::from_lookup(Service::Notify, lookup(&pairs)).unwrap();
         match c.settings {
             ServiceSettings::Notify { admin, .. } => assert_eq!(admin.as_str(), "admin@x.example"),
@@ -187,7 +200,12 @@ mod tests {
         let err = ServiceConfig::from_lookup(Service::Embedding, lookup(&COMMON)).unwrap_err();
         assert_eq!(err, ConfigError::Missing("GEN3D_ENDPOINT_NAME"));
         let mut pairs = COMMON.to_vec();
-        pairs.extend([("GEN3D_MAIL_FROM", "nobody"), ("GEN3D_ADMIN_EMAIL", "a@b.example"), ("GEN3D_APP_URL", "https://x.example")]);
+        pairs.extend([
+            ("GEN3D_MAIL_FROM", "nobody"),
+            ("GEN3D_ADMIN_EMAIL", "a@b.example"),
+            ("GEN3D_APP_URL", "https://x.example"),
+            ("GEN3D_API_URL", "https://api.x.example"),
+        ]);
         let err = ServiceConfig::from_lookup(Service::Notify, lookup(&pairs)).unwrap_err();
         assert!(matches!(err, ConfigError::Invalid { name: "GEN3D_MAIL_FROM", .. }), "{err}");
         let mut pairs = COMMON.to_vec();

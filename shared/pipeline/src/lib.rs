@@ -14,6 +14,7 @@ mod consumer;
 mod error;
 mod inference;
 mod jobs;
+mod links;
 mod sweep;
 #[cfg(feature = "testing")]
 pub mod testing;
@@ -22,6 +23,7 @@ pub use consumer::{ConsumerConfig, Disposition, consume, disposition, job_span};
 pub use error::HandlerError;
 pub use inference::{TaskOutcome, invoke, notification_owner, outcome};
 pub use jobs::{fail_object, fail_object_by_id, load_object, load_session, move_object, notify_unless_told, send, settle_object};
+pub use links::{DownloadLink, LINKS_PREFIX, MAIL_LINK_TTL_MS, create_link, resolve_link};
 pub use sweep::{SWEEP_BATCH, SweepReport, sweep};
 
 use async_trait::async_trait;

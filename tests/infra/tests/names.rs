@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use gen3d_config::{ResourceNames, Service, ServiceConfig, ServiceSettings, env, job_table};
 use gen3d_domain::{INFERENCE_FAILURE_PREFIX, INFERENCE_OUTPUT_PREFIX, SessionFile, USERS_PREFIX};
 use gen3d_infra::checks::json_doc;
-use gen3d_infra::{Evaluated, placeholder_refs};
+use gen3d_infra::{Evaluated, lookup, placeholder_refs};
 use gen3d_ports::QueueName;
 use serde_json::Value;
 
@@ -58,13 +58,19 @@ fn every_lambda_environment_is_its_service_config() {
             let set: BTreeSet<&str> = vars.keys().map(String::as_str).collect();
             let read: BTreeSet<&str> = service.env_vars().into_iter().collect();
             assert_eq!(set, read, "{f} sets other variables than the {service} service reads");
-            let config = ServiceConfig::from_lookup(service, |k| vars.get(k).cloned())
+            // An API's endpoint is an https URL once deployed; the evaluator leaves a placeholder.
+            let deployed = |v: &String| if v.ends_with(".apiEndpoint⟩") { format!("https://{v}") } else { v.clone() };
+            let config = ServiceConfig::from_lookup(service, |k| vars.get(k).map(deployed))
                 .unwrap_or_else(|e| panic!("{f} environment is not a valid {service} config: {e}"));
             assert_eq!(config.names, *names);
             assert_eq!(config.stack, ev.stack);
             assert_eq!(config.table, s(table.properties.get("name")));
             assert_eq!(config.table, names.job_table());
             assert_eq!(config.bucket, bucket);
+            if let ServiceSettings::Notify { api_url, .. } = &config.settings {
+                let browser = s(lookup(&ev.outputs["webConfig"], "apiBase"));
+                assert_eq!(*api_url, deployed(&browser), "{f}: the mail's links point at another API than the browser's");
+            }
             if let ServiceSettings::Inference { endpoint_name } = &config.settings {
                 assert_eq!(*endpoint_name, s(endpoint.properties.get("name")));
                 assert_eq!(*endpoint_name, names.endpoint());

@@ -85,7 +85,11 @@ fn public_user_data_is_reported() {
     let found = violations_after(|p| props(p, "dataBucketCors")["corsRules"][0]["allowedOrigins"] = json!(["*"]));
     check(&found, "dataBucketCors allows any origin");
     let found = violations_after(|p| props(p, "httpApiRoute")["authorizationType"] = json!("NONE"));
-    check(&found, "route httpApiRoute is not behind the JWT authorizer");
+    check(&found, "route httpApiRoute (ANY /v1/{proxy+}) is not behind the JWT authorizer");
+    // The download link's route is public by design; another key on it is not.
+    assert!(!violations_after(|_| {}).iter().any(|v| v.contains("httpApiLinkRoute")), "the link route is allowed as it is");
+    let found = violations_after(|p| props(p, "httpApiLinkRoute")["routeKey"] = json!("GET /v1/sessions/{token}"));
+    check(&found, "route httpApiLinkRoute (GET /v1/sessions/{token}) is not behind the JWT authorizer");
 }
 
 #[test]

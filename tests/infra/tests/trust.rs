@@ -40,3 +40,34 @@ fn the_intake_reads_the_web_buckets_decoder_and_nothing_else_there() {
         }
     }
 }
+
+/// The done mail's download links (`links/` of the data bucket): notify writes them, the
+/// intake reads them, neither does more there, and notify still cannot touch user files
+/// beyond reading them.
+#[test]
+fn download_link_records_are_written_by_notify_and_read_by_the_intake_only() {
+    use gen3d_infra::iam::{allows, role_statements};
+    for stack in ["dev", "prod"] {
+        let ev = common::evaluated(stack);
+        let vars = std::collections::BTreeMap::new();
+        let notify = role_statements(&ev, "notifyRole").unwrap();
+        let intake = role_statements(&ev, "intakeRole").unwrap();
+        let link = "⟨dataBucket.arn⟩/links/0123abcd.json";
+        assert!(allows(&notify, "s3:PutObject", link, &vars), "{stack}: notify writes link records");
+        assert!(!allows(&notify, "s3:GetObject", link, &vars), "{stack}: notify has no need to read them");
+        assert!(!allows(&notify, "s3:PutObject", "⟨dataBucket.arn⟩/users/u/sessions/s/image", &vars), "{stack}: notify writes no user file");
+        assert!(allows(&intake, "s3:GetObject", link, &vars), "{stack}: the intake resolves links");
+        for action in ["s3:PutObject", "s3:DeleteObject"] {
+            assert!(!allows(&intake, action, link, &vars), "{stack}: the intake may {action} link records");
+        }
+        for (name, role) in [
+            ("embedding", "embeddingRole"),
+            ("reconstruction", "reconstructionRole"),
+            ("meshing", "meshingRole"),
+            ("the GPU container", "sagemakerRole"),
+        ] {
+            let statements = role_statements(&ev, role).unwrap();
+            assert!(!allows(&statements, "s3:GetObject", link, &vars), "{stack}: {name} reads link records");
+        }
+    }
+}
