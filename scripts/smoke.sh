@@ -211,7 +211,7 @@ mail() {
 	# The owner's mail links straight to the GLB for 24 hours, no sign-in: open it with no
 	# token (its path on this API: a stand-in's API has another address than the stack's).
 	local link path
-	link=$(mail_text "$object" "$owner" | grep -o 'https\?://[^ "<]*/v1/links/dl_[A-Za-z0-9_-]*' | head -1)
+	link=$(mail_text "$object" "$owner" | grep -o 'https\?://[^ "<]*/v1/links/dl_[A-Za-z0-9_-]*' | sed -n 1p || true)
 	[ -n "$link" ] || fail "$name: the owner's mail has no download link"
 	path=/v1/links/${link##*/v1/links/}
 	curl -fsSL -o "$work/$name-link.glb" "$api$path" || fail "$name: the mail's download link $path"
@@ -222,7 +222,9 @@ mail() {
 # mail_text OBJECT OWNER: the owner's mail about OBJECT, as text.
 mail_text() {
 	if [ -n "${SMOKE_OUTBOX:-}" ]; then
-		grep -l -r -- "$1" "$SMOKE_OUTBOX" | while read -r f; do grep -qix -- "To: $2" <(tr -d '\r' <"$f") && cat "$f"; done
+		grep -l -r -- "$1" "$SMOKE_OUTBOX" | while read -r f; do
+			if grep -qix -- "To: $2" <(tr -d '\r' <"$f"); then cat "$f"; fi
+		done
 	else
 		curl -fsS "$SMOKE_MOTO/moto-api/data.json" | jq -r --arg o "$1" --arg to "$2" \
 			'.ses.Message // [] | .[] | select(tostring | contains($o)) | select(.destinations | tostring | ascii_downcase | contains($to | ascii_downcase)) | tostring'

@@ -40,6 +40,7 @@ async fn the_smoke_script_passes_through_the_deployed_shape() {
         "users are isolated",
         "A: mailed",
         "B: mailed",
+        "A: the mail's 24-hour link downloads the GLB without signing in",
         "a tampered token (401",
         "a truncated photo",
         "smoke: passed",
