@@ -58,7 +58,7 @@ impl LocalAuth {
             return Ok(()); // one mailed a minute ago: the same answer, no second mail
         }
         let code = format!("{:06}", rand::random_range(0..1_000_000u32));
-        account.reset = Some(ResetCode { hash: code_hash(self, &account, &code), issued: now, tries: 0 });
+        let previous = account.reset.replace(ResetCode { hash: code_hash(self, &account, &code), issued: now, tries: 0 });
         self.save(blobs, &account).await?;
         let link = format!("{}/#/reset?email={}", mail.app_url.trim_end_matches('/'), urlencode(email.as_str()));
         let text = format!(
@@ -81,11 +81,14 @@ impl LocalAuth {
             idempotency_key: format!("reset-{}-{now}", account.user),
             inline: vec![],
         };
-        match mailer.send(&message).await {
-            Ok(()) => Ok(()),
-            Err(PortError::Invalid(m)) => Err(ApiError::bad_request(format!("email: this address cannot receive mail ({m})"))),
-            Err(e) => Err(e.into()),
-        }
+        let Err(e) = mailer.send(&message).await else { return Ok(()) };
+        // Not sent: the code no one received goes, so asking again mails at once.
+        account.reset = previous;
+        self.save(blobs, &account).await?;
+        Err(match e {
+            PortError::Invalid(m) => ApiError::bad_request(format!("email: this address cannot receive mail ({m})")),
+            e => e.into(),
+        })
     }
 
     /// Sets a new password with a mailed code; the caller is then signed in.

@@ -18,12 +18,16 @@ use http_body_util::BodyExt;
 use serde_json::{Value, json};
 use tower::ServiceExt;
 
+/// Records what it sends; fails the next send while `down` is set.
 #[derive(Default)]
-struct Mail(Mutex<Vec<Email>>);
+struct Mail(Mutex<Vec<Email>>, std::sync::atomic::AtomicBool);
 
 #[async_trait]
 impl Mailer for Mail {
     async fn send(&self, email: &Email) -> Result<(), PortError> {
+        if self.1.swap(false, std::sync::atomic::Ordering::SeqCst) {
+            return Err(PortError::Unavailable("mail service down".into()));
+        }
         self.0.lock().unwrap().push(email.clone());
         Ok(())
     }
@@ -132,6 +136,19 @@ async fn a_mailed_code_sets_a_new_password_once_and_signs_out_earlier_sign_ins()
     let (status, body) = api.post("/v1/auth/reset", json!({"email": WHO, "code": code, "password": "third-password-3"})).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "a code works once");
     assert!(body["error"]["message"].as_str().unwrap().starts_with("code:"), "{body}");
+}
+
+#[tokio::test]
+async fn a_reset_mail_that_failed_to_send_can_be_asked_for_again_at_once() {
+    let api = Api::new();
+    assert_eq!(api.post("/v1/auth/register", json!({"email": WHO, "password": "old-password-1"})).await.0, StatusCode::CREATED);
+    api.mail.1.store(true, std::sync::atomic::Ordering::SeqCst);
+    assert_eq!(api.post("/v1/auth/forgot", json!({"email": WHO})).await.0, StatusCode::SERVICE_UNAVAILABLE, "the failure is told");
+    assert_eq!(api.mail.count(), 0);
+    assert_eq!(api.post("/v1/auth/forgot", json!({"email": WHO})).await.0, StatusCode::ACCEPTED);
+    assert_eq!(api.mail.count(), 1, "asked again within the minute, the mail goes: the unsent code did not count");
+    let (code, _) = api.mail.last_code();
+    assert_eq!(api.post("/v1/auth/reset", json!({"email": WHO, "code": code, "password": "new-password-2"})).await.0, StatusCode::OK);
 }
 
 #[tokio::test]
