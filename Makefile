@@ -24,7 +24,7 @@ TORCH_ENV = VIRTUAL_ENV=$(TORCH_VENV) PATH=$(TORCH_VENV)/bin:$$PATH LIBTORCH_USE
 	LD_LIBRARY_PATH=$$($(TORCH_VENV)/bin/python -c 'import torch, os; print(os.path.dirname(torch.__file__) + "/lib")' 2>/dev/null) \
 	GEN3D_TORCH_PYTHON=$(TORCH_VENV)/bin/python
 
-.PHONY: lint bench-viewer docs-screenshots fuzz fuzz-stable soak deps ort moto torch locks test-fresh sam3-models sam3-test-models web-deps web run serve test smoke smoke-deps bench bench-aws bench-web bench-torch bench-sam3 bench-worker dist decoder
+.PHONY: lint bench-wasm-simd bench-viewer docs-screenshots fuzz fuzz-stable soak deps ort moto torch locks test-fresh sam3-models sam3-test-models web-deps web run serve test smoke smoke-deps bench bench-aws bench-web bench-torch bench-sam3 bench-worker dist decoder
 
 ## Debian packages: Open3D (C++ library + headers), Eigen, pkg-config. The Open3D shim is
 ## written for Open3D 0.16 (Debian bookworm's libopen3d-dev 0.16.1): another version stops here.
@@ -202,6 +202,18 @@ bench: deps
 bench-web: deps web
 	cargo build --release --locked -p gen3d
 	cd web && node tests/bench-decode.mjs --gen3d $(CARGO_TARGET_DIR)/release/gen3d
+
+## The machine's WebAssembly SIMD rate (issue 32): a register-blocked f32 product in plain
+## SIMD128 and with relaxed SIMD's fused multiply-add (Debian's clang-16; clang-14 lacks it),
+## timed in Node.js (docs/benchmarks.md).
+WASM_CC := clang-16 --target=wasm32 -O3 -msimd128 -nostdlib -fuse-ld=/usr/bin/wasm-ld-16 -Wl,--no-entry -Wl,--initial-memory=67108864
+bench-wasm-simd:
+	@command -v clang-16 >/dev/null && [ -x /usr/bin/wasm-ld-16 ] || { echo "installing clang-16 lld-16 (apt)"; \
+		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends clang-16 lld-16; }
+	mkdir -p $(GEN3D_CACHE)/wasm-simd
+	$(WASM_CC) -o $(GEN3D_CACHE)/wasm-simd/simd128.wasm web/kernels/bench-gemm.c
+	$(WASM_CC) -mrelaxed-simd -DRELAXED -o $(GEN3D_CACHE)/wasm-simd/relaxed-fma.wasm web/kernels/bench-gemm.c
+	cd web && node --experimental-wasm-relaxed-simd tests/bench-gemm.mjs $(GEN3D_CACHE)/wasm-simd/simd128.wasm $(GEN3D_CACHE)/wasm-simd/relaxed-fma.wasm
 
 ## The 3D viewer: frame time for 100k splats (Gaussian against points) and click → mask with
 ## the viewer open against closed, in headless Chromium (docs/benchmarks.md).
