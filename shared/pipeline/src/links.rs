@@ -39,16 +39,16 @@ impl DownloadLink {
     }
 }
 
-fn record_key(token: &str) -> Option<ObjectKey> {
+fn record_key(token: &str) -> ObjectKey {
     let digest: String = Sha256::digest(token.as_bytes()).iter().map(|b| format!("{b:02x}")).collect();
-    ObjectKey::parse(&format!("{LINKS_PREFIX}{digest}.json")).ok()
+    ObjectKey::parse(&format!("{LINKS_PREFIX}{digest}.json")).expect("hex digests make valid keys")
 }
 
 /// Stores `link` and returns its token (`dl_` and 43 URL-safe characters: 256 random bits).
 pub async fn create_link(blobs: &dyn BlobStore, link: &DownloadLink) -> Result<String, PortError> {
     let bytes: [u8; 32] = rand::random();
     let token = format!("dl_{}", B64.encode(bytes));
-    let key = record_key(&token).ok_or_else(|| PortError::Internal("link key".into()))?;
+    let key = record_key(&token);
     let body = serde_json::to_vec(link).map_err(|e| PortError::Internal(format!("link record: {e}")))?;
     blobs.put(&key, Bytes::from(body), "application/json").await?;
     Ok(token)
@@ -62,7 +62,7 @@ pub async fn resolve_link(blobs: &dyn BlobStore, token: &str) -> Result<Option<D
     if !well_formed {
         return Ok(None);
     }
-    let Some(key) = record_key(token) else { return Ok(None) };
+    let key = record_key(token);
     match blobs.get(&key).await {
         Ok(bytes) => serde_json::from_slice(&bytes).map(Some).map_err(|e| PortError::Internal(format!("corrupt link record {key}: {e}"))),
         Err(PortError::NotFound(_)) => Ok(None),

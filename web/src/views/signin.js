@@ -69,33 +69,32 @@ export function renderSignIn(root, start = {}) {
     onward();
   }
 
-  /** The forgot and reset steps, for both kinds of account; false for the others. */
-  async function submitReset() {
+  /** Signed in with a local account's reply (`{token, email}`). */
+  function doneLocal(r) {
+    auth.set(r.token, r.email);
+    onward();
+  }
+
+  /** A forgotten password, for both kinds of account: ask for the code… */
+  async function submitForgot() {
     const who = email.value.trim();
-    if (mode === 'forgot') {
-      await sendResetCode(who);
-      setMode('reset');
-      note.textContent = `If ${who} has an account, we sent it a code. Enter it with your new password.`;
-      code.focus();
-      return true;
-    }
-    if (mode !== 'reset') return false;
-    if (useCognito) {
-      await cognito.confirmForgotPassword(who, code.value.trim(), password.value);
-      const { idToken, refreshToken } = await cognito.signIn(who, password.value);
-      await done(idToken, refreshToken);
-    } else {
-      const r = await resetPassword(who, code.value.trim(), password.value);
-      auth.set(r.token, r.email);
-      onward();
-    }
-    return true;
+    await sendResetCode(who);
+    setMode('reset');
+    note.textContent = `If ${who} has an account, we sent it a code. Enter it with your new password.`;
+    code.focus();
+  }
+
+  /** …then set the new password with it, and sign in. */
+  async function submitNewPassword() {
+    const who = email.value.trim();
+    if (!useCognito) return doneLocal(await resetPassword(who, code.value.trim(), password.value));
+    await cognito.confirmForgotPassword(who, code.value.trim(), password.value);
+    const { idToken, refreshToken } = await cognito.signIn(who, password.value);
+    await done(idToken, refreshToken);
   }
 
   async function submitLocal() {
-    const r = await localSignIn(mode, email.value.trim(), password.value);
-    auth.set(r.token, r.email);
-    onward();
+    doneLocal(await localSignIn(mode, email.value.trim(), password.value));
   }
 
   async function submitCognito() {
@@ -131,7 +130,8 @@ export function renderSignIn(root, start = {}) {
         error.textContent = '';
         submit.disabled = true;
         try {
-          if (!(await submitReset())) await (useCognito ? submitCognito() : submitLocal());
+          const step = { forgot: submitForgot, reset: submitNewPassword }[mode] ?? (useCognito ? submitCognito : submitLocal);
+          await step();
         } catch (err) {
           error.textContent = err.message;
         } finally {
